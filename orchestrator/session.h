@@ -1,0 +1,94 @@
+/*
+ * One SSH connection to one box, with libssh2 (blocking API; the fleet
+ * runner gives each connected host its own worker thread, see fleet.h).
+ *
+ * session_open() does, in order: TCP connect with a timeout, handshake,
+ * host key check against known_hosts (policy strict / accept-new), then
+ * auth: ssh-agent (only the identity asked for), key file (passphrase
+ * prompt on a terminal), keyboard-interactive, password.  On failure it
+ * returns a CN_ERR_* code and a one-line message that names the host and
+ * the step, e.g. "autodl-01: host key for [region-9.autodl.com]:41234
+ * changed".  Nothing is run on a box whose host key did not verify.
+ *
+ * Who frees: session_destroy() frees the session (accepts NULL); messages
+ * returned through char **msg are malloc'd and the caller frees them.
+ */
+#ifndef CN_SESSION_H
+#define CN_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hostkey_policy {
+	HOSTKEY_STRICT = 0,	/* unknown host: refuse, print how to accept */
+	HOSTKEY_ACCEPT_NEW,	/* unknown host: record it; changed: refuse */
+};
+
+struct session_opts {
+	const char	*name;		/* inventory name, prefixes messages */
+	const char	*hostname;
+	int		 port;
+	const char	*user;
+	const char	*identity_file;	/* NULL: ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
+	const char	*password;	/* NULL: none (may prompt if interactive) */
+	const char	*known_hosts;	/* NULL: ~/.ssh/known_hosts */
+	enum hostkey_policy policy;
+	int		 connect_timeout_s;	/* 0: 10 */
+	int		 keepalive_s;		/* 0: 15 */
+	int		 dead_peer_s;		/* no answer this long: fail; 0: 60 */
+	bool		 interactive;	/* may prompt on the terminal */
+};
+
+struct session;
+
+int	session_open(const struct session_opts *opts, struct session **out,
+	    char **msg);
+void	session_destroy(struct session *s);
+
+/* Growable byte buffer for command output. */
+struct buf {
+	char	*data;		/* always NUL-terminated when non-NULL */
+	size_t	 len;
+	size_t	 cap;
+};
+void	buf_release(struct buf *b);
+int	buf_append(struct buf *b, const void *p, size_t n);
+
+/*
+ * Run cmd through the remote user's shell.  stdin_data (may be NULL) is
+ * written to the command's stdin, then EOF: use it for anything secret so
+ * it never shows in the box's `ps`.  Output is collected into out/err
+ * (either may be NULL to discard).  *exit_status gets the remote exit
+ * status (or 255 when killed by a signal).  timeout_s > 0 bounds the whole
+ * command; on timeout returns CN_ERR_TIMEOUT.
+ */
+int	session_exec(struct session *s, const char *cmd,
+	    const void *stdin_data, size_t stdin_len,
+	    struct buf *out, struct buf *err, int *exit_status, int timeout_s);
+
+/*
+ * Like session_exec but streams: on_data is called for every chunk read,
+ * with stream 1 (stdout) or 2 (stderr).  Returning non-zero from on_data
+ * stops the command (channel closed) and session_exec_stream returns
+ * that value.
+ */
+typedef int (*session_data_cb)(void *arg, int stream, const char *p,
+    size_t n);
+int	session_exec_stream(struct session *s, const char *cmd,
+	    const void *stdin_data, size_t stdin_len,
+	    session_data_cb on_data, void *arg, int *exit_status, int timeout_s);
+
+/*
+ * Upload data to remote_path over SCP with the given mode.  The caller
+ * picks a temporary name and renames atomically (see upload.h).
+ */
+int	session_scp_put(struct session *s, const char *remote_path,
+	    const void *data, size_t len, int mode);
+
+/* Last error message from this session (host-prefixed), never NULL. */
+const char *session_errmsg(const struct session *s);
+
+/* The host's name, as given in opts. */
+const char *session_name(const struct session *s);
+
+#endif
