@@ -1,0 +1,56 @@
+/*
+ * A download plan: what one pull must fetch, as listed by a hub API.
+ * Built by the planner (hub_hf.c, hub_modelscope.c), consumed by the
+ * transfer engine (transfer.c) and the cache writer (cache.c).
+ *
+ * Who frees: plan_destroy() frees the plan and everything in it (accepts
+ * NULL).  All strings are owned by the plan.
+ */
+#ifndef CN_PLAN_H
+#define CN_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum hub_source {
+	SOURCE_HF = 0,		/* Hugging Face API at an endpoint (hf-mirror) */
+	SOURCE_MODELSCOPE,
+	SOURCE_AUTO,		/* HF first, ModelScope on failure */
+};
+
+enum repo_type {
+	REPO_MODEL = 0,
+	REPO_DATASET,
+};
+
+struct plan_file {
+	char		*path;		/* repo-relative, validated safe */
+	uint64_t	 size;
+	bool		 lfs;
+	char		 sha256[65];	/* lowercase hex; "" if unknown */
+	char		 git_sha1[41];	/* git blob sha1; "" if unknown */
+	/* Cache blob name: sha256 for LFS files, git sha1 otherwise (as
+	 * huggingface_hub names blobs); falls back to sha256 when no git
+	 * sha1 is known (ModelScope small files). */
+	char		 etag[65];
+	char		*url;		/* absolute download URL */
+};
+
+struct plan {
+	enum hub_source	 source;	/* the one actually used: HF or MODELSCOPE */
+	enum repo_type	 repo_type;
+	char		*repo;		/* "org/name" */
+	char		*revision;	/* as asked: "main", a tag, a sha */
+	char		*commit;	/* resolved commit sha (HF); for
+					 * ModelScope a stable id derived
+					 * from the file list (see hub_modelscope.c) */
+	char		*endpoint;	/* base URL the plan was listed from */
+	struct plan_file *files;
+	size_t		 nfiles;
+	uint64_t	 bytes_total;
+};
+
+void	plan_destroy(struct plan *p);
+
+#endif
