@@ -35,13 +35,24 @@ echo "static-curl: building into $prefix (log: $log)" >&2
 	set -e
 	cd "$work"
 	mkdir -p apt/lists/partial
-	# Debian's curl source, from the suite the machine runs.
+	# The distribution's own curl source, from the suite the machine runs.
+	# shellcheck source=/dev/null
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-	{
-		echo "deb-src http://deb.debian.org/debian $codename main"
-		echo "deb-src http://deb.debian.org/debian $codename-updates main"
-		echo "deb-src http://deb.debian.org/debian-security $codename-security main"
-	} > apt/sources.list
+	# shellcheck source=/dev/null
+	distro=$(. /etc/os-release && echo "${ID:-debian}")
+	if [ "$distro" = ubuntu ]; then
+		{
+			echo "deb-src http://archive.ubuntu.com/ubuntu $codename main"
+			echo "deb-src http://archive.ubuntu.com/ubuntu $codename-updates main"
+			echo "deb-src http://security.ubuntu.com/ubuntu $codename-security main"
+		} > apt/sources.list
+	else
+		{
+			echo "deb-src http://deb.debian.org/debian $codename main"
+			echo "deb-src http://deb.debian.org/debian $codename-updates main"
+			echo "deb-src http://deb.debian.org/debian-security $codename-security main"
+		} > apt/sources.list
+	fi
 	aptopt="-o Dir::Etc::SourceList=$work/apt/sources.list
 		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$work/apt/lists
 		-o APT::Sandbox::User=root"
