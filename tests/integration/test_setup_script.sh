@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# payload/setup-china-mirrors.sh, run locally against a sandbox HOME and
+# checked the way a user would see it: fresh shells (interactive, login-ish,
+# and ssh-like non-interactive) must come up with the mirror environment.
+# Run from anywhere: bash tests/integration/test_setup_script.sh
+# shellcheck disable=SC2016  # single-quoted $VARs are literal shell text on purpose (fixtures, child shells)
+set -u
+
+src=${CNORCH_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+script="$src/payload/setup-china-mirrors.sh"
+
+pass=0 fail=0 skip=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+notok() { echo "not ok - $1"; fail=$((fail + 1)); }
+skipped() { echo "ok - $1 # SKIP $2"; skip=$((skip + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+HF=https://hf-mirror.com
+PYPI=https://pypi.tuna.tsinghua.edu.cn/simple
+CONDA=https://mirrors.tuna.tsinghua.edu.cn/anaconda
+LINE='[ -f ~/.cnorch/env.sh ] && . ~/.cnorch/env.sh  # cnorch'
+
+# new_box NAME: an empty sandbox HOME with Ubuntu's default .bashrc guard and
+# .profile; prints its path.  Its data dir is $box/data.
+new_box() {
+	local box="$work/$1"
+	mkdir -p "$box"
+	cat > "$box/.bashrc" <<'EOF'
+# ~/.bashrc: executed by bash(1) for non-login shells.
+
+# If not running interactively, don't do anything
+case $- in
+    *i*) ;;
+      *) return;;
+esac
+
+HISTCONTROL=ignoreboth
+shopt -s histappend
+alias ll='ls -alF'
+EOF
+	cat > "$box/.profile" <<'EOF'
+# ~/.profile: executed by the command interpreter for login shells.
+if [ -n "$BASH_VERSION" ]; then
+    if [ -f "$HOME/.bashrc" ]; then
+	. "$HOME/.bashrc"
+    fi
+fi
+if [ -d "$HOME/bin" ] ; then
+    PATH="$HOME/bin:$PATH"
+fi
+EOF
+	echo "$box"
+}
+
+# run BOX OUTFILE [VAR=VALUE...]: the script with only the given inputs (the
+# caller's CNORCH_* and proxy variables do not leak in); stdout to OUTFILE;
+# returns the script's exit code.
+run() {
+	local box=$1 out=$2; shift 2
+	env -u CNORCH_HOME -u CNORCH_DATA_DIR -u CNORCH_HF_ENDPOINT \
+		-u CNORCH_MODELSCOPE_ENDPOINT -u CNORCH_PYPI_MIRROR \
+		-u CNORCH_CONDA_MIRROR -u CNORCH_PROXY \
+		HOME="$box" "$@" bash "$script" > "$out" 2> "$out.err"
+}
+
+# shell_env KIND BOX > file: the environment a fresh shell of that kind sees.
+shell_env() {
+	case $1 in
+	interactive) env -i HOME="$2" TERM=dumb bash -ic 'env' 2>/dev/null < /dev/null ;;
+	profile) env -i HOME="$2" bash -c '. ~/.profile; env' 2>/dev/null ;;
+	login) env -i HOME="$2" bash -lc 'env' 2>/dev/null ;;
+	ssh) env -i HOME="$2" SSH_CLIENT='127.0.0.1 40000 22' bash -c 'env' 2>/dev/null < /dev/null ;;
+	esac
+}
+
+# has_var FILE NAME VALUE: FILE (env output) has NAME=VALUE exactly.
+has_var() { grep -qxF -- "$2=$3" "$1"; }
+lacks_var() { ! grep -q "^$2=" "$1"; }
+var_of() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+summary_is() { grep -qxF -- "summary $2" "$1"; }
+only_ok_lines() { ! grep -qv -e '^ok ' -e '^summary ' "$1"; }
+
+# ------------------------------------------------------------- shellcheck
+if command -v shellcheck > /dev/null; then
+	check "shellcheck passes on the setup script" shellcheck "$script"
+else
+	skipped "shellcheck passes on the setup script" "shellcheck not installed"
+fi
+
+# -------------------------------------------------- missing CNORCH_DATA_DIR
+box=$(mkdir -p "$work/nodata" && echo "$work/nodata")
+run "$box" "$work/nodata.out"
+rc=$?
+check "missing CNORCH_DATA_DIR exits non-zero" test "$rc" -ne 0
+check "missing CNORCH_DATA_DIR prints an error data_dir line naming it" \
+	grep -q '^error data_dir CNORCH_DATA_DIR' "$work/nodata.out"
+check "missing CNORCH_DATA_DIR writes no files" \
+	test -z "$(find "$box" -mindepth 1 -print -quit)"
+check "missing CNORCH_DATA_DIR ends with a summary counting the failure" \
+	summary_is "$work/nodata.out" "ok=0 changed=0 failed=1"
+
+box=$(mkdir -p "$work/baddata" && echo "$work/baddata")
+run "$box" "$work/baddata.out" CNORCH_DATA_DIR=/proc/cnorch-cannot-create
+rc=$?
+check "an uncreatable data dir exits non-zero with error data_dir" \
+	bash -c "[ $rc -ne 0 ] && grep -q '^error data_dir ' '$work/baddata.out'"
+check "an uncreatable data dir writes no dotfiles" \
+	test -z "$(find "$box" -mindepth 1 -print -quit)"
+
+run "$box" "$work/badurl.out" CNORCH_DATA_DIR="$box/data" CNORCH_PYPI_MIRROR='pypi.example.cn simple'
+rc=$?
+check "a malformed mirror URL is refused before anything is written" \
+	bash -c "[ $rc -ne 0 ] && grep -q '^error input CNORCH_PYPI_MIRROR' '$work/badurl.out' && [ ! -e '$box/.bashrc' ]"
+
+# ---------------------------------------------------------------- first run
+box=$(new_box main)
+data="$box/data"
+run "$box" "$work/run1.out" CNORCH_DATA_DIR="$data"
+rc=$?
+check "first run exits 0" test "$rc" -eq 0
+check "first run reports changes and no failure" \
+	grep -qE '^summary ok=[0-9]+ changed=[1-9][0-9]* failed=0$' "$work/run1.out"
+check "every stdout line is ok/changed/warn/error/summary" \
+	bash -c "! grep -vE '^(ok|changed|warn|error) [a-z_]+|^summary ' '$work/run1.out'"
+check "stderr is empty" test ! -s "$work/run1.out.err"
+check "data dirs hf/hub and modelscope are created" \
+	test -d "$data/hf/hub" -a -d "$data/modelscope"
+
+check ".bashrc starts with the cnorch line" \
+	test "$(head -n 1 "$box/.bashrc")" = "$LINE"
+check ".bashrc keeps the Ubuntu non-interactive guard below it" \
+	grep -qF '*) return;;' "$box/.bashrc"
+check ".bashrc has exactly one cnorch line" \
+	test "$(grep -cF '.cnorch/env.sh' "$box/.bashrc")" -eq 1
+check ".profile starts with the cnorch line" \
+	test "$(head -n 1 "$box/.profile")" = "$LINE"
+check ".profile keeps its original content" \
+	grep -qF 'PATH="$HOME/bin:$PATH"' "$box/.profile"
+
+for kind in interactive profile login; do
+	shell_env "$kind" "$box" > "$work/env.$kind"
+	check "$kind shell: HF_ENDPOINT is the mirror" has_var "$work/env.$kind" HF_ENDPOINT "$HF"
+	check "$kind shell: HF_HOME on the data disk" has_var "$work/env.$kind" HF_HOME "$data/hf"
+	check "$kind shell: HF_HUB_CACHE on the data disk" has_var "$work/env.$kind" HF_HUB_CACHE "$data/hf/hub"
+	check "$kind shell: MODELSCOPE_CACHE on the data disk" has_var "$work/env.$kind" MODELSCOPE_CACHE "$data/modelscope"
+	check "$kind shell: HF_HUB_ENABLE_HF_TRANSFER=0" has_var "$work/env.$kind" HF_HUB_ENABLE_HF_TRANSFER 0
+	check "$kind shell: MODELSCOPE_DOMAIN and PIP_INDEX_URL set" \
+		bash -c "grep -qxF 'MODELSCOPE_DOMAIN=www.modelscope.cn' '$work/env.$kind' && grep -qxF 'PIP_INDEX_URL=$PYPI' '$work/env.$kind'"
+	check "$kind shell: no proxy variables without CNORCH_PROXY" \
+		bash -c "! grep -qiE '^(no|http|https)_proxy=' '$work/env.$kind'"
+done
+
+# sshd's bash reads ~/.bashrc for "ssh host cmd" (Debian/Ubuntu build it with
+# SSH_SOURCE_BASHRC, keyed on SSH_CLIENT).  Emulate that when this bash does.
+probe="$work/probe"
+mkdir -p "$probe" && echo 'export CNORCH_PROBE=1' > "$probe/.bashrc"
+if env -i HOME="$probe" SSH_CLIENT='127.0.0.1 40000 22' bash -c 'env' < /dev/null | grep -qx 'CNORCH_PROBE=1'; then
+	shell_env ssh "$box" > "$work/env.ssh"
+	check "ssh-like non-interactive shell gets HF_ENDPOINT despite the guard" \
+		has_var "$work/env.ssh" HF_ENDPOINT "$HF"
+	check "ssh-like non-interactive shell gets HF_HUB_CACHE" \
+		has_var "$work/env.ssh" HF_HUB_CACHE "$data/hf/hub"
+else
+	skipped "ssh-like non-interactive shell gets HF_ENDPOINT despite the guard" \
+		"this bash does not read .bashrc for SSH_CLIENT"
+fi
+
+pip_conf="$box/.config/pip/pip.conf"
+check "pip.conf has [global] index-url = mirror" \
+	bash -c "grep -qxF '[global]' '$pip_conf' && grep -qxF 'index-url = $PYPI' '$pip_conf'"
+check "pip.conf has no trusted-host for an https mirror" \
+	bash -c "! grep -q trusted-host '$pip_conf'"
+py=$(python3 -c 'import sys; print(sys.executable)' 2> /dev/null)
+if [ -n "$py" ] && "$py" -m pip --version > /dev/null 2>&1; then
+	env -u XDG_CONFIG_HOME -u PIP_CONFIG_FILE -u PIP_INDEX_URL HOME="$box" \
+		"$py" -m pip config list > "$work/pipconfig" 2>&1
+	check "pip config list shows global.index-url from our pip.conf" \
+		grep -qxF "global.index-url='$PYPI'" "$work/pipconfig"
+else
+	skipped "pip config list shows global.index-url from our pip.conf" "pip not available"
+fi
+
+condarc="$box/.condarc"
+check ".condarc has no pytorch-nightly" bash -c "! grep -q pytorch-nightly '$condarc'"
+check ".condarc has the mirror's main and free default channels" \
+	bash -c "grep -qF -- '- $CONDA/pkgs/main' '$condarc' && grep -qF -- '- $CONDA/pkgs/free' '$condarc'"
+check ".condarc maps pytorch and conda-forge to the mirror's cloud" \
+	bash -c "grep -qxF '  pytorch: $CONDA/cloud' '$condarc' && grep -qxF '  conda-forge: $CONDA/cloud' '$condarc'"
+check ".condarc shows channel urls" grep -qxF 'show_channel_urls: true' "$condarc"
+check "env.sh is mode 644 without a proxy" test "$(stat -c %a "$box/.cnorch/env.sh")" = 644
+check "no temp files are left behind" \
+	test -z "$(find "$box" -name '.cnorch-tmp.*' -print -quit)"
+
+# --------------------------------------------------------------- second run
+run "$box" "$work/run2.out" CNORCH_DATA_DIR="$data"
+rc=$?
+check "second run exits 0" test "$rc" -eq 0
+check "second run changes nothing (changed=0 failed=0)" \
+	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/run2.out"
+check "second run prints only ok lines" only_ok_lines "$work/run2.out"
+
+# --------------------------------------------------------------- proxy on
+secret='s3cr3t-pw'
+proxy="http://alice:$secret@127.0.0.1:7890"
+run "$box" "$work/proxy1.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+rc=$?
+check "proxy run exits 0 and reports changed env" \
+	bash -c "[ $rc -eq 0 ] && grep -qx 'changed env' '$work/proxy1.out'"
+check "proxy credentials never appear on stdout or stderr" \
+	bash -c "! grep -qF '$secret' '$work/proxy1.out' '$work/proxy1.out.err'"
+check "env.sh is mode 600 when the proxy carries credentials" \
+	test "$(stat -c %a "$box/.cnorch/env.sh")" = 600
+shell_env interactive "$box" > "$work/env.proxy"
+np=$(var_of "$work/env.proxy" no_proxy)
+NP=$(var_of "$work/env.proxy" NO_PROXY)
+check "proxy: http_proxy and https_proxy (both cases) are set" \
+	bash -c "for v in http_proxy https_proxy HTTP_PROXY HTTPS_PROXY; do grep -qxF \"\$v=$proxy\" '$work/env.proxy' || exit 1; done"
+check "proxy: no_proxy and NO_PROXY are both present" test -n "$np" -a -n "$NP"
+check "proxy: no_proxy and NO_PROXY are identical" test "$np" = "$NP"
+check "proxy: no_proxy has no * wildcard" bash -c "[[ '$np' != *'*'* ]]"
+for entry in 127.0.0.1 localhost .modelscope.cn .tuna.tsinghua.edu.cn .hf-mirror.com; do
+	check "proxy: no_proxy contains $entry" bash -c "[[ ,'$np', == *,'$entry',* ]]"
+done
+run "$box" "$work/proxy2.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+check "proxy: a second run changes nothing" \
+	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/proxy2.out"
+
+# A mirror outside the built-in allowlist gets its own no_proxy entry.
+run "$box" "$work/proxy3.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY=http://127.0.0.1:7890 \
+	CNORCH_PYPI_MIRROR=https://pypi.example-cn.org/simple
+np3=$(env -i HOME="$box" bash -c '. ~/.cnorch/env.sh; echo "$no_proxy"')
+check "proxy: a custom PyPI mirror's host is added to no_proxy" \
+	bash -c "[[ ,'$np3', == *,pypi.example-cn.org,* ]]"
+check "proxy without credentials: env.sh back to mode 644" \
+	test "$(stat -c %a "$box/.cnorch/env.sh")" = 644
+
+# -------------------------------------------------------------- proxy off
+run "$box" "$work/proxy4.out" CNORCH_DATA_DIR="$data"
+check "proxy removed: run reports changed env" grep -qx 'changed env' "$work/proxy4.out"
+shell_env interactive "$box" > "$work/env.noproxy"
+check "proxy removed: the proxy block is gone from env.sh" \
+	bash -c "! grep -qi proxy '$box/.cnorch/env.sh'"
+check "proxy removed: a fresh shell has no proxy or no_proxy" \
+	bash -c "! grep -qiE '^(no|http|https)_proxy=' '$work/env.noproxy'"
+check "proxy removed: pip.conf is back to the default mirror" \
+	grep -qxF "index-url = $PYPI" "$pip_conf"
+
+# ------------------------------------------------ fixing what it finds
+# A foreign .condarc that mirrors pytorch-nightly.
+box=$(new_box condarc)
+cat > "$box/.condarc" <<'EOF'
+channels:
+  - defaults
+custom_channels:
+  pytorch: https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud
+  pytorch-nightly: https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud
+EOF
+run "$box" "$work/condarc.out" CNORCH_DATA_DIR="$box/data"
+check "mirrored pytorch-nightly: a warn conda pytorch-nightly line" \
+	grep -q '^warn conda pytorch-nightly ' "$work/condarc.out"
+check "mirrored pytorch-nightly: removed from .condarc" \
+	bash -c "! grep -q pytorch-nightly '$box/.condarc'"
+check "foreign .condarc: backed up once to .condarc.cnorch-bak with a warn" \
+	bash -c "grep -q pytorch-nightly '$box/.condarc.cnorch-bak' && grep -q '^warn conda .*cnorch-bak' '$work/condarc.out'"
+run "$box" "$work/condarc2.out" CNORCH_DATA_DIR="$box/data"
+check "foreign .condarc: the next run is all ok and makes no second backup" \
+	bash -c "grep -qx 'ok conda' '$work/condarc2.out' && [ ! -e '$box/.condarc.cnorch-bak.2' ]"
+
+# A foreign pip.conf and a legacy ~/.pip/pip.conf; an http mirror.
+box=$(new_box pip)
+mkdir -p "$box/.config/pip" "$box/.pip"
+printf '[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n' > "$box/.config/pip/pip.conf"
+printf '[global]\nindex-url = https://mirrors.aliyun.com/pypi/simple\n' > "$box/.pip/pip.conf"
+run "$box" "$work/pip.out" CNORCH_DATA_DIR="$box/data" CNORCH_PYPI_MIRROR=http://mirrors.example.cn/pypi/simple
+check "foreign pip.conf: backed up to pip.conf.cnorch-bak with a warn" \
+	bash -c "grep -qF 'timeout = 60' '$box/.config/pip/pip.conf.cnorch-bak' && grep -q '^warn pip .*cnorch-bak' '$work/pip.out'"
+check "legacy ~/.pip/pip.conf with index-url: a warn pip line" \
+	grep -q '^warn pip .*\.pip/pip\.conf' "$work/pip.out"
+check "http mirror: pip.conf gets trusted-host for its host" \
+	bash -c "grep -qxF 'index-url = http://mirrors.example.cn/pypi/simple' '$box/.config/pip/pip.conf' && grep -qxF 'trusted-host = mirrors.example.cn' '$box/.config/pip/pip.conf'"
+
+# A later HF_ENDPOINT / hf_transfer in .bashrc, and a cnorch line not on top.
+box=$(new_box trap)
+{
+	echo 'export PATH=$PATH:/opt/bin'
+	echo "$LINE"
+	echo 'export HF_ENDPOINT=https://huggingface.co'
+	echo 'export HF_HUB_ENABLE_HF_TRANSFER=1'
+	echo 'export HF_ENDPOINT=https://hf-mirror.com   # same as ours: fine'
+} >> "$box/.bashrc"
+run "$box" "$work/trap.out" CNORCH_DATA_DIR="$box/data"
+hf_line=$(grep -nxF 'export HF_ENDPOINT=https://huggingface.co' "$box/.bashrc" | cut -d: -f1)
+check "a cnorch line lower in .bashrc is moved to line 1, once" \
+	bash -c "[ \"\$(head -n 1 '$box/.bashrc')\" = '$LINE' ] && [ \$(grep -cF .cnorch/env.sh '$box/.bashrc') -eq 1 ]"
+check "a later HF_ENDPOINT in .bashrc: warn hf_endpoint with file:line and value" \
+	grep -qxF "warn hf_endpoint ~/.bashrc:$hf_line sets HF_ENDPOINT=https://huggingface.co after cnorch's env.sh; remove it" "$work/trap.out"
+check "HF_HUB_ENABLE_HF_TRANSFER=1 in .bashrc: a warn hf_endpoint line" \
+	grep -q '^warn hf_endpoint ~/.bashrc:[0-9]* sets HF_HUB_ENABLE_HF_TRANSFER=1' "$work/trap.out"
+check "a later HF_ENDPOINT equal to ours is not reported" \
+	test "$(grep -c '^warn hf_endpoint .*HF_ENDPOINT=' "$work/trap.out")" -eq 1
+check "warnings alone do not fail the run" \
+	grep -qE '^summary ok=[0-9]+ changed=[0-9]+ failed=0$' "$work/trap.out"
+
+# A symlinked .bashrc (dotfile managers) stays a symlink.
+box=$(new_box link)
+mv "$box/.bashrc" "$box/dotfiles-bashrc"
+ln -s dotfiles-bashrc "$box/.bashrc"
+run "$box" "$work/link.out" CNORCH_DATA_DIR="$box/data"
+check "a symlinked .bashrc stays a symlink and its target gets the line" \
+	bash -c "[ -L '$box/.bashrc' ] && [ \"\$(head -n 1 '$box/dotfiles-bashrc')\" = '$LINE' ]"
+
+# CNORCH_HOME puts the files there instead of $HOME.
+box=$(mkdir -p "$work/home-a" "$work/home-b" && echo "$work/home-b")
+run "$work/home-a" "$work/chome.out" CNORCH_DATA_DIR="$box/data" CNORCH_HOME="$box"
+check "CNORCH_HOME overrides HOME for where files go" \
+	bash -c "[ -f '$box/.cnorch/env.sh' ] && [ -f '$box/.bashrc' ] && [ -z \"\$(ls -A '$work/home-a')\" ]"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
