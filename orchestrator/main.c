@@ -10,11 +10,17 @@
 #include "cmd.h"
 
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_hosts_entry;
+extern const struct cmd_entry cmd_provision_entry;
 
 /* Names must match exactly: no prefix guessing for commands that change
  * remote machines. */
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_version_entry,
+	&cmd_exec_entry,
+	&cmd_hosts_entry,
+	&cmd_provision_entry,
 	NULL
 };
 

@@ -30,9 +30,12 @@ struct plan_file {
 	bool		 lfs;
 	char		 sha256[65];	/* lowercase hex; "" if unknown */
 	char		 git_sha1[41];	/* git blob sha1; "" if unknown */
-	/* Cache blob name: sha256 for LFS files, git sha1 otherwise (as
-	 * huggingface_hub names blobs); falls back to sha256 when no git
-	 * sha1 is known (ModelScope small files). */
+	/* Cache blob name (lowercase hex).  HF: sha256 for LFS files, git
+	 * sha1 otherwise (as huggingface_hub names blobs).  ModelScope:
+	 * the sha256 for every file.  "" when the hub gave neither (a
+	 * ModelScope file without Sha256, an HF entry without oid): the
+	 * engine then hashes the download and names the blob by its
+	 * sha256. */
 	char		 etag[65];
 	char		*url;		/* absolute download URL */
 };
@@ -41,7 +44,9 @@ struct plan {
 	enum hub_source	 source;	/* the one actually used: HF or MODELSCOPE */
 	enum repo_type	 repo_type;
 	char		*repo;		/* "org/name" */
-	char		*revision;	/* as asked: "main", a tag, a sha */
+	char		*revision;	/* as asked: "main", a tag, a sha;
+					 * "main" when none was asked, also
+					 * for ModelScope (names refs/) */
 	char		*commit;	/* resolved commit sha (HF); for
 					 * ModelScope a stable id derived
 					 * from the file list (see hub_modelscope.c) */
@@ -51,6 +56,7 @@ struct plan {
 	uint64_t	 bytes_total;
 };
 
+/* Implemented in planner.c. */
 void	plan_destroy(struct plan *p);
 
 #endif

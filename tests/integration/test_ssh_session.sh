@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# SSH sessions against real sshd boxes on 127.0.0.1 (tests/fixtures/
+# sshd-box.sh), checked the way a user sees them: `cnorch exec` output,
+# exit codes, known_hosts contents, and what did (not) run on the box.
+#
+# Env (set by meson test): CNORCH, CNORCH_SRC.  The laptop side gets its
+# own HOME so ~/.ssh/known_hosts and ~/.ssh/id_* are sandboxed.
+set -u
+
+: "${CNORCH:?set CNORCH to the cnorch binary}"
+: "${CNORCH_SRC:?set CNORCH_SRC to the source tree}"
+FIX=$CNORCH_SRC/tests/fixtures/sshd-box.sh
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cnorch-ssh.XXXXXX") || exit 1
+boxes=()
+cleanup() {
+	local b
+	for b in "${boxes[@]}"; do
+		"$FIX" stop "$work/$b" >/dev/null 2>&1
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export HOME=$work/laptop
+export XDG_STATE_HOME=$work/state
+mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh"
+unset SSH_AUTH_SOCK CNORCH_INVENTORY
+KH=$HOME/.ssh/known_hosts
+INV=$work/inventory.json
+
+passed=0 failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() {
+	echo "not ok - $1"
+	failed=$((failed + 1))
+	if [ -f "$work/out" ]; then sed 's/^/#   out: /' "$work/out"; fi
+	if [ -f "$work/err" ]; then sed 's/^/#   err: /' "$work/err"; fi
+}
+check() {	# check NAME CONDITION...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# start_box NAME [fixture options]: sets NAME_PORT NAME_USER NAME_HOME
+# NAME_KEY NAME_DIR NAME_KHLINE.
+start_box() {
+	local name=$1; shift
+	boxes+=("$name")
+	if ! "$FIX" start "$work/$name" "$@" >"$work/$name.start" 2>&1; then
+		cat "$work/$name.start" >&2
+		echo "Bail out! cannot start box $name"
+		exit 1
+	fi
+	# shellcheck disable=SC1090
+	. "$work/$name/box.env"
+	eval "${name}_PORT=\$BOX_PORT ${name}_USER=\$BOX_USER" \
+	    "${name}_HOME=\$BOX_HOME ${name}_KEY=\$BOX_KEY" \
+	    "${name}_DIR=\$BOX_DIR"
+	eval "${name}_KHLINE=\$BOX_KNOWN_HOSTS_LINE"
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# run ARGS...: cnorch with our inventory; sets rc, elapsed (s); output in
+# $work/out and $work/err.
+run() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$CNORCH" -i "$INV" "$@" >"$work/out" 2>"$work/err" </dev/null
+	rc=$?
+	t1=$(date +%s.%N)
+	elapsed=$(echo "$t1 - $t0" | bc)
+}
+has_out() { grep -qF -- "$1" "$work/out"; }
+has_err() { grep -qF -- "$1" "$work/err"; }
+rc_is() { [ "$rc" -eq "$1" ]; }
+faster_than() { [ "$(echo "$elapsed < $1" | bc)" = 1 ]; }
+
+as_root=0
+[ "$(id -u)" = 0 ] && as_root=1
+
+# ------------------------------------------------------------- the boxes
+start_box box1
+start_box box2
+if [ $as_root = 1 ]; then
+	start_box pwbox --password 'pw-Secret 1'
+	# Password only: no key of ours is authorized there.
+	: >"$pwbox_DIR/authorized_keys"
+fi
+closed_port=$(free_port)
+
+# An RSA key of the laptop's, authorized on box1.
+ssh-keygen -q -t rsa -b 2048 -N '' -C laptop-rsa -f "$HOME/.ssh/id_rsa" </dev/null
+cat "$HOME/.ssh/id_rsa.pub" >>"$box1_DIR/authorized_keys"
+
+# The laptop knows box1, box2 and pwbox; box2's key is also recorded
+# for box1's port in a second file (a "changed" host key).
+{
+	echo "# the user's own lines stay as they are"
+	echo "$box1_KHLINE"
+	echo "$box2_KHLINE"
+	[ $as_root = 1 ] && echo "$pwbox_KHLINE"
+} >"$KH"
+box2_pub=$(cut -d' ' -f2,3 "$box2_DIR/ssh_host_ed25519_key.pub")
+echo "[127.0.0.1]:$box1_PORT $box2_pub" >"$work/kh_changed"
+
+marker_cmd='touch "$HOME/marker"; echo ran'
+
+export PW_GOOD='pw-Secret 1' PW_BAD='nope'
+cat >"$INV" <<JSON
+{
+  "defaults": { "known_hosts_policy": "strict", "connect_timeout": 5 },
+  "groups": { "pair": ["box1", "box2"] },
+  "hosts": {
+    "box1": { "host": "127.0.0.1", "port": $box1_PORT, "user": "$box1_USER",
+              "identity_file": "$box1_KEY" },
+    "box2": { "host": "127.0.0.1", "port": $box2_PORT, "user": "$box2_USER",
+              "identity_file": "$box2_KEY" },
+    "pwbox": { "host": "127.0.0.1", "port": ${pwbox_PORT:-1},
+               "user": "${pwbox_USER:-nobody}", "identity_file": null,
+               "password_env": "PW_GOOD" },
+    "badpw": { "host": "127.0.0.1", "port": ${pwbox_PORT:-1},
+               "user": "${pwbox_USER:-nobody}", "identity_file": null,
+               "password_env": "PW_BAD" },
+    "unknown": { "host": "127.0.0.1", "port": $box2_PORT,
+                 "user": "$box2_USER", "identity_file": "$box2_KEY",
+                 "known_hosts": "$work/kh_empty" },
+    "acceptnew": { "host": "127.0.0.1", "port": $box2_PORT,
+                   "user": "$box2_USER", "identity_file": "$box2_KEY",
+                   "known_hosts": "$work/kh_new/.ssh/known_hosts",
+                   "known_hosts_policy": "accept-new" },
+    "acceptnew-strict": { "host": "127.0.0.1", "port": $box2_PORT,
+                   "user": "$box2_USER", "identity_file": "$box2_KEY",
+                   "known_hosts": "$work/kh_new/.ssh/known_hosts" },
+    "changed": { "host": "127.0.0.1", "port": $box1_PORT,
+                 "user": "$box1_USER", "identity_file": "$box1_KEY",
+                 "known_hosts": "$work/kh_changed",
+                 "known_hosts_policy": "accept-new" },
+    "closed": { "host": "127.0.0.1", "port": $closed_port, "user": "x",
+                "identity_file": "$box1_KEY" },
+    "rsabox": { "host": "127.0.0.1", "port": $box1_PORT,
+                "user": "$box1_USER", "identity_file": "$HOME/.ssh/id_rsa" }
+  }
+}
+JSON
+
+# ------------------------------------------------------------ the checks
+run exec box1 -- 'echo hi; uname -m'
+check "exec prints host-prefixed output" \
+    eval 'rc_is 0 && has_out "box1: hi" && has_out "box1: $(uname -m)"'
+
+run exec box1 -- 'echo out; echo err >&2; exit 0'
+check "stderr lines go to stderr, prefixed" \
+    eval 'rc_is 0 && has_err "box1: err" && ! has_out "err" && has_out "box1: out"'
+
+run exec pair -- 'echo both'
+check "two boxes ok -> exit 0" \
+    eval 'rc_is 0 && has_out "box1: both" && has_out "box2: both"'
+
+run exec pair -- "case \$HOME in *box2*) exit 3;; esac; echo fine"
+check "one command fails -> exit 1, 'exit 3' reported" \
+    eval 'rc_is 1 && has_out "box1: fine" && has_err "box2: exit 3" && ! has_err "box1: exit"'
+
+run exec box1,closed -- 'exit 3'
+check "unreachable wins over failed -> exit 3" \
+    eval 'rc_is 3 && has_err "box1: exit 3" && has_err "closed: cannot connect"'
+
+run exec closed -- 'true'
+check "closed port -> exit 3 'cannot connect', quickly" \
+    eval 'rc_is 3 && has_err "closed: cannot connect to 127.0.0.1 port $closed_port" && faster_than 5'
+
+if [ $as_root = 1 ]; then
+	run exec pwbox -- 'echo pw-ok'
+	check "password-only box via password_env" \
+	    eval 'rc_is 0 && has_out "pwbox: pw-ok"'
+
+	rm -f "$pwbox_HOME/marker"
+	run exec badpw -- "$marker_cmd"
+	check "wrong password -> exit 3 'authentication failed', nothing run" \
+	    eval 'rc_is 3 && has_err "badpw: authentication failed (tried: password)" && [ ! -e "$pwbox_HOME/marker" ]'
+	check "the password never shows in output" \
+	    eval '! grep -q "pw-Secret\|nope" "$work/out" "$work/err"'
+else
+	echo "ok - password-only box # SKIP password auth needs root"
+	echo "ok - wrong password # SKIP password auth needs root"
+fi
+
+rm -f "$box2_HOME/marker"
+run exec unknown -- "$marker_cmd"
+check "strict + unknown host key -> exit 3 with fingerprint and how to accept" \
+    eval 'rc_is 3 && has_err "unknown: host key for [127.0.0.1]:$box2_PORT is not known (ED25519 SHA256:" && has_err "ssh-keyscan -p $box2_PORT -t ed25519 127.0.0.1 >>" && has_err "accept-new"'
+check "strict + unknown: nothing ran" eval '[ ! -e "$box2_HOME/marker" ] && ! has_out ran'
+check "strict + unknown: fingerprint is the one ssh-keygen prints" \
+    eval 'has_err "$(ssh-keygen -lf "$box2_DIR/ssh_host_ed25519_key.pub" | cut -d" " -f2)"'
+
+run exec acceptnew -- 'echo first'
+check "accept-new records the host and runs" \
+    eval 'rc_is 0 && has_out "acceptnew: first" && [ "$(wc -l <"$work/kh_new/.ssh/known_hosts")" -eq 1 ] && grep -qxF "$box2_KHLINE" "$work/kh_new/.ssh/known_hosts"'
+check "accept-new creates the file 0600 in a 0700 directory" \
+    eval '[ "$(stat -c %a "$work/kh_new/.ssh/known_hosts")" = 600 ] && [ "$(stat -c %a "$work/kh_new/.ssh")" = 700 ]'
+run exec acceptnew-strict -- 'echo second'
+check "second run under strict works, still one line" \
+    eval 'rc_is 0 && has_out "acceptnew-strict: second" && [ "$(wc -l <"$work/kh_new/.ssh/known_hosts")" -eq 1 ]'
+
+rm -f "$box1_HOME/marker"
+cp "$work/kh_changed" "$work/kh_changed.before"
+run exec changed -- "$marker_cmd"
+check "changed host key -> exit 3 'changed', nothing run, file untouched" \
+    eval 'rc_is 3 && has_err "changed: host key for [127.0.0.1]:$box1_PORT changed (now ED25519 SHA256:" && has_err "refusing to connect" && [ ! -e "$box1_HOME/marker" ] && cmp -s "$work/kh_changed" "$work/kh_changed.before"'
+
+cp "$KH" "$work/kh.before"
+run exec box1 -- 'true'
+check "the user's known_hosts is never rewritten" cmp -s "$KH" "$work/kh.before"
+
+run exec rsabox -- 'echo rsa'
+check "RSA key -> clear libssh2 / rsa-sha2 message" \
+    eval 'rc_is 3 && has_err "rsabox: authentication failed (tried: publickey): libssh2 1.10 cannot use RSA key" && has_err "rsa-sha2" && has_err "ssh-keygen -t ed25519"'
+
+run exec box1 --timeout 2 -- 'sleep 30; echo late'
+gone=0
+for _ in $(seq 1 30); do
+	if ! pgrep -u "$box1_USER" -f 'sleep 30' >/dev/null 2>&1; then
+		gone=1
+		break
+	fi
+	sleep 0.1
+done
+check "--timeout 2 ends 'sleep 30' in time (exit 1, 'timed out')" \
+    eval 'rc_is 1 && faster_than 10 && has_err "box1: timed out after 2 s" && ! has_out late'
+check "--timeout leaves no 'sleep 30' on the box" [ $gone = 1 ]
+
+run exec box1 --timeout 2 -- 'sleep 30 & sleep 31 & wait'
+gone=0
+for _ in $(seq 1 30); do
+	if ! pgrep -u "$box1_USER" -f 'sleep 3[01]' >/dev/null 2>&1; then
+		gone=1
+		break
+	fi
+	sleep 0.1
+done
+check "--timeout ends background children too" \
+    eval 'rc_is 1 && faster_than 10 && [ $gone = 1 ]'
+
+run exec box1 -- "printf 'a b\\nno newline'; echo \"it's\" >&2"
+check "last line without newline, quotes pass through" \
+    eval 'rc_is 0 && has_out "box1: a b" && has_out "box1: no newline" && has_err "box1: it'"'"'s"'
+
+run exec box1 -- 'kill -9 $$'
+check "command killed by a signal -> exit 1, 'exit 255'" \
+    eval 'rc_is 1 && has_err "box1: exit 255"'
+
+run exec box1
+check "missing command -> usage error (2)" rc_is 2
+run exec box1 --timeout x -- true
+check "bad --timeout -> usage error (2)" rc_is 2
+run exec nosuchhost -- true
+check "unknown target -> exit 2" rc_is 2
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

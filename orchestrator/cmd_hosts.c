@@ -1,0 +1,220 @@
+/*
+ * cnorch hosts [--json] [TARGET]
+ *
+ * Loads and validates the inventory, resolves TARGET (default: all) and
+ * prints one line per host, in inventory order:
+ *
+ *	NAME  USER@HOSTNAME:PORT  PLATFORM  DATA_DIR  pulls=N
+ *
+ * columns padded to line up ("-" for no platform), or with --json (global
+ * or after the subcommand) one JSON object per line with every resolved
+ * field.  Connects to nothing: it is the quick check that an inventory
+ * says what its author meant.  Exit 0, or 2 for an unreadable or invalid
+ * inventory or a target that names nothing.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "inventory.h"
+#include "runlog.h"
+
+#define USAGE	"hosts [--json] [TARGET]"
+
+static json_t *
+strings_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *
+host_json(const struct host *h)
+{
+	json_t *o, *pulls;
+	const struct pull_spec *p;
+	size_t i;
+
+	if ((pulls = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < h->npulls; i++) {
+		p = &h->pulls[i];
+		json_array_append_new(pulls, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}",
+		    "repo", p->repo, "revision", p->revision,
+		    "source", p->source, "repo_type", p->repo_type,
+		    "include", strings_json(p->include, p->ninclude),
+		    "exclude", strings_json(p->exclude, p->nexclude)));
+	}
+	/* Never a password: only the name of the variable that holds it. */
+	o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:s?,s:s,s:s,s:s?,s:s,"
+	    "s:{s:s,s:s,s:s,s:s},s:s?,s:o,s:i,s:b}",
+	    "name", h->name, "hostname", h->hostname, "port", h->port,
+	    "user", h->user, "identity_file", h->identity_file,
+	    "password_env", h->password_env, "known_hosts", h->known_hosts,
+	    "known_hosts_policy", h->known_hosts_policy,
+	    "platform", h->platform, "data_dir", h->data_dir,
+	    "mirrors", "hf", h->mirrors.hf, "modelscope", h->mirrors.modelscope,
+	    "pypi", h->mirrors.pypi, "conda", h->mirrors.conda,
+	    "proxy", h->proxy, "pulls", pulls,
+	    "connect_timeout", h->connect_timeout,
+	    "from_ssh_config", (int)h->from_ssh_config);
+	return o;
+}
+
+/* "user@host:port", with brackets around an IPv6 address. */
+static char *
+address(const struct host *h)
+{
+	char *s;
+	int v6 = strchr(h->hostname, ':') != NULL;
+
+	if (asprintf(&s, "%s@%s%s%s:%d", h->user, v6 ? "[" : "", h->hostname,
+	    v6 ? "]" : "", h->port) < 0)
+		return NULL;
+	return s;
+}
+
+static int
+print_text(const struct host *const *hosts, size_t n)
+{
+	char **addr;
+	size_t i, l, wname = 0, waddr = 0, wplat = 1, wdir = 0;
+	int ret = EXIT_OK;
+
+	if ((addr = calloc(n, sizeof(*addr))) == NULL)
+		return EXIT_USAGE;
+	for (i = 0; i < n; i++) {
+		if ((addr[i] = address(hosts[i])) == NULL) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if ((l = strlen(hosts[i]->name)) > wname)
+			wname = l;
+		if ((l = strlen(addr[i])) > waddr)
+			waddr = l;
+		if (hosts[i]->platform != NULL &&
+		    (l = strlen(hosts[i]->platform)) > wplat)
+			wplat = l;
+		if ((l = strlen(hosts[i]->data_dir)) > wdir)
+			wdir = l;
+	}
+	for (i = 0; i < n; i++)
+		printf("%-*s  %-*s  %-*s  %-*s  pulls=%zu\n", (int)wname,
+		    hosts[i]->name, (int)waddr, addr[i], (int)wplat,
+		    hosts[i]->platform != NULL ? hosts[i]->platform : "-",
+		    (int)wdir, hosts[i]->data_dir, hosts[i]->npulls);
+ out:
+	for (i = 0; i < n; i++)
+		free(addr[i]);
+	free(addr);
+	if (ret != EXIT_OK)
+		fprintf(stderr, "error: out of memory\n");
+	return ret;
+}
+
+static int
+print_json(const struct host *const *hosts, size_t n)
+{
+	json_t *o;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s = (o = host_json(hosts[i])) != NULL ?
+		    json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (s == NULL) {
+			fprintf(stderr, "error: out of memory\n");
+			return EXIT_USAGE;
+		}
+		printf("%s\n", s);
+		free(s);
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ NULL,		0,		NULL, 0 }
+	};
+	struct inventory *inv = NULL;
+	const struct host **hosts = NULL;
+	const char *target;
+	char *path = NULL, *msg = NULL, **failed = NULL;
+	size_t nhosts = 0, nfailed = 0;
+	bool json = ctx->json;
+	int ch, r, ret = EXIT_USAGE;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = true;
+			break;
+		default:
+			fprintf(stderr, "usage: cnorch %s\n", USAGE);
+			goto out;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1) {
+		fprintf(stderr, "usage: cnorch %s\n", USAGE);
+		goto out;
+	}
+	target = argc == 1 ? argv[0] : NULL;
+
+	if ((path = inventory_default_path(ctx->inventory_path)) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		goto out;
+	}
+	if ((r = inventory_load(path, NULL, &inv, &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		goto out;
+	}
+	if (target == NULL && inventory_count(inv) == 0) {
+		ret = EXIT_OK;		/* valid, and empty */
+		goto out;
+	}
+	if (target != NULL && strstr(target, "@failed") != NULL &&
+	    failed_load(&failed, &nfailed) != CN_OK) {
+		failed = NULL;
+		nfailed = 0;
+	}
+	if ((r = inventory_select(inv, target, (const char *const *)failed,
+	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		goto out;
+	}
+	ret = json ? print_json(hosts, nhosts) : print_text(hosts, nhosts);
+	if (fflush(stdout) != 0)
+		ret = EXIT_USAGE;
+ out:
+	free(hosts);
+	failed_free(failed, nfailed);
+	inventory_destroy(inv);
+	free(msg);
+	free(path);
+	return ret;
+}
+
+const struct cmd_entry cmd_hosts_entry = {
+	.name = "hosts",
+	.usage = USAGE,
+	.flags = 0,
+	.exec = cmd_hosts_exec,
+};

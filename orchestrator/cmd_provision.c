@@ -1,0 +1,833 @@
+/*
+ * cnorch provision TARGET [--no-wait]
+ *
+ * Per host, in order: connect, probe (architecture, $HOME, data_dir and
+ * its free space, payload present?), upload the payload if it is new, run
+ * setup-china-mirrors.sh with the host's settings, start one agent job per
+ * pull that is neither complete nor running, and follow the jobs' events
+ * until they end (--no-wait: return once launched).  Ctrl-C while
+ * following detaches: the jobs keep running on the box.
+ *
+ * Recap per host: "NAME: ok=N changed=N failed=N" counting the payload,
+ * each setup item and each pull, then one line per pull.  Exit code: 0
+ * all hosts ok, 1 a remote step failed, 2 usage or inventory, 3 a host
+ * could not be reached, authenticated or its host key verified.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "connect.h"
+#include "error.h"
+#include "fleet.h"
+#include "follow.h"
+#include "inventory.h"
+#include "launch.h"
+#include "payload.h"
+#include "probe.h"
+#include "render.h"
+#include "runlog.h"
+#include "session.h"
+#include "setup.h"
+#include "upload.h"
+
+/* Below this much free space on data_dir nothing is launched. */
+#define SPACE_FLOOR		(1024.0 * 1024 * 1024)
+#define RECONNECTS		5
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+enum pull_outcome {
+	PULL_NOT_STARTED,	/* an earlier step failed */
+	PULL_ALREADY,		/* complete before this run */
+	PULL_LEFT_RUNNING,	/* --no-wait or detached */
+	PULL_DONE,		/* finished ok while we followed */
+	PULL_FAILED,
+};
+
+struct pull_run {
+	char		*label;		/* repo@revision */
+	char		*job;		/* job id */
+	bool		 started;	/* we launched it this run */
+	bool		 was_running;	/* it was already running */
+	enum pull_outcome outcome;
+	double		 bytes;		/* from done / plan */
+	double		 planned;	/* plan bytes still to fetch, -1 */
+	char		*why;		/* failure, one line */
+};
+
+struct host_run {
+	int		 ok, changed, failed;
+	bool		 unreachable, detached;
+	struct pull_run	*pulls;
+	size_t		 npulls;
+	char		*data_dir;	/* expanded */
+	double		 avail;		/* bytes free on data_dir, -1 */
+};
+
+struct prov {
+	const struct host *const *hosts;
+	size_t		 nhosts;
+	struct host_run	*runs;
+	struct render	*rd;
+	bool		 no_wait;
+	bool		 interactive;
+	const char	*hf_token;
+};
+
+/* Messages come host-prefixed from the modules: strip it for notes. */
+static const char *
+unprefixed(const char *name, const char *msg)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(msg, name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
+static void
+note_error(struct prov *p, const char *name, const char *step,
+    const char *msg)
+{
+	json_t *f;
+	char *line, *nl;
+
+	if ((line = strdup(msg != NULL ? unprefixed(name, msg) : step)) ==
+	    NULL)
+		return;
+	/* One line: a second line (e.g. how to accept a host key) follows
+	 * as its own note. */
+	if ((nl = strchr(line, '\n')) != NULL)
+		*nl++ = '\0';
+	f = json_pack("{s:s, s:s, s:s}", "event", "error", "step", step,
+	    "message", line);
+	render_note(p->rd, name, true, f, "%s", line);
+	while (nl != NULL && *nl != '\0') {
+		char *next = strchr(nl, '\n');
+
+		if (next != NULL)
+			*next++ = '\0';
+		f = json_pack("{s:s, s:s, s:s}", "event", "error", "step",
+		    step, "message", nl);
+		render_note(p->rd, name, true, f, "%s", nl);
+		nl = next;
+	}
+	free(line);
+}
+
+static void
+note_item(struct prov *p, const char *name, const char *step,
+    const char *status, const char *item, const char *msg, bool quiet)
+{
+	json_t *f;
+
+	if (quiet && render_mode(p->rd) != RENDER_JSON)
+		return;
+	f = json_pack("{s:s, s:s, s:s, s:s}", "event", step, "status", status,
+	    "item", item, "message", msg != NULL ? msg : "");
+	if (msg != NULL && msg[0] != '\0')
+		render_note(p->rd, name, false, f, "%s %s %s: %s", step,
+		    status, item, msg);
+	else
+		render_note(p->rd, name, false, f, "%s %s %s", step, status,
+		    item);
+}
+
+struct setup_ctx {
+	struct prov	*p;
+	const char	*name;
+	int		 verbosity;
+};
+
+static void
+on_setup_item(void *arg, enum setup_status st, const char *item,
+    const char *msg)
+{
+	struct setup_ctx *c = arg;
+	static const char *const names[] = { "ok", "changed", "warn",
+	    "error" };
+
+	note_item(c->p, c->name, "setup", names[st], item, msg,
+	    st == SETUP_OK && c->verbosity <= 0);
+}
+
+struct follow_ctx {
+	struct prov	*p;
+	const struct host *h;
+	struct host_run	*hr;
+	size_t		*map;		/* follow index -> pull index */
+	char		*nospace;	/* message when plans do not fit */
+};
+
+static int
+stop_requested(void *arg)
+{
+	(void)arg;
+	return interrupted != 0;
+}
+
+static double
+jnum(json_t *o, const char *k, double def)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static int
+on_event(void *arg, size_t i, json_t *ev)
+{
+	struct follow_ctx *c = arg;
+	struct pull_run *pr = &c->hr->pulls[c->map[i]];
+	const char *e = json_string_value(json_object_get(ev, "event"));
+	char a[32], b[32];
+	double need = 0, total;
+	size_t k;
+
+	render_event(c->p->rd, c->h->name, pr->job, ev);
+	if (strcmp(e, "plan") == 0) {
+		total = jnum(ev, "bytes_total", -1);
+		/* What is still to come: the agent may say, else all. */
+		pr->planned = jnum(ev, "bytes_needed", total >= 0 ?
+		    total - jnum(ev, "bytes_done", 0) : -1);
+		if (!pr->started || c->hr->avail < 0)
+			return CN_OK;
+		for (k = 0; k < c->hr->npulls; k++)
+			if (c->hr->pulls[k].started &&
+			    c->hr->pulls[k].planned > 0)
+				need += c->hr->pulls[k].planned;
+		if (need > c->hr->avail) {
+			fmt_bytes(a, sizeof(a), c->hr->avail);
+			fmt_bytes(b, sizeof(b), need);
+			if (asprintf(&c->nospace, "not enough space on %s: "
+			    "%s free, %s needed", c->hr->data_dir, a, b) < 0)
+				c->nospace = NULL;
+			return CN_ERR_NOSPACE;
+		}
+	} else if (strcmp(e, "done") == 0) {
+		pr->bytes = jnum(ev, "bytes", pr->bytes);
+	} else if (strcmp(e, "error") == 0) {
+		free(pr->why);
+		pr->why = json_is_string(json_object_get(ev, "message")) ?
+		    strdup(json_string_value(json_object_get(ev,
+		    "message"))) : NULL;
+	}
+	return CN_OK;
+}
+
+static void
+pull_label(const struct pull_spec *ps, char **out)
+{
+	if (asprintf(out, "%s@%s", ps->repo, ps->revision != NULL ?
+	    ps->revision : "main") < 0)
+		*out = NULL;
+}
+
+/* Pypi/conda "auto" means: the script's default mirror. */
+static const char *
+mirror(const char *v)
+{
+	return v == NULL || v[0] == '\0' || strcmp(v, "auto") == 0 ? NULL :
+	    v;
+}
+
+static int
+do_follow(struct prov *p, const struct host *h, struct host_run *hr,
+    struct session **sp)
+{
+	struct follow_job *jobs = NULL;
+	struct follow_ctx c = { p, h, hr, NULL, NULL };
+	const char **ids = NULL;
+	char *msg = NULL;
+	size_t n = 0, i, k;
+	int r, tries = 0, ret = EXIT_OK;
+
+	if ((jobs = calloc(hr->npulls, sizeof(*jobs))) == NULL ||
+	    (c.map = calloc(hr->npulls, sizeof(*c.map))) == NULL ||
+	    (ids = calloc(hr->npulls, sizeof(*ids))) == NULL) {
+		ret = EXIT_REMOTE;
+		goto out;
+	}
+	for (i = 0; i < hr->npulls; i++) {
+		if (!hr->pulls[i].started && !hr->pulls[i].was_running)
+			continue;
+		if ((jobs[n].id = strdup(hr->pulls[i].job)) == NULL) {
+			ret = EXIT_REMOTE;
+			goto out;
+		}
+		c.map[n++] = i;
+	}
+	if (n == 0)
+		goto out;
+	for (;;) {
+		r = follow_run(*sp, jobs, n, on_event, stop_requested, &c);
+		if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
+		    r == CN_ERR_NOSPACE || r == CN_ERR_NOMEM ||
+		    r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
+			break;
+		/* The connection went: reconnect and resume from offsets. */
+		if (++tries > RECONNECTS || interrupted)
+			break;
+		render_note(p->rd, h->name, true, NULL, "%s; reconnecting "
+		    "(%d/%d)", unprefixed(h->name, session_errmsg(*sp)), tries,
+		    RECONNECTS);
+		session_destroy(*sp);
+		*sp = NULL;
+		sleep((unsigned)tries);
+		if (host_connect(h, false, sp, &msg) != CN_OK) {
+			note_error(p, h->name, "follow", msg);
+			free(msg);
+			msg = NULL;
+			continue;
+		}
+	}
+	if (r == CN_ERR_INTERRUPTED) {
+		hr->detached = true;
+		for (k = 0; k < n; k++)
+			if (!jobs[k].done) {
+				hr->pulls[c.map[k]].outcome =
+				    PULL_LEFT_RUNNING;
+				render_forget(p->rd, h->name, jobs[k].id);
+			}
+	}
+	if (r == CN_ERR_NOSPACE) {
+		/* Plans do not fit the disk: stop what we started. */
+		size_t ns = 0;
+
+		for (k = 0; k < n; k++)
+			if (hr->pulls[c.map[k]].started)
+				ids[ns++] = jobs[k].id;
+		if (*sp != NULL)
+			(void)launch_stop(*sp, payload_id(), ids, ns);
+		note_error(p, h->name, "space", c.nospace);
+		for (k = 0; k < n; k++) {
+			struct pull_run *pr = &hr->pulls[c.map[k]];
+
+			render_forget(p->rd, h->name, jobs[k].id);
+			if (!pr->started)
+				continue;
+			pr->outcome = PULL_FAILED;
+			free(pr->why);
+			pr->why = strdup("stopped: not enough space");
+		}
+		ret = EXIT_REMOTE;
+		goto count;
+	}
+	if (r != CN_OK && r != CN_ERR_INTERRUPTED) {
+		note_error(p, h->name, "follow", *sp != NULL ?
+		    session_errmsg(*sp) : cn_strerror(r));
+		for (k = 0; k < n; k++)
+			if (!jobs[k].done)
+				hr->pulls[c.map[k]].outcome =
+				    PULL_LEFT_RUNNING;
+		ret = r == CN_ERR_REMOTE ? EXIT_OK : EXIT_UNREACHABLE;
+	}
+	for (k = 0; k < n; k++) {
+		struct pull_run *pr = &hr->pulls[c.map[k]];
+
+		if (!jobs[k].done)
+			continue;
+		if (jobs[k].ok)
+			pr->outcome = PULL_DONE;
+		else {
+			pr->outcome = PULL_FAILED;
+			if (pr->why == NULL && asprintf(&pr->why, "job ended "
+			    "%s", jobs[k].end_state[0] != '\0' ?
+			    jobs[k].end_state : "failed") < 0)
+				pr->why = NULL;
+		}
+	}
+ count:
+	for (k = 0; k < n; k++) {
+		struct pull_run *pr = &hr->pulls[c.map[k]];
+
+		if (pr->outcome == PULL_FAILED)
+			hr->failed++;
+		else if (pr->started)
+			hr->changed++;
+		else
+			hr->ok++;
+	}
+ out:
+	if (jobs != NULL)
+		for (i = 0; i < n; i++)
+			follow_release(&jobs[i]);
+	free(jobs);
+	free(c.map);
+	free(ids);
+	free(c.nospace);
+	return ret;
+}
+
+static int
+provision_host(const struct host *h, void *arg, struct hostout *o)
+{
+	struct prov *p = arg;
+	struct host_run *hr = NULL;
+	struct session *s = NULL;
+	struct probe pr = { 0 };
+	struct setup_opts so = { 0 };
+	struct setup_result sres;
+	struct setup_ctx sc;
+	struct launch_env le = { 0 };
+	struct launch_pull lp;
+	struct job_state js;
+	enum launch_result lres;
+	char *msg = NULL, a[32], b[32];
+	bool changed = false;
+	size_t i;
+	int r, ret = EXIT_REMOTE;
+
+	(void)o;
+	for (i = 0; i < p->nhosts; i++)
+		if (p->hosts[i] == h)
+			hr = &p->runs[i];
+	if (hr == NULL)
+		return EXIT_REMOTE;
+	hr->avail = -1;
+	if ((hr->pulls = calloc(h->npulls + 1, sizeof(*hr->pulls))) == NULL)
+		goto out;
+	hr->npulls = h->npulls;
+	for (i = 0; i < h->npulls; i++) {
+		pull_label(&h->pulls[i], &hr->pulls[i].label);
+		lp = (struct launch_pull){ h->pulls[i].repo,
+		    h->pulls[i].revision, h->pulls[i].source,
+		    h->pulls[i].repo_type,
+		    (const char *const *)h->pulls[i].include,
+		    h->pulls[i].ninclude,
+		    (const char *const *)h->pulls[i].exclude,
+		    h->pulls[i].nexclude };
+		hr->pulls[i].job = job_id(&lp);
+		hr->pulls[i].planned = -1;
+		if (hr->pulls[i].label == NULL || hr->pulls[i].job == NULL)
+			goto out;
+	}
+
+	/* connect */
+	if ((r = host_connect(h, p->interactive, &s, &msg)) != CN_OK) {
+		note_error(p, h->name, "connect", msg != NULL ? msg :
+		    cn_strerror(r));
+		hr->unreachable = true;
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+
+	/* probe */
+	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	    "~", payload_id(), &pr, &msg)) != CN_OK) {
+		note_error(p, h->name, "probe", msg);
+		hr->failed++;
+		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (strcmp(pr.arch, "x86_64") != 0) {
+		free(msg);
+		if (asprintf(&msg, "unsupported architecture '%s' "
+		    "(cnorch-agent is x86_64 only)", pr.arch) < 0)
+			msg = NULL;
+		note_error(p, h->name, "probe", msg);
+		hr->failed++;
+		goto out;
+	}
+	if (pr.data_dir[0] != '/') {
+		free(msg);
+		if (asprintf(&msg, "data_dir '%s' is not an absolute path on "
+		    "the box", pr.data_dir) < 0)
+			msg = NULL;
+		note_error(p, h->name, "probe", msg);
+		hr->failed++;
+		goto out;
+	}
+	if (!pr.have_sha256sum) {
+		note_error(p, h->name, "probe", "sha256sum not found on the "
+		    "box (coreutils)");
+		hr->failed++;
+		goto out;
+	}
+	if ((hr->data_dir = strdup(pr.data_dir)) == NULL)
+		goto out;
+	if (pr.avail_kb >= 0)
+		hr->avail = (double)pr.avail_kb * 1024;
+	if (h->npulls > 0 && hr->avail >= 0 && hr->avail < SPACE_FLOOR) {
+		fmt_bytes(a, sizeof(a), hr->avail);
+		fmt_bytes(b, sizeof(b), SPACE_FLOOR);
+		free(msg);
+		if (asprintf(&msg, "not enough space on %s: %s free, %s "
+		    "needed", pr.data_dir, a, b) < 0)
+			msg = NULL;
+		note_error(p, h->name, "space", msg);
+		hr->failed++;
+		goto out;
+	}
+	if (interrupted)
+		goto interrupted;
+
+	/* upload */
+	free(msg);
+	msg = NULL;
+	if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	    &changed, &msg)) != CN_OK) {
+		note_error(p, h->name, "upload", msg);
+		hr->failed++;
+		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
+		    EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (changed)
+		hr->changed++;
+	else
+		hr->ok++;
+	note_item(p, h->name, "payload", changed ? "changed" : "ok",
+	    payload_id(), changed ? "uploaded" : "present", false);
+	if (interrupted)
+		goto interrupted;
+
+	/* setup */
+	so.data_dir = pr.data_dir;
+	so.hf = h->mirrors.hf;
+	so.modelscope = h->mirrors.modelscope;
+	so.pypi = mirror(h->mirrors.pypi);
+	so.conda = mirror(h->mirrors.conda);
+	so.proxy = h->proxy;
+	sc.p = p;
+	sc.name = h->name;
+	sc.verbosity = 0;
+	free(msg);
+	msg = NULL;
+	if ((r = setup_run(s, h->name, payload_id(), &so, on_setup_item, &sc,
+	    &sres, &msg)) != CN_OK) {
+		note_error(p, h->name, "setup", msg);
+		hr->failed++;
+		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
+		    EXIT_UNREACHABLE;
+		goto out;
+	}
+	hr->ok += sres.ok;
+	hr->changed += sres.changed;
+	hr->failed += sres.failed;
+	if (sres.failed > 0) {
+		render_note(p->rd, h->name, true, json_pack("{s:s, s:s}",
+		    "event", "error", "message", "setup failed; no pulls "
+		    "launched"), "setup failed; no pulls launched");
+		goto out;
+	}
+	if (interrupted)
+		goto interrupted;
+
+	/* launch */
+	le.payload_id = payload_id();
+	le.data_dir = pr.data_dir;
+	le.hf_endpoint = h->mirrors.hf;
+	le.modelscope_endpoint = h->mirrors.modelscope;
+	le.hf_token = p->hf_token;
+	for (i = 0; i < h->npulls; i++) {
+		struct pull_run *pu = &hr->pulls[i];
+
+		lp = (struct launch_pull){ h->pulls[i].repo,
+		    h->pulls[i].revision, h->pulls[i].source,
+		    h->pulls[i].repo_type,
+		    (const char *const *)h->pulls[i].include,
+		    h->pulls[i].ninclude,
+		    (const char *const *)h->pulls[i].exclude,
+		    h->pulls[i].nexclude };
+		free(msg);
+		msg = NULL;
+		if ((r = launch_pull(s, h->name, &le, &lp, &lres, &js,
+		    &msg)) != CN_OK) {
+			note_error(p, h->name, "launch", msg);
+			pu->outcome = PULL_FAILED;
+			pu->why = strdup("not started");
+			hr->failed++;
+			if (r != CN_ERR_REMOTE)
+				goto out;
+			continue;
+		}
+		switch (lres) {
+		case LAUNCH_DONE:
+			pu->outcome = PULL_ALREADY;
+			pu->bytes = (double)js.bytes_total;
+			hr->ok++;
+			note_item(p, h->name, "pull", "ok", pu->job,
+			    "complete", false);
+			break;
+		case LAUNCH_RUNNING:
+			pu->was_running = true;
+			pu->outcome = PULL_LEFT_RUNNING;
+			note_item(p, h->name, "pull", "running", pu->job,
+			    "already running", false);
+			break;
+		case LAUNCH_STARTED:
+			pu->started = true;
+			pu->outcome = PULL_LEFT_RUNNING;
+			note_item(p, h->name, "pull", "changed", pu->job,
+			    "started", false);
+			break;
+		}
+	}
+
+	/* follow */
+	if (p->no_wait) {
+		for (i = 0; i < h->npulls; i++) {
+			if (hr->pulls[i].started)
+				hr->changed++;
+			else if (hr->pulls[i].was_running)
+				hr->ok++;
+		}
+		ret = hr->failed > 0 ? EXIT_REMOTE : EXIT_OK;
+		goto out;
+	}
+	r = do_follow(p, h, hr, &s);
+	if (hr->detached) {
+		free(msg);
+		if (asprintf(&msg, "cnorch logs %s -f", h->name) < 0)
+			msg = NULL;
+		render_note(p->rd, h->name, false, json_pack("{s:s, s:s?}",
+		    "event", "detached", "reattach", msg),
+		    "detached; jobs keep running. reattach with: %s",
+		    msg != NULL ? msg : "cnorch logs");
+	}
+	if (r == EXIT_UNREACHABLE)
+		ret = EXIT_UNREACHABLE;
+	else
+		ret = hr->failed > 0 ? EXIT_REMOTE : EXIT_OK;
+	goto out;
+
+ interrupted:
+	render_note(p->rd, h->name, true, NULL, "interrupted before the "
+	    "pulls were launched");
+	hr->failed++;
+	ret = EXIT_REMOTE;
+ out:
+	probe_release(&pr);
+	free(msg);
+	session_destroy(s);
+	return ret;
+}
+
+static void
+recap(struct prov *p)
+{
+	const struct host *h;
+	struct host_run *hr;
+	struct pull_run *pu;
+	const char *what;
+	char bytes[32], text[512];
+	size_t i, k;
+
+	render_finish(p->rd);
+	for (i = 0; i < p->nhosts; i++) {
+		h = p->hosts[i];
+		hr = &p->runs[i];
+		if (hr->unreachable) {
+			render_note(p->rd, h->name, false, json_pack(
+			    "{s:s, s:b}", "event", "recap", "unreachable", 1),
+			    "unreachable");
+			continue;
+		}
+		render_note(p->rd, h->name, false, json_pack(
+		    "{s:s, s:i, s:i, s:i}", "event", "recap", "ok", hr->ok,
+		    "changed", hr->changed, "failed", hr->failed),
+		    "ok=%d changed=%d failed=%d", hr->ok, hr->changed,
+		    hr->failed);
+		for (k = 0; k < hr->npulls; k++) {
+			pu = &hr->pulls[k];
+			fmt_bytes(bytes, sizeof(bytes), pu->bytes);
+			switch (pu->outcome) {
+			case PULL_NOT_STARTED:
+				what = "not started";
+				snprintf(text, sizeof(text), "%s", what);
+				break;
+			case PULL_ALREADY:
+				what = "ok";
+				snprintf(text, sizeof(text), "complete "
+				    "already");
+				break;
+			case PULL_LEFT_RUNNING:
+				what = "running";
+				snprintf(text, sizeof(text), "running on the "
+				    "box (job %s)", pu->job);
+				break;
+			case PULL_DONE:
+				what = "done";
+				snprintf(text, sizeof(text), "done (%s)",
+				    bytes);
+				break;
+			default:
+				what = "failed";
+				snprintf(text, sizeof(text), "failed: %s",
+				    pu->why != NULL ? pu->why : "see the job's "
+				    "events");
+				break;
+			}
+			render_note(p->rd, h->name, false, json_pack(
+			    "{s:s, s:s, s:s, s:s, s:s}", "event", "pull",
+			    "repo", pu->label, "job", pu->job, "status",
+			    what, "message", text),
+			    "%s %s", pu->label, text);
+		}
+	}
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: cnorch provision TARGET [--no-wait]\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct prov p = { 0 };
+	struct inventory *own_inv = NULL, *inv;
+	const struct host **hosts = NULL;
+	const char *target = NULL;
+	const char **failed_names = NULL;
+	char *path = NULL, *msg = NULL, **failed = NULL, *tok;
+	struct sigaction sa, old_int;
+	size_t nhosts = 0, nfailed = 0, i, k, nf;
+	int *status = NULL, ret, r, argi;
+	bool sig_set = false;
+	enum render_mode mode;
+
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--no-wait") == 0)
+			p.no_wait = true;
+		else if (strcmp(argv[argi], "--") == 0) {
+			if (argi + 1 < argc && target == NULL)
+				target = argv[++argi];
+		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
+			return usage_error("unknown option '%s'", argv[argi]);
+		else if (target == NULL)
+			target = argv[argi];
+		else
+			return usage_error("unexpected argument '%s'",
+			    argv[argi]);
+	}
+	if (target == NULL)
+		return usage_error("provision needs a TARGET%s", "");
+
+	inv = ctx->inv;
+	if (inv == NULL) {
+		if ((path = inventory_default_path(ctx->inventory_path)) ==
+		    NULL) {
+			fprintf(stderr, "error: out of memory\n");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if ((r = inventory_load(path, NULL, &own_inv, &msg)) != CN_OK) {
+			fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+			    cn_strerror(r));
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		inv = own_inv;
+	}
+	if (strstr(target, "@failed") != NULL &&
+	    failed_load(&failed, &nfailed) != CN_OK) {
+		failed = NULL;
+		nfailed = 0;
+	}
+	free(msg);
+	msg = NULL;
+	if ((r = inventory_select(inv, target, (const char *const *)failed,
+	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
+	    (p.runs = calloc(nhosts, sizeof(*p.runs))) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (ctx->json)
+		mode = RENDER_JSON;
+	else if (isatty(STDOUT_FILENO) && (tok = getenv("TERM")) != NULL &&
+	    strcmp(tok, "dumb") != 0)
+		mode = RENDER_TTY;
+	else
+		mode = RENDER_LINES;
+	if ((p.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
+	    NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	p.hosts = (const struct host *const *)hosts;
+	p.nhosts = nhosts;
+	p.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	if ((tok = getenv("HF_TOKEN")) != NULL && tok[0] != '\0')
+		p.hf_token = tok;
+
+	/* Ctrl-C detaches (once; a second one kills as usual). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	if (sigaction(SIGINT, &sa, &old_int) == 0)
+		sig_set = true;
+
+	ret = fleet_run(p.hosts, nhosts, ctx->forks > 0 ? ctx->forks : 16,
+	    provision_host, &p, status);
+	recap(&p);
+
+	/* Remember who failed for "@failed"; best effort. */
+	if ((failed_names = calloc(nhosts + 1, sizeof(*failed_names))) !=
+	    NULL) {
+		for (i = 0, nf = 0; i < nhosts; i++)
+			if (status[i] != EXIT_OK)
+				failed_names[nf++] = hosts[i]->name;
+		(void)failed_save(failed_names, nf);
+	}
+ out:
+	if (sig_set)
+		sigaction(SIGINT, &old_int, NULL);
+	if (p.runs != NULL) {
+		for (i = 0; i < nhosts; i++) {
+			for (k = 0; k < p.runs[i].npulls; k++) {
+				free(p.runs[i].pulls[k].label);
+				free(p.runs[i].pulls[k].job);
+				free(p.runs[i].pulls[k].why);
+			}
+			free(p.runs[i].pulls);
+			free(p.runs[i].data_dir);
+		}
+	}
+	free(p.runs);
+	render_destroy(p.rd);
+	free(failed_names);
+	if (failed != NULL)
+		failed_free(failed, nfailed);
+	free(status);
+	free(hosts);
+	inventory_destroy(own_inv);
+	free(path);
+	free(msg);
+	return ret;
+}
+
+const struct cmd_entry cmd_provision_entry = {
+	.name = "provision",
+	.usage = "provision TARGET [--no-wait]",
+	.flags = CMD_NEEDS_INVENTORY,
+	.exec = cmd_provision_exec,
+};

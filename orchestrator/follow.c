@@ -1,0 +1,317 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "event.h"
+#include "follow.h"
+#include "session.h"
+#include "shquote.h"
+
+/* Internal code: every job is done, stop the channel (maps to CN_OK). */
+#define ALL_DONE	1
+
+void
+follow_release(struct follow_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->id);
+	free(j->line);
+	j->id = NULL;
+	j->line = NULL;
+	j->len = j->cap = 0;
+}
+
+void
+follow_parser_init(struct follow_parser *fp, struct follow_job *jobs,
+    size_t n, follow_event_cb cb, void *arg)
+{
+	memset(fp, 0, sizeof(*fp));
+	fp->jobs = jobs;
+	fp->njobs = n;
+	fp->on_event = cb;
+	fp->arg = arg;
+}
+
+static int
+one_line(struct follow_parser *fp, struct follow_job *j, size_t i)
+{
+	json_t *ev = NULL, *st;
+	const char *name;
+	int r = CN_OK;
+
+	if (event_parse(j->line, j->len, &ev) != CN_OK)
+		return CN_OK;	/* a torn or foreign line: skip it */
+	name = json_string_value(json_object_get(ev, "event"));
+	if (strcmp(name, "done") == 0) {
+		st = json_object_get(ev, "status");
+		j->done = true;
+		j->ok = json_is_string(st) &&
+		    strcmp(json_string_value(st), "ok") == 0;
+	}
+	if (fp->on_event != NULL)
+		r = fp->on_event(fp->arg, i, ev);
+	json_decref(ev);
+	return r;
+}
+
+/* Job data: whole lines advance the offset and go to the callback. */
+static int
+job_bytes(struct follow_parser *fp, size_t i, const char *p, size_t n)
+{
+	struct follow_job *j = &fp->jobs[i];
+	const char *nl;
+	size_t take, ncap;
+	char *nb;
+	int r;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		take = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		if (j->len + take + 1 > j->cap) {
+			ncap = j->cap ? j->cap : 256;
+			while (ncap < j->len + take + 1)
+				ncap *= 2;
+			if ((nb = realloc(j->line, ncap)) == NULL)
+				return CN_ERR_NOMEM;
+			j->line = nb;
+			j->cap = ncap;
+		}
+		memcpy(j->line + j->len, p, take);
+		j->len += take;
+		j->line[j->len] = '\0';
+		p += take;
+		n -= take;
+		if (nl == NULL)
+			break;
+		j->offset += (int64_t)j->len;
+		r = one_line(fp, j, i);
+		j->len = 0;
+		if (r != CN_OK)
+			return r;
+	}
+	return CN_OK;
+}
+
+static int
+header(struct follow_parser *fp, char *h)
+{
+	unsigned long i;
+	long long len;
+	char st[32];
+	struct follow_job *j;
+
+	if (strcmp(h, "H") == 0 || h[0] == '\0')
+		return CN_OK;
+	if (strcmp(h, "E") == 0) {
+		fp->ended = true;
+		return CN_OK;
+	}
+	if (sscanf(h, "F %lu %lld", &i, &len) == 2) {
+		if (i < 1 || i > fp->njobs || len < 0)
+			return CN_ERR_PROTOCOL;
+		fp->cur = i - 1;
+		fp->remain = len;
+		return CN_OK;
+	}
+	if (sscanf(h, "X %lu %31s", &i, st) == 2) {
+		if (i < 1 || i > fp->njobs)
+			return CN_ERR_PROTOCOL;
+		j = &fp->jobs[i - 1];
+		st[sizeof(j->end_state) - 1] = '\0';
+		memcpy(j->end_state, st, sizeof(j->end_state));
+		/* A torn last line of a dead agent is dropped. */
+		j->len = 0;
+		if (!j->done) {
+			j->done = true;
+			j->ok = strcmp(st, "done") == 0;
+		}
+		return CN_OK;
+	}
+	return CN_OK;	/* shell noise: not ours */
+}
+
+int
+follow_parser_feed(struct follow_parser *fp, const char *p, size_t n)
+{
+	size_t take;
+	int r;
+
+	if (fp->rc != CN_OK)
+		return fp->rc;
+	while (n > 0) {
+		if (fp->remain > 0) {
+			take = (int64_t)n < fp->remain ? n : (size_t)fp->remain;
+			r = job_bytes(fp, fp->cur, p, take);
+			p += take;
+			n -= take;
+			fp->remain -= (int64_t)take;
+			if (r != CN_OK)
+				return fp->rc = r;
+			continue;
+		}
+		if (*p == '\n') {
+			fp->hdr[fp->hlen] = '\0';
+			fp->hlen = 0;
+			p++;
+			n--;
+			if ((r = header(fp, fp->hdr)) != CN_OK)
+				return fp->rc = r;
+			continue;
+		}
+		if (fp->hlen + 1 >= sizeof(fp->hdr))
+			return fp->rc = CN_ERR_PROTOCOL;
+		fp->hdr[fp->hlen++] = *p++;
+		n--;
+	}
+	return CN_OK;
+}
+
+static const char loop[] =
+    "q=0\n"
+    "while :; do\n"
+    "\tlive=0\n"
+    "\ti=1\n"
+    "\twhile [ \"$i\" -le \"$n\" ]; do\n"
+    "\t\teval \"d=\\$f$i o=\\$o$i x=\\$x$i w=\\$w$i\"\n"
+    "\t\tif [ \"$x\" = 0 ]; then\n"
+    /* Liveness first: what a dead agent wrote is all there to read. */
+    "\t\t\tst=$(sed -n 's/.*\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p' "
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
+    "\t\t\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' "
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
+    "\t\t\talive=0\n"
+    "\t\t\tif [ -z \"$st\" ]; then\n"
+    "\t\t\t\tw=$((w + 1))\n"
+    "\t\t\t\teval \"w$i=\\$w\"\n"
+    "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n"
+    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } "
+    "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n"
+    "\t\t\t\talive=1\n"
+    "\t\t\tfi\n"
+    "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n"
+    "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n"
+    "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n"
+    "\t\t\t\t\tprintf 'F %d %d\\n' \"$i\" $((s - o))\n"
+    "\t\t\t\t\ttail -c +$((o + 1)) \"$d/events.jsonl\" | "
+    "head -c $((s - o))\n"
+    "\t\t\t\t\teval \"o$i=\\$s\"\n"
+    "\t\t\t\t\tq=0\n"
+    "\t\t\t\tfi\n"
+    "\t\t\tfi\n"
+    "\t\t\tif [ \"$alive\" = 1 ]; then\n"
+    "\t\t\t\tlive=$((live + 1))\n"
+    "\t\t\telse\n"
+    "\t\t\t\tprintf 'X %d %s\\n' \"$i\" \"${st:-none}\"\n"
+    "\t\t\t\teval \"x$i=1\"\n"
+    "\t\t\tfi\n"
+    "\t\tfi\n"
+    "\t\ti=$((i + 1))\n"
+    "\tdone\n"
+    "\tif [ \"$live\" = 0 ]; then echo E; exit 0; fi\n"
+    "\tq=$((q + 1))\n"
+    "\tif [ \"$q\" -ge 2 ]; then echo H; q=0; fi\n"
+    "\tsleep 0.5\n"
+    "done\n";
+
+char *
+follow_script(const struct follow_job *jobs, size_t n)
+{
+	char *s = NULL, *q;
+	size_t len = 0, i;
+	FILE *fp;
+	int bad = 0;
+
+	if ((fp = open_memstream(&s, &len)) == NULL)
+		return NULL;
+	fprintf(fp, "set -u\nn=%zu\n", n);
+	for (i = 0; i < n; i++) {
+		if ((q = sh_quote(jobs[i].id)) == NULL) {
+			bad = 1;
+			break;
+		}
+		fprintf(fp, "f%zu=\"$HOME/.cnorch/jobs/\"%s\n"
+		    "o%zu=%lld\nx%zu=%d\nw%zu=0\n", i + 1, q, i + 1,
+		    (long long)jobs[i].offset, i + 1, jobs[i].done ? 1 : 0,
+		    i + 1);
+		free(q);
+	}
+	fputs(loop, fp);
+	if (fclose(fp) != 0 || bad) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct run_ctx {
+	struct follow_parser p;
+	follow_stop_cb	 stop;
+	void		*arg;
+	int		 why;		/* our reason for stopping, or 0 */
+};
+
+static bool
+all_done(const struct follow_job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!jobs[i].done)
+			return false;
+	return true;
+}
+
+static int
+on_data(void *arg, int stream, const char *p, size_t n)
+{
+	struct run_ctx *c = arg;
+	int r;
+
+	if (stream == 1 && (r = follow_parser_feed(&c->p, p, n)) != CN_OK) {
+		c->why = r;
+		return 1;
+	}
+	if (c->stop != NULL && c->stop(c->arg)) {
+		c->why = CN_ERR_INTERRUPTED;
+		return 1;
+	}
+	if (all_done(c->p.jobs, c->p.njobs)) {
+		c->why = ALL_DONE;
+		return 1;
+	}
+	return 0;
+}
+
+int
+follow_run(struct session *s, struct follow_job *jobs, size_t n,
+    follow_event_cb on_event, follow_stop_cb stop, void *arg)
+{
+	struct run_ctx c;
+	char *script;
+	size_t i;
+	int r, status = -1;
+
+	if (all_done(jobs, n))
+		return CN_OK;
+	/* A partial line from a dropped connection is sent again. */
+	for (i = 0; i < n; i++)
+		jobs[i].len = 0;
+	memset(&c, 0, sizeof(c));
+	follow_parser_init(&c.p, jobs, n, on_event, arg);
+	c.stop = stop;
+	c.arg = arg;
+	if ((script = follow_script(jobs, n)) == NULL)
+		return CN_ERR_NOMEM;
+	r = session_exec_stream(s, "sh -s", script, strlen(script), on_data,
+	    &c, &status, 0);
+	free(script);
+	if (c.why == ALL_DONE)
+		return CN_OK;
+	if (c.why != 0)
+		return c.why;
+	if (r != CN_OK)
+		return r;
+	return all_done(jobs, n) ? CN_OK : CN_ERR_REMOTE;
+}

@@ -1,0 +1,84 @@
+/*
+ * launch: one cnorch-agent job per pull on the box, started only when it
+ * is needed.  A pull's job id is deterministic (job_id()), so a second
+ * provision finds the job of the first in ~/.cnorch/jobs/<id>/ and
+ *   - running with a live pid: leaves it alone (LAUNCH_RUNNING),
+ *   - done and its snapshot present in the cache: nothing to do
+ *     (LAUNCH_DONE),
+ *   - otherwise (never run, failed, stopped, died, files gone): moves the
+ *     old job directory to jobs/.old/<id> and starts a new one
+ *     (LAUNCH_STARTED); the agent resumes partial blobs from the cache.
+ * The agent starts with ~/.cnorch/env.sh sourced (proxy and no_proxy as
+ * the user's shells have them); the token (HF_TOKEN) goes in the
+ * environment of a script sent on stdin, never in argv.
+ *
+ * Who frees: job_id() and messages through char **msg are malloc'd; the
+ * caller frees them.
+ */
+#ifndef CN_LAUNCH_H
+#define CN_LAUNCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct session;
+
+struct launch_pull {
+	const char	*repo;		/* org/name */
+	const char	*revision;	/* NULL: main */
+	const char	*source;	/* hf | modelscope | auto; NULL: auto */
+	const char	*repo_type;	/* model | dataset; NULL: model */
+	const char *const *include;
+	size_t		 ninclude;
+	const char *const *exclude;
+	size_t		 nexclude;
+};
+
+struct launch_env {
+	const char	*payload_id;
+	const char	*data_dir;	/* absolute, expanded on the box */
+	const char	*hf_endpoint;	/* NULL: agent default */
+	const char	*modelscope_endpoint;
+	const char	*hf_token;	/* NULL: none */
+};
+
+enum launch_result {
+	LAUNCH_STARTED,		/* a new agent is running */
+	LAUNCH_RUNNING,		/* one was already running: left alone */
+	LAUNCH_DONE,		/* complete before we came */
+};
+
+/* What the box knows about a job before launching. */
+struct job_state {
+	char		 state[16];	/* running|done|failed|stopped|"" */
+	int		 alive;		/* its pid answers kill -0 */
+	int		 files_ok;	/* snapshot present, no dangling links */
+	int64_t		 bytes_done, bytes_total;	/* -1: unknown */
+};
+
+/*
+ * "<org>--<name>@<revision>[-<source>][-<8 hex of the filters>]" with
+ * "datasets--" in front for datasets; characters outside [A-Za-z0-9._-@]
+ * become '_'.  NULL on allocation failure.
+ */
+char	*job_id(const struct launch_pull *p);
+
+/* The Hugging Face cache folder name: models--org--name. */
+char	*repo_folder(const struct launch_pull *p);
+
+/* Parse the check script's key=value output. */
+int	job_state_parse(const char *out, size_t len, struct job_state *st);
+
+/*
+ * Look at the job and start it if needed.  *st receives what was found.
+ * Returns CN_OK, or CN_ERR_* with a host-prefixed message.
+ */
+int	launch_pull(struct session *s, const char *name,
+	    const struct launch_env *env, const struct launch_pull *p,
+	    enum launch_result *res, struct job_state *st, char **msg);
+
+/* Ask the agent to stop these jobs (best effort; for aborts). */
+int	launch_stop(struct session *s, const char *payload_id,
+	    const char *const *job_ids, size_t n);
+
+#endif

@@ -1,0 +1,154 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "probe.h"
+#include "session.h"
+#include "shquote.h"
+
+/*
+ * The box may greet with noise on stdout (a chatty .bashrc is not read by
+ * `sh -s`, but /etc/profile.d may be); only key=value lines we know count,
+ * and "probe=done" proves the script ran to its end.
+ */
+static const char script_fmt[] =
+    "set -u\n"
+    "d=%s\n"
+    "echo \"arch=$(uname -m)\"\n"
+    "echo \"home=$HOME\"\n"
+    "echo \"data_dir=$d\"\n"
+    "if [ -d \"$d\" ]; then echo data_dir_exists=1; "
+    "else echo data_dir_exists=0; fi\n"
+    /* The data disk may not exist yet: measure its nearest parent. */
+    "p=$d\n"
+    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n"
+    "echo \"df_path=$p\"\n"
+    "a=$(df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print $4}')\n"
+    "echo \"avail_kb=${a:-}\"\n"
+    "if command -v sha256sum >/dev/null 2>&1; then "
+    "echo have_sha256sum=1; fi\n"
+    "pd=\"$HOME/.cnorch/payload/%s\"\n"
+    "if [ -d \"$pd\" ]; then\n"
+    "\tif (cd \"$pd\" && sha256sum -c --quiet SHA256SUMS) "
+    ">/dev/null 2>&1; then echo payload=present; "
+    "else echo payload=partial; fi\n"
+    "else echo payload=absent; fi\n"
+    "echo probe=done\n";
+
+char *
+probe_script(const char *data_dir, const char *payload_id)
+{
+	char *d, *s = NULL;
+
+	if ((d = sh_path(data_dir)) == NULL)
+		return NULL;
+	if (asprintf(&s, script_fmt, d, payload_id) < 0)
+		s = NULL;
+	free(d);
+	return s;
+}
+
+void
+probe_release(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	free(p->arch);
+	free(p->home);
+	free(p->data_dir);
+	free(p->df_path);
+	memset(p, 0, sizeof(*p));
+	p->avail_kb = -1;
+}
+
+static bool
+kv_flag(const char *out, size_t len, const char *key)
+{
+	char *v = kv_get(out, len, key);
+	bool r = v != NULL && strcmp(v, "1") == 0;
+
+	free(v);
+	return r;
+}
+
+int
+probe_parse(const char *out, size_t len, struct probe *p)
+{
+	char *v = NULL, *end;
+	long long kb;
+	int r = CN_ERR_PARSE;
+
+	memset(p, 0, sizeof(*p));
+	p->avail_kb = -1;
+	if ((v = kv_get(out, len, "probe")) == NULL || strcmp(v, "done") != 0)
+		goto out;
+	free(v);
+	v = NULL;
+	p->arch = kv_get(out, len, "arch");
+	p->home = kv_get(out, len, "home");
+	p->data_dir = kv_get(out, len, "data_dir");
+	p->df_path = kv_get(out, len, "df_path");
+	if (p->arch == NULL || p->home == NULL || p->data_dir == NULL ||
+	    p->df_path == NULL || p->home[0] == '\0')
+		goto out;
+	p->data_dir_exists = kv_flag(out, len, "data_dir_exists");
+	p->have_sha256sum = kv_flag(out, len, "have_sha256sum");
+	if ((v = kv_get(out, len, "avail_kb")) != NULL && v[0] != '\0') {
+		errno = 0;
+		kb = strtoll(v, &end, 10);
+		if (errno == 0 && *end == '\0' && kb >= 0)
+			p->avail_kb = kb;
+	}
+	free(v);
+	if ((v = kv_get(out, len, "payload")) != NULL) {
+		p->payload_present = strcmp(v, "present") == 0;
+		p->payload_partial = strcmp(v, "partial") == 0;
+	}
+	r = CN_OK;
+ out:
+	free(v);
+	if (r != CN_OK)
+		probe_release(p);
+	return r;
+}
+
+int
+probe_run(struct session *s, const char *name, const char *data_dir,
+    const char *payload_id, struct probe *p, char **msg)
+{
+	struct buf out = { 0 }, err = { 0 };
+	char *script = NULL;
+	int r, status = -1;
+
+	*msg = NULL;
+	memset(p, 0, sizeof(*p));
+	p->avail_kb = -1;
+	if ((script = probe_script(data_dir, payload_id)) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
+	}
+	r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
+	    &status, 60);
+	if (r != CN_OK) {
+		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	if (out.data == NULL ||
+	    (r = probe_parse(out.data, out.len, p)) != CN_OK) {
+		r = CN_ERR_REMOTE;
+		if (asprintf(msg, "%s: probe failed (exit %d)%s%.200s", name,
+		    status, err.len > 0 ? ": " : "",
+		    err.data != NULL ? err.data : "") < 0)
+			*msg = NULL;
+		goto out;
+	}
+	r = CN_OK;
+ out:
+	free(script);
+	buf_release(&out);
+	buf_release(&err);
+	return r;
+}

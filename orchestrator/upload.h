@@ -1,0 +1,28 @@
+/*
+ * upload: put this cnorch's payload (cnorch-agent, setup-china-mirrors.sh,
+ * SHA256SUMS) at ~/.cnorch/payload/<payload_id>/ on the box, only when it
+ * is not there yet.  Files go over SCP into a temporary directory
+ * .tmp-<id>-<random> beside it, are checked with `sha256sum -c` on the box
+ * and the directory is renamed into place (rename(2) is atomic), mode 0700.
+ * Temporary directories older than ten minutes, left by killed runs, are
+ * removed on the way.
+ *
+ * Who frees: messages through char **msg are malloc'd; the caller frees.
+ */
+#ifndef CN_UPLOAD_H
+#define CN_UPLOAD_H
+
+#include <stdbool.h>
+
+struct session;
+struct probe;
+
+/*
+ * Upload unless p says the payload is present.  *changed is set when
+ * files were sent.  home is the box's $HOME (absolute: SCP paths are not
+ * expanded).  Returns CN_OK or CN_ERR_* with a host-prefixed message.
+ */
+int	upload_payload(struct session *s, const char *name, const char *home,
+	    bool present, bool *changed, char **msg);
+
+#endif

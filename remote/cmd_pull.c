@@ -1,0 +1,742 @@
+/*
+ * cnorch-agent pull: plan a repo at a revision (planner.h), check the
+ * disk, fetch and verify every file (transfer.h) into the HF cache
+ * layout or a plain directory (cache.h), optionally as a detached job
+ * (job.h) reporting into its job directory (report.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_version.h"
+#include "cache.h"
+#include "cmds.h"
+#include "error.h"
+#include "event.h"
+#include "http.h"
+#include "job.h"
+#include "planner.h"
+#include "report.h"
+#include "segment.h"
+#include "transfer.h"
+
+#define MAX_GLOBS	64
+
+static const char pull_usage[] =
+"usage: cnorch-agent pull --repo ID [--revision R] [--repo-type model|dataset]\n"
+"           [--source hf|modelscope|auto] [--endpoint URL]\n"
+"           [--modelscope-endpoint URL] (--cache-dir DIR | --local-dir DIR)\n"
+"           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
+"           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
+"           [--cacert FILE] [--token-file FILE] [--json]\n"
+"           [--job-dir DIR [--detach]]\n"
+"\n"
+"  --cache-dir DIR      Hugging Face hub cache (default $HF_HUB_CACHE or\n"
+"                       $HF_HOME/hub)\n"
+"  --local-dir DIR      a plain tree instead of the cache layout\n"
+"  -j, --jobs N         files at once (default 4)\n"
+"  -x, --connections N  Range connections per large file (default 8)\n"
+"  -k, --split SIZE     smallest segment, e.g. 8M (default 8M)\n"
+"  --stall-timeout S    reconnect after S seconds without a byte (30)\n"
+"  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
+"  --retries N          failures in a row per connection (default 10)\n"
+"  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
+"  --detach             run as a job in --job-dir and return at once\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct pull_args {
+	const char	*repo;
+	const char	*revision;
+	enum repo_type	 repo_type;
+	enum hub_source	 source;
+	const char	*endpoint;
+	const char	*ms_endpoint;
+	char		*cache_dir;
+	char		*local_dir;
+	const char	*include[MAX_GLOBS];
+	size_t		 ninclude;
+	const char	*exclude[MAX_GLOBS];
+	size_t		 nexclude;
+	int		 jobs;
+	int		 conns;
+	unsigned long long split;
+	double		 stall_timeout;
+	unsigned long long min_rate;
+	int		 retries;
+	const char	*cacert;
+	char		*token_file;
+	bool		 json;
+	bool		 detach;
+	char		*job_dir;
+};
+
+/* "8M", "512k", "1G" or plain bytes. */
+static int
+parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0 || *s == '-')
+		return CN_ERR_INVALID;
+	switch (*end) {
+	case 'k': case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end != '\0')
+		return CN_ERR_INVALID;
+	*out = v;
+	return CN_OK;
+}
+
+static int
+parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		fprintf(stderr, "error: %s: expected an integer %d-%d, got "
+		    "'%s'\n", opt, lo, hi, s);
+		return CN_ERR_USAGE;
+	}
+	*out = (int)v;
+	return CN_OK;
+}
+
+/* Absolute path of p (which may not exist yet), malloc'd. */
+static char *
+absolute(const char *p)
+{
+	char cwd[PATH_MAX], *s;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (asprintf(&s, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return s;
+}
+
+static void
+args_release(struct pull_args *a)
+{
+	free(a->cache_dir);
+	free(a->local_dir);
+	free(a->job_dir);
+	free(a->token_file);
+}
+
+static int
+parse_args(int argc, char **argv, struct pull_args *a)
+{
+	static const struct option longopts[] = {
+		{ "repo",		required_argument, NULL, 'r' },
+		{ "revision",		required_argument, NULL, 'R' },
+		{ "repo-type",		required_argument, NULL, 't' },
+		{ "source",		required_argument, NULL, 's' },
+		{ "endpoint",		required_argument, NULL, 'e' },
+		{ "modelscope-endpoint", required_argument, NULL, 'm' },
+		{ "cache-dir",		required_argument, NULL, 'c' },
+		{ "local-dir",		required_argument, NULL, 'l' },
+		{ "include",		required_argument, NULL, 'I' },
+		{ "exclude",		required_argument, NULL, 'X' },
+		{ "jobs",		required_argument, NULL, 'j' },
+		{ "connections",	required_argument, NULL, 'x' },
+		{ "split",		required_argument, NULL, 'k' },
+		{ "stall-timeout",	required_argument, NULL, 'S' },
+		{ "min-rate",		required_argument, NULL, 'M' },
+		{ "retries",		required_argument, NULL, 'N' },
+		{ "cacert",		required_argument, NULL, 'C' },
+		{ "token-file",		required_argument, NULL, 'T' },
+		{ "json",		no_argument,	   NULL, 'J' },
+		{ "detach",		no_argument,	   NULL, 'D' },
+		{ "job-dir",		required_argument, NULL, 'd' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL,			0,		   NULL, 0 }
+	};
+	const char *env;
+	char *end;
+	int ch, n;
+
+	a->jobs = 4;
+	a->conns = 8;
+	a->split = SEG_MIN_DEFAULT;
+	a->stall_timeout = 30;
+	a->retries = 10;
+	a->source = SOURCE_AUTO;
+	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
+		return CN_ERR_USAGE;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "j:x:k:h", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'r':
+			a->repo = optarg;
+			break;
+		case 'R':
+			a->revision = optarg;
+			break;
+		case 't':
+			if (strcmp(optarg, "model") == 0)
+				a->repo_type = REPO_MODEL;
+			else if (strcmp(optarg, "dataset") == 0)
+				a->repo_type = REPO_DATASET;
+			else {
+				fprintf(stderr, "error: --repo-type: expected "
+				    "model or dataset, got '%s'\n", optarg);
+				return CN_ERR_USAGE;
+			}
+			break;
+		case 's':
+			if (planner_source_parse(optarg, &a->source) != CN_OK) {
+				fprintf(stderr, "error: --source: expected hf, "
+				    "modelscope or auto, got '%s'\n", optarg);
+				return CN_ERR_USAGE;
+			}
+			break;
+		case 'e':
+			a->endpoint = optarg;
+			break;
+		case 'm':
+			a->ms_endpoint = optarg;
+			break;
+		case 'c':
+			free(a->cache_dir);
+			if ((a->cache_dir = absolute(optarg)) == NULL)
+				return CN_ERR_NOMEM;
+			break;
+		case 'l':
+			free(a->local_dir);
+			if ((a->local_dir = absolute(optarg)) == NULL)
+				return CN_ERR_NOMEM;
+			break;
+		case 'I':
+		case 'X':
+			if ((ch == 'I' ? a->ninclude : a->nexclude) >=
+			    MAX_GLOBS) {
+				fprintf(stderr, "error: at most %d --include "
+				    "and %d --exclude\n", MAX_GLOBS, MAX_GLOBS);
+				return CN_ERR_USAGE;
+			}
+			if (ch == 'I')
+				a->include[a->ninclude++] = optarg;
+			else
+				a->exclude[a->nexclude++] = optarg;
+			break;
+		case 'j':
+			if (parse_int("-j", optarg, 1, 64, &a->jobs) != CN_OK)
+				return CN_ERR_USAGE;
+			break;
+		case 'x':
+			if (parse_int("-x", optarg, 1, 32, &a->conns) != CN_OK)
+				return CN_ERR_USAGE;
+			break;
+		case 'k':
+			if (parse_size(optarg, &a->split) != CN_OK ||
+			    a->split < 64 * 1024) {
+				fprintf(stderr, "error: --split: expected a "
+				    "size of at least 64K, got '%s'\n", optarg);
+				return CN_ERR_USAGE;
+			}
+			break;
+		case 'S':
+			a->stall_timeout = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' ||
+			    a->stall_timeout < 0.5 ||
+			    a->stall_timeout > 3600) {
+				fprintf(stderr, "error: --stall-timeout: "
+				    "expected seconds 0.5-3600, got '%s'\n",
+				    optarg);
+				return CN_ERR_USAGE;
+			}
+			break;
+		case 'M':
+			if (parse_size(optarg, &a->min_rate) != CN_OK) {
+				fprintf(stderr, "error: --min-rate: expected "
+				    "bytes per second, got '%s'\n", optarg);
+				return CN_ERR_USAGE;
+			}
+			break;
+		case 'N':
+			if (parse_int("--retries", optarg, 0, 1000, &n) !=
+			    CN_OK)
+				return CN_ERR_USAGE;
+			a->retries = n;
+			break;
+		case 'C':
+			a->cacert = optarg;
+			break;
+		case 'T':
+			free(a->token_file);
+			if ((a->token_file = absolute(optarg)) == NULL)
+				return CN_ERR_NOMEM;
+			break;
+		case 'J':
+			a->json = true;
+			break;
+		case 'D':
+			a->detach = true;
+			break;
+		case 'd':
+			free(a->job_dir);
+			if ((a->job_dir = absolute(optarg)) == NULL)
+				return CN_ERR_NOMEM;
+			break;
+		case 'h':
+			fputs(pull_usage, stdout);
+			return CN_ERR_AGAIN;
+		default:
+			fputs(pull_usage, stderr);
+			return CN_ERR_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "error: unexpected argument '%s'\n",
+		    argv[optind]);
+		return CN_ERR_USAGE;
+	}
+	if (a->repo == NULL) {
+		fprintf(stderr, "error: --repo is required\n%s", pull_usage);
+		return CN_ERR_USAGE;
+	}
+	if (a->cache_dir != NULL && a->local_dir != NULL) {
+		fprintf(stderr, "error: --cache-dir and --local-dir exclude "
+		    "each other\n");
+		return CN_ERR_USAGE;
+	}
+	if (a->cache_dir == NULL && a->local_dir == NULL) {
+		if ((env = getenv("HF_HUB_CACHE")) != NULL && *env != '\0')
+			a->cache_dir = absolute(env);
+		else if ((env = getenv("HF_HOME")) != NULL && *env != '\0') {
+			if (asprintf(&a->cache_dir, "%s/hub", env) < 0)
+				a->cache_dir = NULL;
+		}
+		if (a->cache_dir == NULL) {
+			fprintf(stderr, "error: no target: pass --cache-dir or "
+			    "--local-dir (or set HF_HUB_CACHE / HF_HOME)\n");
+			return CN_ERR_USAGE;
+		}
+	}
+	if (a->detach && a->job_dir == NULL) {
+		fprintf(stderr, "error: --detach needs --job-dir\n");
+		return CN_ERR_USAGE;
+	}
+	return CN_OK;
+}
+
+/* What was asked, for job.json: no token, only where it came from. */
+static json_t *
+job_spec(const struct pull_args *a)
+{
+	json_t *o, *inc, *exc;
+	size_t i;
+
+	inc = json_array();
+	exc = json_array();
+	for (i = 0; i < a->ninclude; i++)
+		json_array_append_new(inc, json_string(a->include[i]));
+	for (i = 0; i < a->nexclude; i++)
+		json_array_append_new(exc, json_string(a->exclude[i]));
+	o = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,"
+	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f,s:i}",
+	    "command", "pull",
+	    "repo", a->repo,
+	    "revision", a->revision,
+	    "repo_type", a->repo_type == REPO_DATASET ? "dataset" : "model",
+	    "source", planner_source_name(a->source),
+	    "endpoint", a->endpoint,
+	    "modelscope_endpoint", a->ms_endpoint,
+	    "cache_dir", a->cache_dir,
+	    "local_dir", a->local_dir,
+	    "include", inc, "exclude", exc,
+	    "jobs", a->jobs, "connections", a->conns,
+	    "split", (json_int_t)a->split,
+	    "stall_timeout_s", a->stall_timeout,
+	    "min_rate_bps", (json_int_t)a->min_rate,
+	    "retries", a->retries,
+	    "token", a->token_file != NULL || getenv("HF_TOKEN") != NULL,
+	    "agent_version", CN_VERSION,
+	    "created", event_now(),
+	    "pid", (int)getpid());
+	return o;
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s != NULL && s[1] != '\0' ? s + 1 : p;
+}
+
+static json_t *
+plan_fields(const struct plan *p)
+{
+	return json_pack("{s:i,s:I,s:s,s:s,s:s,s:s,s:s}",
+	    "files", (int)p->nfiles, "bytes_total", (json_int_t)p->bytes_total,
+	    "repo", p->repo, "revision", p->revision, "commit", p->commit,
+	    "source", planner_source_name(p->source),
+	    "endpoint", p->endpoint ? p->endpoint : "");
+}
+
+struct pull_run {
+	struct pull_args *a;
+	struct report	*rep;
+	struct http_conf http;
+	struct cache	*cache;
+	struct plan	*plan;
+	struct transfer_stats st;
+	unsigned	 retries;	/* over both sources */
+	unsigned	 stalls;
+	uint64_t	 fetched;
+	char		*msg;		/* first failure */
+};
+
+static void
+set_msg(struct pull_run *pr, char *m)
+{
+	if (pr->msg == NULL)
+		pr->msg = m;
+	else
+		free(m);
+}
+
+static int
+make_plan(struct pull_run *pr, enum hub_source src)
+{
+	struct pull_args *a = pr->a;
+	struct planner_opts po = {
+		.source = src,
+		.repo_type = a->repo_type,
+		.repo = a->repo,
+		.revision = a->revision,
+		.hf_endpoint = a->endpoint,
+		.ms_endpoint = a->ms_endpoint,
+		.http = &pr->http,
+		.include = a->include,
+		.ninclude = a->ninclude,
+		.exclude = a->exclude,
+		.nexclude = a->nexclude,
+		.on_event = report_emit_borrowed,
+		.arg = pr->rep,
+	};
+	char *m = NULL;
+	int r;
+
+	plan_destroy(pr->plan);
+	pr->plan = NULL;
+	if ((r = planner_build(&po, &pr->plan, &m)) != CN_OK) {
+		set_msg(pr, m ? m : strdup(cn_strerror(r)));
+		return r;
+	}
+	report_emit(pr->rep, "plan", plan_fields(pr->plan));
+	return CN_OK;
+}
+
+static int
+check_space(struct pull_run *pr)
+{
+	uint64_t need, have;
+	char a[32], b[32], *m = NULL;
+
+	need = transfer_space_needed(pr->plan, pr->cache);
+	if (cache_free_bytes(pr->cache, &have) != CN_OK)
+		return CN_OK;	/* cannot tell: the writes will */
+	if (need <= have)
+		return CN_OK;
+	if (asprintf(&m, "not enough space in '%s': need %s (%llu bytes) "
+	    "more, %s (%llu bytes) free", cache_repo_dir(pr->cache),
+	    report_bytes(need, a, sizeof(a)), (unsigned long long)need,
+	    report_bytes(have, b, sizeof(b)), (unsigned long long)have) < 0)
+		m = NULL;
+	set_msg(pr, m ? m : strdup("not enough space"));
+	return CN_ERR_NOSPACE;
+}
+
+static int
+fetch(struct pull_run *pr, int source_budget)
+{
+	struct pull_args *a = pr->a;
+	struct transfer_opts to;
+	char *m = NULL;
+	int r;
+
+	transfer_opts_init(&to);
+	to.http = &pr->http;
+	to.cache = pr->cache;
+	to.max_files = a->jobs;
+	to.max_conns = a->conns;
+	to.min_seg = a->split;
+	to.stall_timeout_s = a->stall_timeout;
+	to.min_rate_bps = a->min_rate;
+	to.retries = a->retries;
+	to.source_budget = source_budget;
+	to.stop = &stop_flag;
+	to.emit = report_emit_cb;
+	to.emit_arg = pr->rep;
+	transfer_stats_release(&pr->st);
+	r = transfer_run(pr->plan, NULL, &to, &pr->st);
+	pr->retries += pr->st.retries;
+	pr->stalls += pr->st.stalls;
+	pr->fetched += pr->st.bytes_fetched;
+	if (r == CN_OK) {
+		if ((r = cache_write_ref(pr->cache, pr->plan->revision,
+		    pr->plan->commit, &m)) != CN_OK)
+			set_msg(pr, m);
+		return r;
+	}
+	if (r == CN_ERR_INTERRUPTED)
+		return r;
+	set_msg(pr, pr->st.message ? strdup(pr->st.message) :
+	    strdup(cn_strerror(r)));
+	return r;
+}
+
+/* Everything after the arguments: plan, space, fetch, fall back. */
+static int
+run(struct pull_run *pr)
+{
+	struct pull_args *a = pr->a;
+	enum hub_source src = a->source;
+	int r, budget;
+
+	if ((r = make_plan(pr, src)) != CN_OK)
+		return r;
+	if ((r = check_space(pr)) != CN_OK)
+		return r;
+	/* With auto, a mirror that keeps failing is left for ModelScope
+	 * after a budget of failed attempts over all files. */
+	budget = src == SOURCE_AUTO && pr->plan->source == SOURCE_HF ?
+	    (a->retries > 0 ? 3 * a->retries : 1) : 0;
+	r = fetch(pr, budget);
+	if (r == CN_OK || r == CN_ERR_INTERRUPTED || src != SOURCE_AUTO ||
+	    pr->plan->source != SOURCE_HF ||
+	    (r != CN_ERR_RETRIES && r != CN_ERR_NOT_FOUND &&
+	    r != CN_ERR_STALL))
+		return r;
+	report_emit(pr->rep, "source", json_pack("{s:s,s:s,s:s}", "from",
+	    "hf", "to", "modelscope", "reason",
+	    pr->msg ? pr->msg : cn_strerror(r)));
+	free(pr->msg);
+	pr->msg = NULL;
+	if ((r = make_plan(pr, SOURCE_MODELSCOPE)) != CN_OK)
+		return r;
+	if ((r = check_space(pr)) != CN_OK)
+		return r;
+	return fetch(pr, 0);
+}
+
+static void
+summary(struct pull_run *pr, int r, double elapsed)
+{
+	char a[32], b[32];
+	uint64_t done = pr->st.bytes_done;
+
+	if (r == CN_OK && pr->plan != NULL) {
+		printf("pulled %s@%s from %s: %u files, %s in %.1f s (%s/s), "
+		    "%u retries, %u stalls\n", pr->plan->repo,
+		    pr->plan->commit, planner_source_name(pr->plan->source),
+		    pr->st.files_done, report_bytes(done, a, sizeof(a)),
+		    elapsed, report_bytes(elapsed > 0 ?
+		    (unsigned long long)((double)pr->fetched / elapsed) : 0,
+		    b, sizeof(b)), pr->retries, pr->stalls);
+		return;
+	}
+	if (r == CN_ERR_INTERRUPTED)
+		fprintf(stderr, "stopped: partial data kept, run the same "
+		    "command again to resume\n");
+	else
+		fprintf(stderr, "error: %s\n", pr->msg ? pr->msg :
+		    cn_strerror(r));
+}
+
+int
+cmd_pull(int argc, char **argv)
+{
+	struct pull_args a = { 0 };
+	struct pull_run pr = { .a = &a };
+	struct report_opts ro = { 0 };
+	struct job_state js;
+	struct sigaction sa;
+	json_t *spec = NULL;
+	bool child = false;
+	pid_t pid;
+	int ready = -1, r, rc;
+	double t0 = event_now(), elapsed;
+	char *m = NULL;
+	const char *endpoint;
+
+	if ((r = parse_args(argc, argv, &a)) != CN_OK) {
+		rc = r == CN_ERR_AGAIN ? AGENT_EXIT_OK : r == CN_ERR_NOMEM ?
+		    AGENT_EXIT_FAIL : AGENT_EXIT_USAGE;
+		goto out;
+	}
+	if (a.job_dir != NULL) {
+		if (job_mkdirs(a.job_dir) != CN_OK) {
+			fprintf(stderr, "error: cannot create job dir '%s': "
+			    "%s\n", a.job_dir, strerror(errno));
+			rc = AGENT_EXIT_FAIL;
+			goto out;
+		}
+		if (job_state_read(a.job_dir, &js) == CN_OK &&
+		    (strcmp(js.state, "running") == 0 ||
+		    strcmp(js.state, "queued") == 0) &&
+		    job_alive(js.pid, js.proc_start)) {
+			fprintf(stderr, "error: job dir '%s' is in use by pid "
+			    "%ld\n", a.job_dir, js.pid);
+			job_state_release(&js);
+			rc = AGENT_EXIT_LOCKED;
+			goto out;
+		}
+		job_state_release(&js);
+		if ((spec = job_spec(&a)) == NULL ||
+		    job_write_spec(a.job_dir, spec) != CN_OK) {
+			fprintf(stderr, "error: cannot write '%s/job.json'\n",
+			    a.job_dir);
+			rc = AGENT_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (a.detach) {
+		r = job_daemonize(a.job_dir, 60, &child, &pid, &ready, &m);
+		if (!child) {
+			if (r != CN_OK) {
+				fprintf(stderr, "error: %s\n", m ? m :
+				    cn_strerror(r));
+				rc = agent_exit_code(r);
+				goto out;
+			}
+			if (a.json)
+				printf("{\"job_dir\":\"%s\",\"pid\":%ld}\n",
+				    a.job_dir, (long)pid);
+			else
+				printf("started job %s (pid %ld)\n", a.job_dir,
+				    (long)pid);
+			rc = AGENT_EXIT_OK;
+			goto out;
+		}
+	}
+	/* From here on this process is the pull (the daemon, if detached). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (a.detach)
+		signal(SIGHUP, SIG_IGN);
+	else
+		sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ro.job = a.job_dir ? base_name(a.job_dir) : "";
+	ro.json_out = a.json && !a.detach ? stdout : NULL;
+	ro.job_dir = a.job_dir;
+	ro.human = !a.json && !a.detach;
+	ro.bar = ro.human && isatty(STDERR_FILENO);
+	if ((r = report_create(&ro, &pr.rep)) != CN_OK) {
+		if (asprintf(&m, "cannot open '%s/events.jsonl': %s",
+		    a.job_dir, strerror(errno)) < 0)
+			m = NULL;
+		goto fail_early;
+	}
+	endpoint = a.endpoint ? a.endpoint : getenv("HF_ENDPOINT");
+	if (endpoint == NULL || *endpoint == '\0')
+		endpoint = PLANNER_HF_ENDPOINT;
+	if ((r = http_conf_init(&pr.http, a.cacert, a.token_file, endpoint,
+	    &m)) != CN_OK)
+		goto fail_early;
+	if ((r = cache_open(a.local_dir ? a.local_dir : a.cache_dir,
+	    a.local_dir != NULL, a.repo_type, a.repo, &pr.cache, &m)) !=
+	    CN_OK)
+		goto fail_early;
+	report_state(pr.rep, "running", NULL);
+	job_ready(ready, CN_OK, NULL);
+	ready = -1;
+
+	r = run(&pr);
+
+	elapsed = event_now() - t0;
+	report_emit(pr.rep, "done", json_pack("{s:s,s:I,s:f,s:I,s:i,s:i,s:i,"
+	    "s:i,s:s?}", "status", r == CN_OK ? "ok" :
+	    r == CN_ERR_INTERRUPTED ? "stopped" : "failed",
+	    "bytes", (json_int_t)pr.st.bytes_done, "elapsed_s", elapsed,
+	    "bytes_fetched", (json_int_t)pr.fetched,
+	    "files_done", (int)pr.st.files_done,
+	    "files_failed", (int)pr.st.files_failed,
+	    "retries", (int)pr.retries, "stalls", (int)pr.stalls,
+	    "error", r == CN_OK || r == CN_ERR_INTERRUPTED ? NULL :
+	    (pr.msg ? pr.msg : cn_strerror(r))));
+	report_state(pr.rep, r == CN_OK ? "done" : r == CN_ERR_INTERRUPTED ?
+	    "stopped" : "failed", r == CN_OK ? NULL :
+	    (pr.msg ? pr.msg : cn_strerror(r)));
+	if (!a.json && !a.detach)
+		summary(&pr, r, elapsed);
+	else if (a.detach && r != CN_OK)
+		fprintf(stderr, "error: %s\n", pr.msg ? pr.msg :
+		    cn_strerror(r));
+	rc = agent_exit_code(r);
+	goto out;
+
+ fail_early:
+	/* Could not even start: say so where the caller looks. */
+	if (!(a.json && !a.detach) || pr.rep == NULL)
+		fprintf(stderr, "error: %s\n", m ? m : cn_strerror(r));
+	if (pr.rep != NULL) {
+		report_emit(pr.rep, "error", json_pack("{s:s}", "message",
+		    m ? m : cn_strerror(r)));
+		report_emit(pr.rep, "done", json_pack("{s:s,s:i,s:f}",
+		    "status", "failed", "bytes", 0, "elapsed_s",
+		    event_now() - t0));
+		report_state(pr.rep, "failed", m ? m : cn_strerror(r));
+	}
+	job_ready(ready, r, m ? m : cn_strerror(r));
+	ready = -1;
+	rc = agent_exit_code(r);
+ out:
+	if (ready >= 0)
+		job_ready(ready, CN_ERR_REMOTE, "internal error");
+	json_decref(spec);
+	free(m);
+	free(pr.msg);
+	transfer_stats_release(&pr.st);
+	plan_destroy(pr.plan);
+	cache_destroy(pr.cache);
+	http_conf_release(&pr.http);
+	report_destroy(pr.rep);
+	args_release(&a);
+	return rc;
+}

@@ -1,0 +1,1203 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "error.h"
+#include "hash.h"
+#include "segment.h"
+#include "transfer.h"
+
+#define POLL_MS			250	/* every wait in the loop is this short */
+#define SAVE_EVERY_S		0.5	/* control files, page cache only: a
+					 * kill -9 loses at most this much */
+#define DURABLE_EVERY_S		30.0	/* ... with fdatasync + fsync (power
+					 * loss; the hash is the backstop) */
+#define PROGRESS_EVERY_S	0.5
+#define CATCHUP_PER_TURN	(8u << 20)	/* read-back hashing per turn */
+#define READBUF			(1u << 20)
+#define ERRBODY_MAX		(64u << 10)
+#define RETRY_AFTER_MAX_S	300.0
+
+/* Why a callback stopped a transfer (returned a short count). */
+enum stop_why {
+	STOP_NONE = 0,
+	STOP_CUT,		/* segment full (it was split): success */
+	STOP_NORANGE,		/* 200 to a Range request */
+	STOP_PROTO,		/* wrong length / Content-Range: retry */
+	STOP_WRITE,		/* pwrite failed: fail the file */
+	STOP_ERRBODY,		/* error body too long: status decides */
+};
+
+struct xfile;
+struct engine;
+
+struct conn {
+	struct engine	*e;
+	struct xfile	*f;
+	struct conn	*next;
+	CURL		*h;
+	struct curl_slist *hdrs;
+	uint64_t	 seg_start;	/* key of its segment (segmap_find) */
+	uint64_t	 req_off;	/* file offset the request starts at */
+	uint64_t	 req_end;	/* exclusive end the server will send */
+	uint64_t	 skip;		/* body bytes to discard (no Range) */
+	uint64_t	 got;		/* body bytes of this request */
+	bool		 ranged;
+	bool		 running;	/* added to the multi handle */
+	bool		 checked;	/* response validated */
+	bool		 via_cdn;	/* requested f->cdn_url directly */
+	enum stop_why	 why;
+	int		 werrno;
+	char		 proto_msg[160];
+	long		 status;
+	int64_t		 cr_start, cr_end, cr_total, clen;
+	long		 retry_after;
+	double		 last_byte;
+	double		 win_start;
+	uint64_t	 win_bytes;
+	int		 fails;		/* in a row without a new byte */
+	double		 wake_at;	/* > 0: waiting to retry */
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+struct xfile {
+	const struct plan_file *pf;
+	size_t		 idx;
+	bool		 active;
+	bool		 skip;		/* nothing to fetch (cached) */
+	char		*part;
+	char		*ctl;
+	int		 fd;
+	struct segmap	*map;
+	enum hash_kind	 kind;
+	struct hasher	*hash;
+	uint64_t	 hashed;	/* digest covers [0, hashed) */
+	bool		 no_range;
+	char		*cdn_url;	/* last redirect target, reused */
+	int		 verify_tries;
+	int		 nconns;
+	struct conn	*conns;
+	bool		 dirty;
+	double		 saved_at;
+	double		 durable_at;
+};
+
+struct engine {
+	const struct plan *p;
+	const struct transfer_opts *o;
+	struct transfer_stats *st;
+	CURLM		*multi;
+	struct xfile	*files;
+	size_t		 next_file;
+	int		 nactive;
+	unsigned char	*buf;
+	uint64_t	 committed;	/* bytes of committed files */
+	double		 last_progress;
+	uint64_t	 fetched_then;
+	double		 rate;
+	unsigned	 total_fails;
+	int		 abort_code;	/* stop everything with this */
+	bool		 catchup_pending;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+transfer_opts_init(struct transfer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_files = 4;
+	o->max_conns = 8;
+	o->min_seg = SEG_MIN_DEFAULT;
+	o->stall_timeout_s = 30;
+	o->retries = 10;
+	o->backoff_base_s = 0.5;
+	o->backoff_max_s = 30;
+}
+
+void
+transfer_stats_release(struct transfer_stats *st)
+{
+	if (st == NULL)
+		return;
+	free(st->message);
+	free(st->file_ok);
+	st->message = NULL;
+	st->file_ok = NULL;
+}
+
+static void
+emit(struct engine *e, const char *event, json_t *fields)
+{
+	if (e->o->emit != NULL)
+		e->o->emit(e->o->emit_arg, event, fields);
+	else
+		json_decref(fields);
+}
+
+/* Exponential backoff with jitter in [d/2, d]. */
+static double
+backoff(const struct transfer_opts *o, int attempt)
+{
+	double d = o->backoff_base_s;
+	int i;
+
+	for (i = 1; i < attempt && d < o->backoff_max_s; i++)
+		d *= 2;
+	if (d > o->backoff_max_s)
+		d = o->backoff_max_s;
+	return d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
+}
+
+/* -------------------------------------------------------------- files */
+
+static void
+record_failure(struct engine *e, int code, const char *msg)
+{
+	if (e->st->first_error == CN_OK) {
+		e->st->first_error = code;
+		free(e->st->message);
+		e->st->message = msg ? strdup(msg) : NULL;
+	}
+}
+
+/* Save the control file; with durable, the data first. */
+static void
+save_ctl(struct xfile *f, bool durable, double now)
+{
+	if (f->map == NULL || f->ctl == NULL)
+		return;
+	if (durable && f->fd >= 0)
+		(void)fdatasync(f->fd);
+	if (segmap_save(f->map, f->pf->etag, f->ctl, durable) == CN_OK) {
+		f->dirty = false;
+		f->saved_at = now;
+		if (durable)
+			f->durable_at = now;
+	}
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->h != NULL) {
+		if (c->running)
+			curl_multi_remove_handle(c->e->multi, c->h);
+		curl_easy_cleanup(c->h);
+	}
+	curl_slist_free_all(c->hdrs);
+	free(c);
+}
+
+/* Drop c from its file, releasing its segment. */
+static void
+conn_release(struct conn *c)
+{
+	struct xfile *f = c->f;
+	struct conn **pp;
+	long i;
+
+	if (f->map != NULL && (i = segmap_find(f->map, c->seg_start)) >= 0)
+		f->map->segs[i].busy = 0;
+	for (pp = &f->conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	f->nconns--;
+	conn_free(c);
+}
+
+static void
+file_close(struct engine *e, struct xfile *f, bool keep_data)
+{
+	double now = mono();
+
+	while (f->conns != NULL)
+		conn_release(f->conns);
+	if (keep_data && f->map != NULL)
+		save_ctl(f, true, now);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	segmap_destroy(f->map);
+	f->map = NULL;
+	hasher_destroy(f->hash);
+	f->hash = NULL;
+	free(f->cdn_url);
+	f->cdn_url = NULL;
+	if (f->active) {
+		f->active = false;
+		e->nactive--;
+	}
+}
+
+static void
+file_fail(struct engine *e, struct xfile *f, int code, const char *msg)
+{
+	file_close(e, f, true);
+	e->st->files_failed++;
+	record_failure(e, code, msg);
+	emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", f->pf->path,
+	    "message", msg, "code", cn_strerror(code)));
+}
+
+/* Mark [0, len) written in a fresh map: an .incomplete without control
+ * file was written sequentially (by huggingface_hub, or by us before the
+ * first save). */
+static void
+mark_prefix(struct segmap *m, uint64_t len)
+{
+	size_t i;
+
+	for (i = 0; i < m->nsegs; i++) {
+		struct seg *s = &m->segs[i];
+
+		if (s->end <= len)
+			s->done = s->end - s->start;
+		else if (s->start < len)
+			s->done = len - s->start;
+	}
+}
+
+static int
+file_open(struct engine *e, struct xfile *f, char **msg)
+{
+	const struct plan_file *pf = f->pf;
+	struct stat st;
+	uint64_t len;
+	int r;
+
+	*msg = NULL;
+	if (f->part == NULL &&
+	    ((f->part = cache_part_path(e->o->cache, pf->etag)) == NULL ||
+	    (f->ctl = cache_ctl_path(e->o->cache, pf->etag)) == NULL))
+		return CN_ERR_NOMEM;
+	if ((f->fd = open(f->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	    fstat(f->fd, &st) != 0) {
+		if (asprintf(msg, "cannot open '%s': %s", f->part,
+		    strerror(errno)) < 0)
+			*msg = NULL;
+		return CN_ERR_SYSTEM;
+	}
+	len = (uint64_t)st.st_size;
+	r = segmap_load(f->ctl, pf->size, pf->etag, len, &f->map);
+	if (r == CN_ERR_NOMEM)
+		return r;
+	if (r != CN_OK) {
+		if (len > pf->size) {
+			(void)ftruncate(f->fd, 0);
+			len = 0;
+		}
+		if ((r = segmap_create(pf->size, (unsigned)e->o->max_conns,
+		    e->o->min_seg, &f->map)) != CN_OK)
+			return r;
+		mark_prefix(f->map, len);
+		save_ctl(f, false, mono());
+	}
+	/* Reserve the blocks up front (no ENOSPC halfway, less
+	 * fragmentation) without changing the length, which must keep
+	 * meaning "bytes written".  Unsupported filesystems just skip it. */
+	if (pf->size > 0)
+		(void)fallocate(f->fd, FALLOC_FL_KEEP_SIZE, 0,
+		    (off_t)pf->size);
+	f->kind = hash_kind_for(pf);
+	if ((r = hasher_create(f->kind, pf->size, &f->hash)) != CN_OK)
+		return r;
+	f->hashed = 0;
+	f->saved_at = f->durable_at = mono();
+	f->active = true;
+	e->nactive++;
+	return CN_OK;
+}
+
+/* ---------------------------------------------------------- callbacks */
+
+static int64_t
+parse_i64(const char *s, const char **end)
+{
+	char *e;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (e == s || errno != 0 || v < 0) {
+		*end = s;
+		return -1;
+	}
+	*end = e;
+	return v;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct conn *c = arg;
+	size_t n = size * nmemb;
+	char line[256];
+	const char *p, *q;
+
+	if (n >= sizeof(line))
+		return n;	/* not a header we read */
+	memcpy(line, data, n);
+	line[n] = '\0';
+	/* Each response of a redirect chain starts anew. */
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
+		c->retry_after = -1;
+		return n;
+	}
+	if (strncasecmp(line, "Content-Range:", 14) == 0) {
+		p = line + 14;
+		while (*p == ' ')
+			p++;
+		if (strncasecmp(p, "bytes ", 6) != 0)
+			return n;
+		p += 6;
+		c->cr_start = parse_i64(p, &q);
+		if (*q != '-')
+			return n;
+		c->cr_end = parse_i64(q + 1, &q);
+		if (*q != '/')
+			return n;
+		c->cr_total = q[1] == '*' ? -1 : parse_i64(q + 1, &q);
+	} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
+		c->clen = parse_i64(line + 15 + strspn(line + 15, " "), &q);
+	} else if (strncasecmp(line, "Retry-After:", 12) == 0) {
+		c->retry_after = http_parse_retry_after(line + 12 +
+		    strspn(line + 12, " "));
+	}
+	return n;
+}
+
+/* Accept or refuse the response the first body byte belongs to. */
+static bool
+check_response(struct conn *c)
+{
+	struct xfile *f = c->f;
+	uint64_t size = f->pf->size;
+	long redirects = 0;
+	char *eff = NULL;
+
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+	if (c->status < 200 || c->status >= 300)
+		return true;	/* error body: discarded, status decides */
+	if (c->status == 200) {
+		if (c->ranged) {
+			c->why = STOP_NORANGE;
+			return false;
+		}
+		if (c->clen >= 0 && (uint64_t)c->clen != size) {
+			snprintf(c->proto_msg, sizeof(c->proto_msg),
+			    "wrong content length %" PRId64 " (expected %"
+			    PRIu64 ")", c->clen, size);
+			c->why = STOP_PROTO;
+			return false;
+		}
+		c->req_end = size;
+	} else if (c->status == 206 && c->ranged) {
+		if (c->cr_start < 0 || (uint64_t)c->cr_start != c->req_off ||
+		    c->cr_end < c->cr_start || (uint64_t)c->cr_end >= size ||
+		    (c->cr_total >= 0 && (uint64_t)c->cr_total != size) ||
+		    (c->clen >= 0 && c->clen != c->cr_end - c->cr_start + 1)) {
+			snprintf(c->proto_msg, sizeof(c->proto_msg),
+			    "wrong Content-Range %" PRId64 "-%" PRId64 "/%"
+			    PRId64 " (length %" PRId64 ") for offset %" PRIu64
+			    " of %" PRIu64, c->cr_start, c->cr_end,
+			    c->cr_total, c->clen, c->req_off, size);
+			c->why = STOP_PROTO;
+			return false;
+		}
+		c->req_end = (uint64_t)c->cr_end + 1;
+	} else {
+		snprintf(c->proto_msg, sizeof(c->proto_msg),
+		    "unexpected HTTP %ld", c->status);
+		c->why = STOP_PROTO;
+		return false;
+	}
+	/* Reuse the redirect target (the CDN) for the other segments:
+	 * fewer requests against the mirror's budget. */
+	curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
+	if (redirects > 0 && f->cdn_url == NULL &&
+	    curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK &&
+	    eff != NULL)
+		f->cdn_url = strdup(eff);
+	return true;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct conn *c = arg;
+	struct xfile *f = c->f;
+	struct engine *e = c->e;
+	size_t n = size * nmemb, total = n, m, w;
+	struct seg *s;
+	uint64_t pos;
+	ssize_t k;
+	long i;
+
+	if (!c->checked) {
+		if (!check_response(c))
+			return 0;
+		c->checked = true;
+	}
+	if (c->status < 200 || c->status >= 300) {
+		c->got += n;
+		if (c->got > ERRBODY_MAX) {
+			c->why = STOP_ERRBODY;
+			return 0;
+		}
+		return n;
+	}
+	c->last_byte = mono();
+	c->win_bytes += n;
+	c->got += n;
+	e->st->bytes_fetched += n;
+	if (c->skip > 0) {
+		m = c->skip < n ? (size_t)c->skip : n;
+		c->skip -= m;
+		data += m;
+		n -= m;
+		if (n == 0)
+			return total;
+	}
+	if ((i = segmap_find(f->map, c->seg_start)) < 0)
+		return 0;
+	s = &f->map->segs[i];
+	pos = seg_pos(s);
+	m = seg_left(s) < n ? (size_t)seg_left(s) : n;
+	for (w = 0; w < m; w += (size_t)k) {
+		k = pwrite(f->fd, data + w, m - w, (off_t)(pos + w));
+		if (k < 0 && errno == EINTR) {
+			k = 0;
+			continue;
+		}
+		if (k <= 0) {
+			c->werrno = k < 0 ? errno : EIO;
+			c->why = STOP_WRITE;
+			return 0;
+		}
+	}
+	/* Extends the hashed prefix: hash straight from the buffer. */
+	if (pos == f->hashed && m > 0) {
+		if (hasher_update(f->hash, data, m) != CN_OK) {
+			c->werrno = ENOMEM;
+			c->why = STOP_WRITE;
+			return 0;
+		}
+		f->hashed += m;
+	}
+	/* Only now is the byte counted: it is in the file. */
+	s->done += m;
+	f->dirty = true;
+	if (m > 0)
+		c->fails = 0;
+	if (seg_left(s) == 0 && (m < n || c->req_end > s->end)) {
+		/* Our segment was split and the rest belongs to another
+		 * connection. */
+		c->why = STOP_CUT;
+		return 0;
+	}
+	if (m < n) {
+		snprintf(c->proto_msg, sizeof(c->proto_msg),
+		    "server sent more than the %" PRIu64 " bytes asked",
+		    c->req_end - c->req_off);
+		c->why = STOP_PROTO;
+		return 0;
+	}
+	return total;
+}
+
+/* --------------------------------------------------------- connections */
+
+static int
+conn_start(struct engine *e, struct conn *c)
+{
+	struct xfile *f = c->f;
+	const char *url = f->cdn_url ? f->cdn_url : f->pf->url;
+	struct seg *s;
+	char range[64];
+	double now = mono();
+	long i;
+	int r;
+
+	if ((i = segmap_find(f->map, c->seg_start)) < 0)
+		return CN_ERR_INVALID;
+	s = &f->map->segs[i];
+	if (c->h != NULL) {
+		curl_easy_cleanup(c->h);
+		c->h = NULL;
+	}
+	curl_slist_free_all(c->hdrs);
+	c->hdrs = NULL;
+	if ((c->h = curl_easy_init()) == NULL)
+		return CN_ERR_NOMEM;
+	if ((r = http_setup(c->h, e->o->http, url, &c->hdrs)) != CN_OK)
+		return r;
+	c->via_cdn = f->cdn_url != NULL;
+	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	/* Compressed bodies would break Range offsets. */
+	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, NULL);
+	c->errbuf[0] = '\0';
+	c->req_off = seg_pos(s);
+	c->req_end = s->end;
+	c->skip = 0;
+	c->ranged = false;
+	if (f->no_range) {
+		/* Only "from 0" works: read and drop what we have. */
+		c->skip = c->req_off;
+		c->req_off = 0;
+		c->req_end = f->pf->size;
+	} else if (c->req_off != 0 || s->end != f->pf->size) {
+		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64,
+		    c->req_off, s->end - 1);
+		curl_easy_setopt(c->h, CURLOPT_RANGE, range);
+		c->ranged = true;
+	}
+	c->got = 0;
+	c->checked = false;
+	c->why = STOP_NONE;
+	c->status = 0;
+	c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
+	c->retry_after = -1;
+	c->last_byte = c->win_start = now;
+	c->win_bytes = 0;
+	c->wake_at = 0;
+	if (curl_multi_add_handle(e->multi, c->h) != CURLM_OK)
+		return CN_ERR_CURL;
+	c->running = true;
+	return CN_OK;
+}
+
+static int
+conn_new(struct engine *e, struct xfile *f, size_t segi)
+{
+	struct conn *c;
+	int r;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CN_ERR_NOMEM;
+	c->e = e;
+	c->f = f;
+	c->seg_start = f->map->segs[segi].start;
+	f->map->segs[segi].busy = 1;
+	c->next = f->conns;
+	f->conns = c;
+	f->nconns++;
+	if ((r = conn_start(e, c)) != CN_OK)
+		conn_release(c);
+	return r;
+}
+
+/* Stop the handle (keep c and its segment) so it can be restarted. */
+static void
+conn_stop(struct conn *c)
+{
+	if (c->h != NULL && c->running)
+		curl_multi_remove_handle(c->e->multi, c->h);
+	c->running = false;
+	if (c->h != NULL)
+		curl_easy_cleanup(c->h);
+	c->h = NULL;
+	curl_slist_free_all(c->hdrs);
+	c->hdrs = NULL;
+}
+
+/* Where c's segment continues. */
+static uint64_t
+conn_offset(const struct conn *c)
+{
+	long i = segmap_find(c->f->map, c->seg_start);
+
+	return i >= 0 ? seg_pos(&c->f->map->segs[i]) : c->seg_start;
+}
+
+/*
+ * Schedule c again after a failure, or fail its file when the segment
+ * has failed too often in a row.  Returns false when the file failed
+ * (c is gone then).
+ */
+static bool
+conn_retry(struct engine *e, struct conn *c, const char *reason,
+    double min_delay, bool counts)
+{
+	struct xfile *f = c->f;
+	double delay;
+	char *msg = NULL;
+
+	conn_stop(c);
+	if (counts) {
+		c->fails++;
+		e->total_fails++;
+		e->st->retries++;
+	}
+	if (c->fails > e->o->retries) {
+		if (asprintf(&msg, "giving up on '%s' after %d attempts: %s",
+		    f->pf->path, c->fails, reason) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_RETRIES, msg ? msg : reason);
+		free(msg);
+		return false;
+	}
+	delay = counts ? backoff(e->o, c->fails) : 0;
+	if (min_delay > delay)
+		delay = min_delay > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S :
+		    min_delay;
+	c->wake_at = mono() + delay;
+	if (counts)
+		emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:I}", "path",
+		    f->pf->path, "reason", reason, "attempt", c->fails,
+		    "delay_s", delay, "offset", (json_int_t)conn_offset(c)));
+	if (e->o->source_budget > 0 &&
+	    e->total_fails >= (unsigned)e->o->source_budget &&
+	    e->abort_code == CN_OK) {
+		e->abort_code = CN_ERR_RETRIES;
+		record_failure(e, CN_ERR_RETRIES, "source keeps failing");
+	}
+	return true;
+}
+
+/* A 200 to a Range request: single connection from the prefix. */
+static void
+file_no_range(struct engine *e, struct xfile *f)
+{
+	while (f->conns != NULL)
+		conn_release(f->conns);
+	f->no_range = true;
+	segmap_collapse(f->map);
+	f->dirty = true;
+	emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f}", "path", f->pf->path,
+	    "reason", "server ignores Range: one connection, from the "
+	    "start", "attempt", 1, "delay_s", 0.0));
+}
+
+static void
+conn_done(struct engine *e, struct conn *c, CURLcode cc)
+{
+	struct xfile *f = c->f;
+	char reason[CURL_ERROR_SIZE + 64];
+	const char *path = f->pf->path;
+	char *msg = NULL;
+	long i, redirects = 0;
+	struct seg *s;
+
+	if (c->h != NULL)
+		curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
+	if (c->status == 0 && c->h != NULL)
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+	conn_stop(c);
+	i = segmap_find(f->map, c->seg_start);
+	s = i >= 0 ? &f->map->segs[i] : NULL;
+	switch (c->why) {
+	case STOP_NORANGE:
+		file_no_range(e, f);
+		return;
+	case STOP_WRITE:
+		if (asprintf(&msg, "cannot write '%s': %s", f->part,
+		    strerror(c->werrno)) < 0)
+			msg = NULL;
+		file_fail(e, f, c->werrno == ENOSPC ? CN_ERR_NOSPACE :
+		    CN_ERR_IO, msg ? msg : "write error");
+		free(msg);
+		return;
+	case STOP_CUT:
+		conn_release(c);
+		return;
+	case STOP_PROTO:
+		snprintf(reason, sizeof(reason), "%s", c->proto_msg);
+		conn_retry(e, c, reason, 0, true);
+		return;
+	default:
+		break;
+	}
+	if (s != NULL && seg_left(s) == 0 && c->status >= 200 &&
+	    c->status < 300) {
+		conn_release(c);
+		return;
+	}
+	if (c->status >= 200 && c->status < 300) {
+		if (cc == CURLE_OK) {
+			/* A clean but short answer: ask for the rest. */
+			snprintf(reason, sizeof(reason),
+			    "short response (%" PRIu64 " bytes)", c->got);
+			conn_retry(e, c, reason, 0, c->got == 0);
+		} else {
+			snprintf(reason, sizeof(reason), "%s",
+			    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+			conn_retry(e, c, reason, 0, true);
+		}
+		return;
+	}
+	if (c->status == 0) {
+		snprintf(reason, sizeof(reason), "%s",
+		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+		conn_retry(e, c, reason, 0, true);
+		return;
+	}
+	if ((c->status == 403 || c->status == 410) &&
+	    (redirects > 0 || c->via_cdn)) {
+		/* A signed CDN URL expired: a fresh one from /resolve/,
+		 * keeping the bytes. */
+		free(f->cdn_url);
+		f->cdn_url = NULL;
+		snprintf(reason, sizeof(reason),
+		    "download URL expired (HTTP %ld), asking for a new one",
+		    c->status);
+		conn_retry(e, c, reason, 0, true);
+		return;
+	}
+	if (c->status == 401 || c->status == 403) {
+		if (asprintf(&msg, "access denied to '%s' (HTTP %ld): a gated "
+		    "or private repo needs a token (HF_TOKEN or "
+		    "--token-file)", path, c->status) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_ACCESS, msg ? msg : "access denied");
+		free(msg);
+		return;
+	}
+	if (c->status == 404) {
+		if (asprintf(&msg, "'%s' not found on the server (HTTP 404)",
+		    path) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_NOT_FOUND, msg ? msg : "not found");
+		free(msg);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "HTTP %ld", c->status);
+	if (c->status == 429 || c->status == 408 || c->status == 416 ||
+	    c->status >= 500) {
+		conn_retry(e, c, reason, c->status == 429 &&
+		    c->retry_after > 0 ? (double)c->retry_after : 0, true);
+		return;
+	}
+	if (asprintf(&msg, "cannot download '%s': HTTP %ld", path,
+	    c->status) < 0)
+		msg = NULL;
+	file_fail(e, f, CN_ERR_HTTP, msg ? msg : reason);
+	free(msg);
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void
+schedule(struct engine *e, struct xfile *f)
+{
+	int max = f->no_range ? 1 : e->o->max_conns;
+	size_t idx;
+	long i;
+	char *msg = NULL;
+	int r;
+
+	while (f->active && f->nconns < max) {
+		if ((i = segmap_next_idle(f->map)) >= 0)
+			idx = (size_t)i;
+		else if (f->no_range ||
+		    segmap_split(f->map, e->o->min_seg, &idx) != CN_OK)
+			break;
+		if ((r = conn_new(e, f, idx)) != CN_OK) {
+			if (asprintf(&msg, "cannot start download of '%s': %s",
+			    f->pf->path, cn_strerror(r)) < 0)
+				msg = NULL;
+			file_fail(e, f, r, msg ? msg : "cannot start");
+			free(msg);
+			return;
+		}
+	}
+}
+
+static void
+wake_due(struct engine *e, struct xfile *f, double now)
+{
+	struct conn *c, *next;
+	char *msg = NULL;
+	int r;
+
+	for (c = f->conns; c != NULL && f->active; c = next) {
+		next = c->next;
+		if (c->running || c->wake_at == 0 || c->wake_at > now)
+			continue;
+		if ((r = conn_start(e, c)) != CN_OK) {
+			if (asprintf(&msg, "cannot restart download of '%s': "
+			    "%s", f->pf->path, cn_strerror(r)) < 0)
+				msg = NULL;
+			file_fail(e, f, r, msg ? msg : "cannot restart");
+			free(msg);
+			return;
+		}
+	}
+}
+
+static void
+check_stalls(struct engine *e, struct xfile *f, double now)
+{
+	const struct transfer_opts *o = e->o;
+	struct conn *c, *next;
+	bool stalled;
+	double span;
+	long i;
+	uint64_t off;
+
+	for (c = f->conns; c != NULL && f->active; c = next) {
+		next = c->next;
+		if (!c->running)
+			continue;
+		stalled = now - c->last_byte > o->stall_timeout_s;
+		span = now - c->win_start;
+		if (!stalled && span >= o->stall_timeout_s) {
+			if (o->min_rate_bps > 0 &&
+			    (double)c->win_bytes / span <
+			    (double)o->min_rate_bps)
+				stalled = true;
+			c->win_start = now;
+			c->win_bytes = 0;
+		}
+		if (!stalled)
+			continue;
+		i = segmap_find(f->map, c->seg_start);
+		off = i >= 0 ? seg_pos(&f->map->segs[i]) : c->seg_start;
+		e->st->stalls++;
+		emit(e, "stall", json_pack("{s:s,s:I,s:i}", "path",
+		    f->pf->path, "offset", (json_int_t)off, "attempt",
+		    c->fails + 1));
+		conn_retry(e, c, "stall", 0, true);
+	}
+}
+
+/* Hash what the prefix gained beyond the digest, from the page cache. */
+static size_t
+catch_up(struct engine *e, struct xfile *f, size_t budget)
+{
+	uint64_t prefix = segmap_prefix(f->map), want;
+	size_t used = 0;
+	ssize_t n;
+
+	while (f->hashed < prefix && used < budget) {
+		want = prefix - f->hashed;
+		if (want > READBUF)
+			want = READBUF;
+		n = pread(f->fd, e->buf, (size_t)want, (off_t)f->hashed);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (hasher_update(f->hash, e->buf, (size_t)n) != CN_OK)
+			break;
+		f->hashed += (uint64_t)n;
+		used += (size_t)n;
+	}
+	if (f->hashed < prefix)
+		e->catchup_pending = true;
+	return used;
+}
+
+static void
+file_finish(struct engine *e, struct xfile *f)
+{
+	const struct plan_file *pf = f->pf;
+	const char *expect = hash_expected(pf, f->kind);
+	char hex[65], *msg = NULL, *cmsg = NULL;
+	int r;
+
+	if (hasher_final(f->hash, hex) != CN_OK) {
+		file_fail(e, f, CN_ERR_NOMEM, "out of memory");
+		return;
+	}
+	if (f->kind != HASH_NONE && strcmp(hex, expect) != 0) {
+		/* Bad data is never kept: it would be resumed as good. */
+		file_close(e, f, false);
+		(void)unlink(f->part);
+		(void)unlink(f->ctl);
+		if (++f->verify_tries < 2) {
+			e->st->retries++;
+			emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f}", "path",
+			    pf->path, "reason", f->kind == HASH_SHA256 ?
+			    "sha256 mismatch" : "git sha1 mismatch",
+			    "attempt", 1, "delay_s", 0.0));
+			if ((r = file_open(e, f, &msg)) != CN_OK) {
+				file_fail(e, f, r, msg ? msg : cn_strerror(r));
+				free(msg);
+			}
+			return;
+		}
+		if (asprintf(&msg, "%s mismatch for '%s': expected %s, got %s "
+		    "(downloaded twice; bad data deleted)", hash_name(f->kind),
+		    pf->path, expect, hex) < 0)
+			msg = NULL;
+		e->st->files_failed++;
+		record_failure(e, CN_ERR_VERIFY, msg);
+		emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", pf->path,
+		    "message", msg ? msg : "hash mismatch", "code",
+		    cn_strerror(CN_ERR_VERIFY)));
+		free(msg);
+		return;
+	}
+	/* The blob must be on disk before a link can point at it. */
+	if (fdatasync(f->fd) != 0 && errno != EINVAL) {
+		if (asprintf(&msg, "cannot sync '%s': %s", f->part,
+		    strerror(errno)) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_IO, msg ? msg : "sync failed");
+		free(msg);
+		return;
+	}
+	if ((r = cache_commit(e->o->cache, pf, e->p->commit, f->part,
+	    &cmsg)) != CN_OK) {
+		file_fail(e, f, r, cmsg ? cmsg : cn_strerror(r));
+		free(cmsg);
+		return;
+	}
+	(void)unlink(f->ctl);
+	file_close(e, f, false);
+	e->committed += pf->size;
+	e->st->files_done++;
+	e->st->file_ok[f->idx] = true;
+	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:s}", "path", pf->path,
+	    "size", (json_int_t)pf->size, "sha256",
+	    pf->sha256[0] ? pf->sha256 : (f->kind == HASH_SHA256 ? hex : ""),
+	    "verified", hash_name(f->kind)));
+}
+
+static uint64_t
+bytes_done(struct engine *e)
+{
+	uint64_t t = e->committed;
+	size_t i;
+
+	for (i = 0; i < e->p->nfiles; i++)
+		if (e->files[i].active && e->files[i].map != NULL)
+			t += segmap_done(e->files[i].map);
+	return t;
+}
+
+static void
+progress(struct engine *e, double now, bool force)
+{
+	double dt = now - e->last_progress;
+	double inst;
+
+	if (!force && dt < PROGRESS_EVERY_S)
+		return;
+	if (dt > 0) {
+		inst = (double)(e->st->bytes_fetched - e->fetched_then) / dt;
+		e->rate = e->rate == 0 ? inst : 0.5 * e->rate + 0.5 * inst;
+	}
+	e->fetched_then = e->st->bytes_fetched;
+	e->last_progress = now;
+	e->st->bytes_done = bytes_done(e);
+	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i}", "bytes_done",
+	    (json_int_t)e->st->bytes_done, "bytes_total",
+	    (json_int_t)e->p->bytes_total, "rate_bps", (json_int_t)e->rate,
+	    "files_done", (int)e->st->files_done));
+}
+
+uint64_t
+transfer_space_needed(const struct plan *p, struct cache *c)
+{
+	uint64_t need = 0, have;
+	struct stat st;
+	char *part;
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++) {
+		const struct plan_file *f = &p->files[i];
+
+		if (cache_have(c, f))
+			continue;
+		have = 0;
+		if ((part = cache_part_path(c, f->etag)) != NULL &&
+		    stat(part, &st) == 0)
+			have = (uint64_t)st.st_blocks * 512;
+		free(part);
+		need += have >= f->size ? 0 : f->size - have;
+	}
+	return need;
+}
+
+static void
+open_more(struct engine *e)
+{
+	struct xfile *f;
+	char *msg = NULL;
+	int r;
+
+	while (e->nactive < e->o->max_files && e->next_file < e->p->nfiles &&
+	    e->abort_code == CN_OK) {
+		f = &e->files[e->next_file++];
+		if (e->st->file_ok[f->idx] || f->skip)
+			continue;
+		if ((r = file_open(e, f, &msg)) != CN_OK) {
+			file_close(e, f, false);
+			e->st->files_failed++;
+			record_failure(e, r, msg ? msg : cn_strerror(r));
+			emit(e, "error", json_pack("{s:s,s:s}", "path",
+			    f->pf->path, "message", msg ? msg :
+			    cn_strerror(r)));
+			free(msg);
+			msg = NULL;
+		}
+	}
+}
+
+int
+transfer_run(const struct plan *p, const bool *skip,
+    const struct transfer_opts *o, struct transfer_stats *st)
+{
+	struct engine e = { .p = p, .o = o, .st = st };
+	struct xfile *f;
+	CURLMsg *m;
+	struct conn *c;
+	double now;
+	char *cmsg = NULL;
+	size_t i, budget, used;
+	int running, left, r;
+
+	memset(st, 0, sizeof(*st));
+	st->bytes_total = p->bytes_total;
+	r = CN_ERR_NOMEM;
+	if ((st->file_ok = calloc(p->nfiles + 1, sizeof(bool))) == NULL ||
+	    (e.files = calloc(p->nfiles + 1, sizeof(*e.files))) == NULL ||
+	    (e.buf = malloc(READBUF)) == NULL ||
+	    (e.multi = curl_multi_init()) == NULL)
+		goto out;
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (i = 0; i < p->nfiles; i++) {
+		f = &e.files[i];
+		f->pf = &p->files[i];
+		f->idx = i;
+		f->fd = -1;
+		if (skip != NULL && skip[i]) {
+			st->file_ok[i] = true;
+			st->files_done++;
+			e.committed += f->pf->size;
+			continue;
+		}
+		if (!cache_have(o->cache, f->pf))
+			continue;
+		/* Blob already verified and in place: link it only. */
+		if ((r = cache_commit(o->cache, f->pf, p->commit, NULL,
+		    &cmsg)) != CN_OK) {
+			st->files_failed++;
+			record_failure(&e, r, cmsg);
+			emit(&e, "error", json_pack("{s:s,s:s}", "path",
+			    f->pf->path, "message", cmsg ? cmsg : ""));
+			free(cmsg);
+			cmsg = NULL;
+			f->skip = true;
+			continue;
+		}
+		st->file_ok[i] = true;
+		st->files_done++;
+		e.committed += f->pf->size;
+		emit(&e, "file_done", json_pack("{s:s,s:I,s:s,s:b}", "path",
+		    f->pf->path, "size", (json_int_t)f->pf->size, "sha256",
+		    f->pf->sha256, "cached", 1));
+	}
+	e.last_progress = mono();
+	for (;;) {
+		if (o->stop != NULL && *o->stop) {
+			e.abort_code = CN_ERR_INTERRUPTED;
+			break;
+		}
+		if (e.abort_code != CN_OK)
+			break;
+		open_more(&e);
+		now = mono();
+		for (i = 0; i < p->nfiles; i++) {
+			f = &e.files[i];
+			if (!f->active)
+				continue;
+			wake_due(&e, f, now);
+			if (f->active)
+				schedule(&e, f);
+		}
+		curl_multi_perform(e.multi, &running);
+		while ((m = curl_multi_info_read(e.multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			c = NULL;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&c);
+			if (c != NULL)
+				conn_done(&e, c, m->data.result);
+		}
+		now = mono();
+		e.catchup_pending = false;
+		budget = CATCHUP_PER_TURN;
+		for (i = 0; i < p->nfiles; i++) {
+			f = &e.files[i];
+			if (!f->active)
+				continue;
+			check_stalls(&e, f, now);
+			if (!f->active)
+				continue;
+			used = catch_up(&e, f, budget);
+			budget = used >= budget ? 0 : budget - used;
+			if (f->nconns == 0 && segmap_complete(f->map) &&
+			    f->hashed == f->pf->size)
+				file_finish(&e, f);
+			else if (f->dirty && now - f->saved_at >= SAVE_EVERY_S)
+				save_ctl(f, now - f->durable_at >=
+				    DURABLE_EVERY_S, now);
+		}
+		progress(&e, now, false);
+		if (e.nactive == 0 && e.next_file >= p->nfiles)
+			break;
+		curl_multi_poll(e.multi, NULL, 0,
+		    e.catchup_pending ? 0 : POLL_MS, NULL);
+	}
+	for (i = 0; i < p->nfiles; i++)
+		if (e.files[i].active)
+			file_close(&e, &e.files[i], true);
+	progress(&e, mono(), true);
+	if (e.abort_code == CN_ERR_INTERRUPTED) {
+		r = CN_ERR_INTERRUPTED;
+		goto out;
+	}
+	if (e.abort_code != CN_OK) {
+		r = e.abort_code;
+		goto out;
+	}
+	r = st->files_failed > 0 ? (st->first_error != CN_OK ?
+	    st->first_error : CN_ERR_IO) : CN_OK;
+ out:
+	st->bytes_done = e.committed;
+	if (e.files != NULL)
+		for (i = 0; i < p->nfiles; i++) {
+			if (e.files[i].active)
+				file_close(&e, &e.files[i], true);
+			free(e.files[i].part);
+			free(e.files[i].ctl);
+		}
+	free(e.files);
+	free(e.buf);
+	if (e.multi != NULL)
+		curl_multi_cleanup(e.multi);
+	return r;
+}
