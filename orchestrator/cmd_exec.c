@@ -18,6 +18,7 @@
  * stopped answering.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 #define KILL_AFTER_S	5
 #define LOCAL_SLACK_S	15
 #define TIMEOUT_MAX_S	(7 * 24 * 3600)
+
+extern const struct cmd_entry cmd_exec_entry;
 
 struct exec_args {
 	const char	*cmd;		/* what runs on the box */
@@ -161,12 +164,16 @@ exec_host(const struct host *h, void *arg, struct hostout *o)
 	return ret;
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch exec TARGET [--timeout S] -- CMD...\n");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: cnorch %s\n", cmd_exec_entry.usage);
 	return EXIT_USAGE;
 }
 
@@ -192,8 +199,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (strcmp(argv[argi], "--timeout") == 0) {
 			if (argi + 1 >= argc)
-				return usage_error("--timeout needs a value%s",
-				    "");
+				return usage_error("--timeout needs a value");
 			tv = argv[++argi];
 		} else if (strncmp(argv[argi], "--timeout=", 10) == 0) {
 			tv = argv[argi] + 10;
@@ -207,9 +213,9 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (target == NULL)
-		return usage_error("exec needs a TARGET%s", "");
+		return usage_error("exec needs a TARGET");
 	if (argi >= argc)
-		return usage_error("exec needs a command after '--'%s", "");
+		return usage_error("exec needs a command after '--'");
 	if (tv != NULL) {
 		errno = 0;
 		v = strtol(tv, &end, 10);
@@ -228,7 +234,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (cmd.data == NULL || cmd.len == 0) {
-		ret = usage_error("empty command%s", "");
+		ret = usage_error("empty command");
 		goto out;
 	}
 	a.cmd = cmd.data;

@@ -35,6 +35,7 @@
 #include "session.h"
 #include "setup.h"
 #include "upload.h"
+#include "mirror_auto.h"
 
 /* Below this much free space on data_dir nothing is launched. */
 #define SPACE_FLOOR		(1024.0 * 1024 * 1024)
@@ -75,6 +76,8 @@ struct host_run {
 	size_t		 npulls;
 	char		*data_dir;	/* expanded */
 	double		 avail;		/* bytes free on data_dir, -1 */
+	char		*auto_url[2];	/* mirrors "auto": pypi, conda */
+	char		*auto_why[2];	/* ... and why, for the recap */
 };
 
 struct prov {
@@ -138,12 +141,14 @@ note_item(struct prov *p, const char *name, const char *step,
 		return;
 	f = json_pack("{s:s, s:s, s:s, s:s}", "event", step, "status", status,
 	    "item", item, "message", msg != NULL ? msg : "");
+	/* A payload id reads well enough in 12 hex digits. */
 	if (msg != NULL && msg[0] != '\0')
-		render_note(p->rd, name, false, f, "%s %s %s: %s", step,
-		    status, item, msg);
+		render_note(p->rd, name, false, f, "%s %s %.*s: %s", step,
+		    status, strcmp(step, "payload") == 0 ? 12 : 1000, item,
+		    msg);
 	else
-		render_note(p->rd, name, false, f, "%s %s %s", step, status,
-		    item);
+		render_note(p->rd, name, false, f, "%s %s %.*s", step, status,
+		    strcmp(step, "payload") == 0 ? 12 : 1000, item);
 }
 
 struct setup_ctx {
@@ -253,7 +258,7 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 	const char **ids = NULL;
 	char *msg = NULL;
 	size_t n = 0, i, k;
-	int r, tries = 0, ret = EXIT_OK;
+	int r = CN_ERR_SSH, tries = 0, ret = EXIT_OK;
 
 	if ((jobs = calloc(hr->npulls, sizeof(*jobs))) == NULL ||
 	    (c.map = calloc(hr->npulls, sizeof(*c.map))) == NULL ||
@@ -273,27 +278,35 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 	if (n == 0)
 		goto out;
 	for (;;) {
-		r = follow_run(*sp, jobs, n, on_event, stop_requested, &c);
-		if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
-		    r == CN_ERR_NOSPACE || r == CN_ERR_NOMEM ||
-		    r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
-			break;
-		/* The connection went: reconnect and resume from offsets. */
+		if (*sp != NULL) {
+			r = follow_run(*sp, jobs, n, on_event, stop_requested,
+			    &c);
+			if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
+			    r == CN_ERR_NOSPACE || r == CN_ERR_NOMEM ||
+			    r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
+				break;
+		}
+		/* The connection went: reconnect, resume from the offsets. */
 		if (++tries > RECONNECTS || interrupted)
 			break;
-		render_note(p->rd, h->name, true, NULL, "%s; reconnecting "
-		    "(%d/%d)", unprefixed(h->name, session_errmsg(*sp)), tries,
-		    RECONNECTS);
+		if (*sp != NULL)
+			render_note(p->rd, h->name, true, NULL, "%s; "
+			    "reconnecting (%d/%d)", unprefixed(h->name,
+			    session_errmsg(*sp)), tries, RECONNECTS);
 		session_destroy(*sp);
 		*sp = NULL;
 		sleep((unsigned)tries);
-		if (host_connect(h, false, sp, &msg) != CN_OK) {
-			note_error(p, h->name, "follow", msg);
+		if ((r = host_connect(h, false, sp, &msg)) != CN_OK) {
+			note_error(p, h->name, "follow", msg != NULL ? msg :
+			    cn_strerror(r));
 			free(msg);
 			msg = NULL;
-			continue;
+			*sp = NULL;
 		}
 	}
+	/* Ctrl-C while the connection was down is a detach too. */
+	if (interrupted && r != CN_OK && r != CN_ERR_NOSPACE)
+		r = CN_ERR_INTERRUPTED;
 	if (r == CN_ERR_INTERRUPTED) {
 		hr->detached = true;
 		for (k = 0; k < n; k++)
@@ -327,8 +340,16 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 		goto count;
 	}
 	if (r != CN_OK && r != CN_ERR_INTERRUPTED) {
-		note_error(p, h->name, "follow", *sp != NULL ?
-		    session_errmsg(*sp) : cn_strerror(r));
+		if (r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
+			note_error(p, h->name, "follow", "lost track of the "
+			    "jobs' events (the follower on the box ended)");
+		else
+			note_error(p, h->name, "follow", *sp != NULL ?
+			    session_errmsg(*sp) : cn_strerror(r));
+		render_note(p->rd, h->name, true, json_pack("{s:s, s:s}",
+		    "event", "error", "message", "jobs keep running"),
+		    "jobs keep running; reattach with: cnorch logs %s -f",
+		    h->name);
 		for (k = 0; k < n; k++)
 			if (!jobs[k].done)
 				hr->pulls[c.map[k]].outcome =
@@ -501,6 +522,25 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	so.modelscope = h->mirrors.modelscope;
 	so.pypi = mirror(h->mirrors.pypi);
 	so.conda = mirror(h->mirrors.conda);
+	/* --- mirrors "auto" (mirror_auto.c): measured from the box --- */
+	for (i = 0; i < 2; i++) {
+		const char *kind = i == 0 ? "pypi" : "conda";
+		const char *v = i == 0 ? h->mirrors.pypi : h->mirrors.conda;
+
+		if (v == NULL || strcmp(v, "auto") != 0)
+			continue;
+		if (mirror_auto_pick(s, h, kind, &hr->auto_url[i],
+		    &hr->auto_why[i]) != CN_OK)
+			note_error(p, h->name, "mirror", hr->auto_why[i]);
+		else
+			note_item(p, h->name, "mirror", hr->auto_url[i] ?
+			    "changed" : "warn", kind, hr->auto_why[i], false);
+	}
+	if (hr->auto_url[0] != NULL)
+		so.pypi = hr->auto_url[0];
+	if (hr->auto_url[1] != NULL)
+		so.conda = hr->auto_url[1];
+	/* --- end mirrors "auto" --- */
 	so.proxy = h->proxy;
 	sc.p = p;
 	sc.name = h->name;
@@ -642,6 +682,15 @@ recap(struct prov *p)
 		    "changed", hr->changed, "failed", hr->failed),
 		    "ok=%d changed=%d failed=%d", hr->ok, hr->changed,
 		    hr->failed);
+		/* mirrors "auto": which and why (mirror_auto.c) */
+		for (k = 0; k < 2; k++)
+			if (hr->auto_why[k] != NULL)
+				render_note(p->rd, h->name, false, json_pack(
+				    "{s:s, s:s, s:s?, s:s}", "event", "mirror",
+				    "kind", k == 0 ? "pypi" : "conda", "url",
+				    hr->auto_url[k], "message",
+				    unprefixed(h->name, hr->auto_why[k])), "%s",
+				    unprefixed(h->name, hr->auto_why[k]));
 		for (k = 0; k < hr->npulls; k++) {
 			pu = &hr->pulls[k];
 			fmt_bytes(bytes, sizeof(bytes), pu->bytes);
@@ -810,6 +859,10 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			}
 			free(p.runs[i].pulls);
 			free(p.runs[i].data_dir);
+			for (k = 0; k < 2; k++) {
+				free(p.runs[i].auto_url[k]);
+				free(p.runs[i].auto_why[k]);
+			}
 		}
 	}
 	free(p.runs);

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,11 +207,64 @@ known_hosts_check(LIBSSH2_SESSION *session, const char *path,
 	return r;
 }
 
+int
+known_hosts_algorithms(LIBSSH2_SESSION *session, const char *path,
+    const char *host, int port, char *buf, size_t len)
+{
+	static const struct {
+		const char	*name;
+		int		 type;
+	} algs[] = {
+		{ "ssh-ed25519",		LIBSSH2_HOSTKEY_TYPE_ED25519 },
+		{ "ecdsa-sha2-nistp256",	LIBSSH2_HOSTKEY_TYPE_ECDSA_256 },
+		{ "ecdsa-sha2-nistp384",	LIBSSH2_HOSTKEY_TYPE_ECDSA_384 },
+		{ "ecdsa-sha2-nistp521",	LIBSSH2_HOSTKEY_TYPE_ECDSA_521 },
+		{ "ssh-rsa",			LIBSSH2_HOSTKEY_TYPE_RSA },
+	};
+	enum { N = sizeof(algs) / sizeof(algs[0]) };
+	LIBSSH2_KNOWNHOSTS *kh = NULL;
+	struct libssh2_knownhost *found;
+	bool known[N] = { false };
+	size_t i, pass, off = 0;
+	int r = CN_OK, n;
+
+	if (buf == NULL || len == 0)
+		return CN_ERR_INVALID;
+	if (session != NULL && path != NULL && host != NULL &&
+	    (kh = libssh2_knownhost_init(session)) != NULL &&
+	    (r = load_file(kh, path)) == CN_OK) {
+		/*
+		 * A made-up key of each type: MISMATCH says the host has an
+		 * entry of that type (libssh2 compares types before keys).
+		 */
+		for (i = 0; i < N; i++)
+			known[i] = libssh2_knownhost_checkp(kh, host, port,
+			    "x", 1, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+			    LIBSSH2_KNOWNHOST_KEYENC_RAW |
+			    knownhost_keybits(algs[i].type), &found) ==
+			    LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
+	}
+	if (kh != NULL)
+		libssh2_knownhost_free(kh);
+	buf[0] = '\0';
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < N; i++) {
+			if (known[i] != (pass == 0))
+				continue;
+			n = snprintf(buf + off, len - off, "%s%s",
+			    off > 0 ? "," : "", algs[i].name);
+			if (n < 0 || (size_t)n >= len - off)
+				return CN_ERR_INVALID;
+			off += (size_t)n;
+		}
+	return r;
+}
+
 /* mkdir -p for the directory part of path; new directories get 0700. */
 static int
 make_parent(const char *path)
 {
-	char *dir, *p;
+	char *dir, *p, c;
 	int r = CN_OK;
 
 	if ((dir = strdup(path)) == NULL)
@@ -221,8 +275,7 @@ make_parent(const char *path)
 	for (p = dir + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		char c = *p;
-
+		c = *p;
 		*p = '\0';
 		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 			r = CN_ERR_SYSTEM;

@@ -60,6 +60,16 @@ int	known_hosts_check(LIBSSH2_SESSION *session, const char *path,
 	    int hostkey_type, enum known_hosts_result *result);
 
 /*
+ * Host key algorithms for libssh2_session_method_pref(), in OpenSSH's
+ * order but with the types path already holds for host:port first, so
+ * the server shows the key we can check (as ssh orders them).  Writes a
+ * comma list into buf; CN_OK, or an error from reading the file (the
+ * default order is written then too).
+ */
+int	known_hosts_algorithms(LIBSSH2_SESSION *session, const char *path,
+	    const char *host, int port, char *buf, size_t len);
+
+/*
  * Append one line for host:port and key to path.  The file is created
  * 0600 (its directory 0700) when missing; existing lines are untouched.
  * Returns CN_OK, CN_ERR_SYSTEM (see errno) or CN_ERR_SSH.

@@ -286,6 +286,7 @@ launch_script(const struct launch_env *env, const struct launch_pull *p,
 		bad = 1;
 	fprintf(fp,
 	    "set -u\n"
+	    "um=$(umask)\n"
 	    "umask 077\n"
 	    "j=\"$HOME/.cnorch/jobs/\"%s\n"
 	    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
@@ -320,7 +321,10 @@ launch_script(const struct launch_env *env, const struct launch_pull *p,
 		cache = NULL;
 		bad = 1;
 	}
+	/* The weights get the user's usual modes, not our private ones. */
 	fprintf(fp, "l=\"$HOME/.cnorch/jobs/.launch-$$.log\"\n"
+	    ": > \"$l\"\n"
+	    "umask \"$um\"\n"
 	    "\"$A\" pull");
 	bad |= add_arg(fp, "--repo", p->repo);
 	bad |= add_arg(fp, "--revision", p->revision);

@@ -13,6 +13,7 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_hosts_entry;
 extern const struct cmd_entry cmd_provision_entry;
+extern const struct cmd_entry cmd_doctor_entry;
 
 /* Names must match exactly: no prefix guessing for commands that change
  * remote machines. */
@@ -21,6 +22,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_exec_entry,
 	&cmd_hosts_entry,
 	&cmd_provision_entry,
+	&cmd_doctor_entry,
 	NULL
 };
 

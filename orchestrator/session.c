@@ -495,7 +495,9 @@ key_file_info(const char *path, bool *is_rsa, bool *encrypted)
 		return;
 	if (strstr(text, "BEGIN RSA PRIVATE KEY") != NULL)
 		*is_rsa = true;
-	if (strstr(text, "ENCRYPTED") != NULL)
+	/* PEM: "Proc-Type: 4,ENCRYPTED" (legacy), PKCS#8 "BEGIN ENCRYPTED". */
+	if (strstr(text, "4,ENCRYPTED") != NULL ||
+	    strstr(text, "BEGIN ENCRYPTED PRIVATE KEY") != NULL)
 		*encrypted = true;
 	if ((p = strstr(text, begin)) == NULL)
 		goto out;
@@ -544,13 +546,13 @@ LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(kbd_callback)
 	(void)name_len;
 	(void)instruction;
 	(void)instruction_len;
-	(void)prompts;
 	for (i = 0; i < num_prompts; i++) {
 		responses[i].text = NULL;
 		responses[i].length = 0;
-		/* Answer every prompt with the password: that is what the
-		 * PAM conversation of a password-only box asks. */
-		if (s->kbd_password != NULL &&
+		/* Hidden prompts get the password: that is what the PAM
+		 * conversation of a password-only box asks.  A prompt that
+		 * echoes is not asking for a secret. */
+		if (prompts[i].echo == 0 && s->kbd_password != NULL &&
 		    (responses[i].text = strdup(s->kbd_password)) != NULL)
 			responses[i].length =
 			    (unsigned int)strlen(s->kbd_password);
@@ -561,6 +563,8 @@ struct auth_state {
 	char	 tried[128];
 	char	 rsa_key[1100];		/* shown name of a rejected RSA key */
 	char	 locked_key[1100];	/* encrypted key, no terminal to ask */
+	char	 missing_key[1100];	/* identity_file we cannot read */
+	int	 missing_errno;
 	bool	 lost;			/* the connection went away */
 	int	 lost_rc;
 };
@@ -596,7 +600,8 @@ auth_fatal(struct session *s, struct auth_state *a, int rc)
 /* ssh-agent, but only the identities asked for (MaxAuthTries). */
 static bool
 auth_agent(struct session *s, const char *user, char *const *keys,
-    size_t nkeys, struct auth_state *a)
+    const char *const *shown, size_t nkeys, bool *tried,
+    struct auth_state *a)
 {
 	LIBSSH2_AGENT *agent = NULL;
 	struct libssh2_agent_publickey *id, *prev;
@@ -616,6 +621,7 @@ auth_agent(struct session *s, const char *user, char *const *keys,
 	for (i = 0; i < nkeys && !ok && !a->lost; i++) {
 		if (asprintf(&pub, "%s.pub", keys[i]) == -1)
 			continue;
+		rsa = false;
 		blob = pub_blob(pub, &bloblen, &rsa);
 		free(pub);
 		if (blob == NULL)
@@ -626,11 +632,14 @@ auth_agent(struct session *s, const char *user, char *const *keys,
 			    memcmp(id->blob, blob, bloblen) != 0)
 				continue;
 			note_tried(a, "publickey");
+			tried[i] = true;
 			rc = libssh2_agent_userauth(agent, user, id);
 			if (rc == 0)
 				ok = true;
-			else
-				(void)auth_fatal(s, a, rc);
+			else if (!auth_fatal(s, a, rc) && rsa &&
+			    a->rsa_key[0] == '\0')
+				snprintf(a->rsa_key, sizeof(a->rsa_key), "%s",
+				    shown[i]);
 			break;
 		}
 		free(blob);
@@ -648,23 +657,26 @@ auth_keyfile(struct session *s, const struct session_opts *o,
 	char prompt[1200], pass[SECRET_MAX];
 	bool is_rsa = false, encrypted = false, ok = false;
 	char *pub = NULL;
+	size_t bloblen;
 	int rc;
 
 	pass[0] = '\0';
-	if (access(key, R_OK) != 0)
+	if (access(key, R_OK) != 0) {
+		if (o->identity_file != NULL && a->missing_key[0] == '\0') {
+			a->missing_errno = errno;
+			snprintf(a->missing_key, sizeof(a->missing_key), "%s",
+			    shown);
+		}
 		return false;
+	}
 	key_file_info(key, &is_rsa, &encrypted);
 	if (asprintf(&pub, "%s.pub", key) == -1)
 		pub = NULL;
 	else if (access(pub, R_OK) != 0) {
 		free(pub);
 		pub = NULL;
-	} else {
-		size_t l;
-		unsigned char *b = pub_blob(pub, &l, &is_rsa);
-
-		free(b);
-	}
+	} else
+		free(pub_blob(pub, &bloblen, &is_rsa));
 	if (encrypted) {
 		if (!o->interactive) {
 			if (a->locked_key[0] == '\0')
@@ -703,7 +715,8 @@ authenticate(struct session *s, const struct session_opts *o)
 	struct auth_state a;
 	char *keys[3] = { NULL, NULL, NULL };
 	const char *shown[3] = { NULL, NULL, NULL };
-	char pw[SECRET_MAX], prompt[1200], ver[16];
+	bool agent_tried[3] = { false, false, false };
+	char pw[SECRET_MAX], prompt[1200], ver[16], *k;
 	const char *methods, *password = NULL;
 	size_t nkeys = 0, i, ulen = strlen(o->user);
 	bool ok = false;
@@ -726,8 +739,7 @@ authenticate(struct session *s, const struct session_opts *o)
 			nkeys = 1;
 	} else {
 		for (i = 0; i < 3; i++) {
-			char *k = expand_home(defaults[i]);
-
+			k = expand_home(defaults[i]);
 			if (k != NULL && access(k, R_OK) == 0) {
 				shown[nkeys] = defaults[i];
 				keys[nkeys++] = k;
@@ -737,9 +749,14 @@ authenticate(struct session *s, const struct session_opts *o)
 	}
 
 	if (strstr(methods, "publickey") != NULL) {
-		ok = auth_agent(s, o->user, keys, nkeys, &a);
+		ok = auth_agent(s, o->user, keys, shown, nkeys, agent_tried,
+		    &a);
+		/* A key the server refused from the agent is not offered
+		 * again from its file: every offer counts to MaxAuthTries. */
 		for (i = 0; i < nkeys && !ok && !a.lost; i++)
-			ok = auth_keyfile(s, o, keys[i], shown[i], &a);
+			if (!agent_tried[i])
+				ok = auth_keyfile(s, o, keys[i], shown[i],
+				    &a);
 	}
 	if (!ok && !a.lost && (strstr(methods, "keyboard-interactive") !=
 	    NULL || strstr(methods, "password") != NULL)) {
@@ -789,6 +806,10 @@ authenticate(struct session *s, const struct session_opts *o)
 		set_err(s, "authentication failed (tried: none): key '%s' "
 		    "needs a passphrase and there is no terminal to ask; "
 		    "load it into ssh-agent", a.locked_key);
+	} else if (a.tried[0] == '\0' && a.missing_key[0] != '\0') {
+		set_err(s, "authentication failed (tried: none): cannot read "
+		    "identity file '%s': %s", a.missing_key,
+		    strerror(a.missing_errno));
 	} else if (a.tried[0] == '\0') {
 		set_err(s, "authentication failed (tried: none): no key or "
 		    "password to offer (server accepts: %s)", methods);
@@ -817,6 +838,7 @@ session_open(const struct session_opts *opts, struct session **out,
     char **msg)
 {
 	struct session *s = NULL;
+	char *khpath = NULL, algs[256];
 	int r, rc, timeout_s;
 
 	if (out != NULL)
@@ -863,11 +885,18 @@ session_open(const struct session_opts *opts, struct session **out,
 	/* The handshake is bounded by the connect timeout, later blocking
 	 * calls by the dead-peer bound. */
 	libssh2_session_set_timeout(s->ssh, (long)timeout_s * 1000);
-	/* Host key types in OpenSSH's order, so the key we check is the one
-	 * ssh and ssh-keyscan recorded by default. */
+	/* Ask for a host key type known_hosts holds for this host, as ssh
+	 * does; else OpenSSH's order (ed25519 first). */
+	if ((khpath = expand_home(opts->known_hosts != NULL ?
+	    opts->known_hosts : "~/.ssh/known_hosts")) != NULL)
+		(void)known_hosts_algorithms(s->ssh, khpath, opts->hostname,
+		    opts->port, algs, sizeof(algs));
+	else
+		(void)known_hosts_algorithms(NULL, NULL, NULL, 0, algs,
+		    sizeof(algs));
+	free(khpath);
 	(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
-	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
-	    "ecdsa-sha2-nistp521,ssh-rsa");
+	    algs);
 	if ((rc = libssh2_session_handshake(s->ssh, s->sock)) != 0) {
 		r = cn_err_from_libssh2(rc);
 		if (r == CN_ERR_TIMEOUT)
@@ -980,6 +1009,15 @@ channel_end(struct session *s, LIBSSH2_CHANNEL *ch, bool abandon)
 	(void)libssh2_channel_free(ch);
 }
 
+/* Did a write fail only because the command's side is closed? */
+static bool
+input_gone(int rc, LIBSSH2_CHANNEL *ch)
+{
+	return rc == LIBSSH2_ERROR_CHANNEL_CLOSED ||
+	    rc == LIBSSH2_ERROR_CHANNEL_EOF_SENT ||
+	    (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN && libssh2_channel_eof(ch));
+}
+
 int
 session_exec_stream(struct session *s, const char *cmd,
     const void *stdin_data, size_t stdin_len, session_data_cb on_data,
@@ -1022,6 +1060,13 @@ session_exec_stream(struct session *s, const char *cmd,
 			    stdin_len - in_off);
 			if (n == LIBSSH2_ERROR_EAGAIN)
 				break;
+			if (input_gone((int)n, ch)) {
+				/* The command ended without reading it all:
+				 * its output and status still count. */
+				in_off = stdin_len;
+				eof_sent = true;
+				break;
+			}
 			if (n < 0) {
 				r = cn_err_from_libssh2((int)n);
 				set_err(s, "cannot write to the command: %s",
@@ -1033,7 +1078,7 @@ session_exec_stream(struct session *s, const char *cmd,
 		}
 		if (in_off == stdin_len && !eof_sent) {
 			rc = libssh2_channel_send_eof(ch);
-			if (rc == 0)
+			if (rc == 0 || input_gone(rc, ch))
 				eof_sent = true;
 			else if (rc != LIBSSH2_ERROR_EAGAIN) {
 				r = cn_err_from_libssh2(rc);

@@ -61,6 +61,14 @@ int	buf_append(struct buf *b, const void *p, size_t n);
  * (either may be NULL to discard).  *exit_status gets the remote exit
  * status (or 255 when killed by a signal).  timeout_s > 0 bounds the whole
  * command; on timeout returns CN_ERR_TIMEOUT.
+ *
+ * A timeout only closes the channel: libssh2 1.10 cannot signal a remote
+ * process and sshd signals none without a pty, so the command may keep
+ * running on the box.  When it must end, wrap it on the box, e.g.
+ * `timeout -k 5 S sh -c '...'` (GNU timeout signals its whole process
+ * group), as cmd_exec.c does for --timeout.  A box that stops answering
+ * (no packet, keepalive replies included, for dead_peer_s) also ends the
+ * call with CN_ERR_TIMEOUT.
  */
 int	session_exec(struct session *s, const char *cmd,
 	    const void *stdin_data, size_t stdin_len,

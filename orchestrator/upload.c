@@ -142,10 +142,13 @@ upload_payload(struct session *s, const char *name, const char *home,
 	    "\texit 1\n"
 	    "fi\n"
 	    "chmod 700 \"$t\"\n"
+	    /* A copy that does not check (a killed rm, a hand edit) goes. */
+	    "if [ -d %s ] && ! (cd %s && sha256sum -c --quiet SHA256SUMS) "
+	    ">/dev/null 2>&1; then rm -rf %s; fi\n"
 	    "if ! mv -T \"$t\" %s 2>/dev/null; then\n"
 	    "\trm -rf \"$t\"\n"
 	    "\t[ -d %s ] || { echo 'cannot rename into place' >&2; exit 1; }\n"
-	    "fi\n", qtmp, qdst, qdst) < 0) {
+	    "fi\n", qtmp, qdst, qdst, qdst, qdst, qdst) < 0) {
 		script = NULL;
 		r = CN_ERR_NOMEM;
 		goto out;

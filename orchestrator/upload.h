@@ -4,6 +4,7 @@
  * is not there yet.  Files go over SCP into a temporary directory
  * .tmp-<id>-<random> beside it, are checked with `sha256sum -c` on the box
  * and the directory is renamed into place (rename(2) is atomic), mode 0700.
+ * A payload directory that is there but does not check is replaced.
  * Temporary directories older than ten minutes, left by killed runs, are
  * removed on the way.
  *

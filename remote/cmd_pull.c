@@ -372,7 +372,7 @@ job_spec(const struct pull_args *a)
 	for (i = 0; i < a->nexclude; i++)
 		json_array_append_new(exc, json_string(a->exclude[i]));
 	o = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,"
-	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f,s:i}",
+	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f}",
 	    "command", "pull",
 	    "repo", a->repo,
 	    "revision", a->revision,
@@ -390,9 +390,20 @@ job_spec(const struct pull_args *a)
 	    "retries", a->retries,
 	    "token", a->token_file != NULL || getenv("HF_TOKEN") != NULL,
 	    "agent_version", CN_VERSION,
-	    "created", event_now(),
-	    "pid", (int)getpid());
+	    "created", event_now());
 	return o;
+}
+
+/* One compact JSON line on stdout; o is stolen. */
+static void
+print_json_line(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
 }
 
 static const char *
@@ -532,7 +543,8 @@ run(struct pull_run *pr)
 {
 	struct pull_args *a = pr->a;
 	enum hub_source src = a->source;
-	int r, budget;
+	char *hf_msg, *m = NULL;
+	int r, hf_r, budget;
 
 	if ((r = make_plan(pr, src)) != CN_OK)
 		return r;
@@ -551,10 +563,22 @@ run(struct pull_run *pr)
 	report_emit(pr->rep, "source", json_pack("{s:s,s:s,s:s}", "from",
 	    "hf", "to", "modelscope", "reason",
 	    pr->msg ? pr->msg : cn_strerror(r)));
-	free(pr->msg);
+	hf_msg = pr->msg;
+	hf_r = r;
 	pr->msg = NULL;
-	if ((r = make_plan(pr, SOURCE_MODELSCOPE)) != CN_OK)
-		return r;
+	if ((r = make_plan(pr, SOURCE_MODELSCOPE)) != CN_OK) {
+		/* The mirror's failure is the news; ModelScope was the
+		 * fallback that did not work either. */
+		if (asprintf(&m, "%s; ModelScope fallback: %s", hf_msg ?
+		    hf_msg : cn_strerror(hf_r), pr->msg ? pr->msg :
+		    cn_strerror(r)) < 0)
+			m = NULL;
+		free(pr->msg);
+		pr->msg = m;
+		free(hf_msg);
+		return hf_r;
+	}
+	free(hf_msg);
 	if ((r = check_space(pr)) != CN_OK)
 		return r;
 	return fetch(pr, 0);
@@ -641,8 +665,9 @@ cmd_pull(int argc, char **argv)
 				goto out;
 			}
 			if (a.json)
-				printf("{\"job_dir\":\"%s\",\"pid\":%ld}\n",
-				    a.job_dir, (long)pid);
+				print_json_line(json_pack("{s:s,s:I}",
+				    "job_dir", a.job_dir, "pid",
+				    (json_int_t)pid));
 			else
 				printf("started job %s (pid %ld)\n", a.job_dir,
 				    (long)pid);

@@ -76,6 +76,19 @@ print_json(const char *dir, const struct job_state *s, const char *state,
 	json_decref(o);
 }
 
+static void
+print_missing(const char *dir, const char *state)
+{
+	json_t *o = json_pack("{s:s,s:s}", "dir", dir, "state", state);
+	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
+
+	if (line != NULL)
+		printf("%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -112,9 +125,8 @@ cmd_status(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		if ((r = job_state_read(argv[i], &s)) != CN_OK) {
 			if (json)
-				printf("{\"dir\":\"%s\",\"state\":\"%s\"}\n",
-				    argv[i], r == CN_ERR_NOT_FOUND ? "unknown" :
-				    "unreadable");
+				print_missing(argv[i], r == CN_ERR_NOT_FOUND ?
+				    "unknown" : "unreadable");
 			fprintf(stderr, "error: %s: %s\n", argv[i],
 			    r == CN_ERR_NOT_FOUND ? "no job here (no "
 			    "state.json)" : "cannot read state.json");

@@ -12,6 +12,7 @@
 #include "hub.h"
 #include "pathsafe.h"
 #include "planner.h"
+#include "source_measure.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -333,6 +334,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	struct hub_query q;
 	struct plan *p = NULL;
 	char *hf_ep = NULL, *ms_ep = NULL, *hf_msg = NULL, *ms_msg = NULL;
+	char *why = NULL;
 	char commit[41] = "";
 	const char *ms_rev, *want;
 	int r;
@@ -371,6 +373,25 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	q.http = &conf;
 	q.repo_type = o->repo_type;
 	q.repo = o->repo;
+	/* --- auto: measured preference (source_measure.c) --- */
+	if (o->source == SOURCE_AUTO && o->repo_type == REPO_MODEL &&
+	    source_measure_prefers_ms(&conf, hf_ep, ms_ep, o->repo,
+	    o->revision, &why)) {
+		q.endpoint = ms_ep;
+		q.revision = o->revision == NULL ||
+		    strcmp(o->revision, "main") == 0 ? "master" : o->revision;
+		if ((r = ms_plan(&q, NULL, &p, &ms_msg)) == CN_OK) {
+			emit(o, "source", json_pack("{s:s, s:s, s:s}", "from",
+			    "hf", "to", "modelscope", "reason", why ? why : ""));
+			free(why);
+			goto filter;
+		}
+		/* Not on ModelScope after all: the usual way. */
+		free(ms_msg);
+		ms_msg = NULL;
+	}
+	free(why);
+	/* --- end measured preference --- */
 	if (o->source != SOURCE_MODELSCOPE) {
 		q.endpoint = hf_ep;
 		q.revision = o->revision ? o->revision : "main";

@@ -59,6 +59,7 @@ segmap_create(uint64_t size, unsigned max_conns, uint64_t min_seg,
 		m->segs[i].end = i + 1 == n ? size : start + each;
 		m->segs[i].done = 0;
 		m->segs[i].busy = 0;
+		m->segs[i].reserved = 0;
 		start = m->segs[i].end;
 	}
 	m->nsegs = (size_t)n;
@@ -128,29 +129,39 @@ int
 segmap_split(struct segmap *m, uint64_t min_seg, size_t *idx)
 {
 	size_t i, best = (size_t)-1;
-	uint64_t left, best_left = 0, mid;
+	uint64_t from, avail, best_avail = 0, mid;
 	struct seg *s;
 	int r;
 
 	for (i = 0; i < m->nsegs; i++) {
-		left = seg_left(&m->segs[i]);
-		if (m->segs[i].busy && left > best_left) {
-			best_left = left;
+		s = &m->segs[i];
+		if (!s->busy || seg_left(s) == 0)
+			continue;
+		from = s->reserved > seg_pos(s) ? s->reserved : seg_pos(s);
+		avail = from < s->end ? s->end - from : 0;
+		if (avail > best_avail) {
+			best_avail = avail;
 			best = i;
 		}
 	}
-	if (best == (size_t)-1 || best_left / 2 < min_seg)
+	if (best == (size_t)-1)
+		return CN_ERR_NOT_FOUND;
+	s = &m->segs[best];
+	mid = seg_pos(s) + seg_left(s) / 2;
+	if (mid < s->reserved)
+		mid = s->reserved;
+	if (mid >= s->end || s->end - mid < min_seg)
 		return CN_ERR_NOT_FOUND;
 	if ((r = reserve(m, m->nsegs + 1)) != CN_OK)
 		return r;
 	s = &m->segs[best];
-	mid = seg_pos(s) + best_left / 2;
 	memmove(&m->segs[best + 2], &m->segs[best + 1],
 	    (m->nsegs - best - 1) * sizeof(*s));
 	m->segs[best + 1].start = mid;
 	m->segs[best + 1].end = s->end;
 	m->segs[best + 1].done = 0;
 	m->segs[best + 1].busy = 0;
+	m->segs[best + 1].reserved = 0;
 	s->end = mid;
 	m->nsegs++;
 	*idx = best + 1;
@@ -186,6 +197,7 @@ segmap_collapse(struct segmap *m)
 	m->segs[0].end = m->size;
 	m->segs[0].done = p;
 	m->segs[0].busy = 0;
+	m->segs[0].reserved = 0;
 	m->nsegs = 1;
 }
 
@@ -295,6 +307,7 @@ segmap_decode(const char *buf, size_t len, uint64_t size, const char *etag,
 		m->segs[i].end = (uint64_t)en;
 		m->segs[i].done = (uint64_t)dn;
 		m->segs[i].busy = 0;
+		m->segs[i].reserved = 0;
 		expect = (uint64_t)en;
 	}
 	m->nsegs = json_array_size(a);

@@ -31,6 +31,9 @@ struct seg {
 	uint64_t	 done;		/* bytes durable-ish from start */
 	int		 busy;		/* a connection owns it, also while
 					 * waiting to retry (not saved) */
+	uint64_t	 reserved;	/* end of the request in flight, or 0:
+					 * a split never cuts below it (not
+					 * saved) */
 };
 
 struct segmap {
@@ -74,9 +77,10 @@ seg_left(const struct seg *s)
 long	segmap_next_idle(const struct segmap *m);
 
 /*
- * Work stealing: split the busy segment with the most bytes left so a
- * free connection can take its second half.  Only when that half is at
- * least min_seg.  On success *idx is the new (idle) segment's index;
+ * Work stealing: split the busy segment with the most bytes left beyond
+ * its in-flight request (reserved) so a free connection can take the
+ * second half, which starts no earlier than reserved: the running request
+ * is never cut short.  Only when that part is at least min_seg.  On success *idx is the new (idle) segment's index;
  * indexes of segments after it shift by one.  Returns CN_OK,
  * CN_ERR_NOT_FOUND (nothing worth splitting) or CN_ERR_NOMEM.
  */

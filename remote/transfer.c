@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,23 @@
 #define DURABLE_EVERY_S		30.0	/* ... with fdatasync + fsync (power
 					 * loss; the hash is the backstop) */
 #define PROGRESS_EVERY_S	0.5
-#define CATCHUP_PER_TURN	(8u << 20)	/* read-back hashing per turn */
+#define CATCHUP_PER_TURN	(8u << 20)	/* inline hashing per turn (no
+						 * thread) */
 #define READBUF			(1u << 20)
+#define HASH_STEP		(4u << 20)	/* hashing thread, per lock */
 #define ERRBODY_MAX		(64u << 10)
+/* One request asks for at most this much (or 2 segments if larger), then
+ * the connection (kept alive) asks for the next piece.  Work stealing
+ * splits only beyond the piece in flight, so no request is ever cut
+ * short and no byte in flight is thrown away. */
+#define REQ_CHUNK		(16ULL << 20)
+/* A file starts on one connection; after RAMP_S (and every second after)
+ * it opens the rest unless that one already moves FAST_BPS: a stream that
+ * fast gains nothing from more connections, which only cost the server.
+ * Throttled mirrors (a few MB/s per connection) get all of them at once
+ * after the first RAMP_S. */
+#define RAMP_S			0.25
+#define FAST_BPS		(128.0 * 1024 * 1024)
 #define RETRY_AFTER_MAX_S	300.0
 
 /* Why a callback stopped a transfer (returned a short count). */
@@ -80,12 +95,24 @@ struct xfile {
 	struct segmap	*map;
 	enum hash_kind	 kind;
 	struct hasher	*hash;
+	/* Hashing state, shared with the hashing thread under e->hmu:
+	 * while h_enabled, only that thread touches hash and reads fd. */
 	uint64_t	 hashed;	/* digest covers [0, hashed) */
+	uint64_t	 h_target;	/* contiguous prefix on disk */
+	bool		 h_enabled;
+	bool		 h_active;	/* the thread is inside a step */
+	bool		 h_error;	/* pread or digest failed */
+	bool		 h_wake;	/* the loop waits for the digest */
 	bool		 no_range;
 	char		*cdn_url;	/* last redirect target, reused */
 	int		 verify_tries;
 	int		 nconns;
 	struct conn	*conns;
+	uint64_t	 fetched;	/* body bytes received for it */
+	int		 allow;		/* connections allowed now (ramp) */
+	double		 ramp_t0;
+	uint64_t	 ramp_bytes;
+	bool		 ramp_later;
 	bool		 dirty;
 	double		 saved_at;
 	double		 durable_at;
@@ -107,6 +134,14 @@ struct engine {
 	unsigned	 total_fails;
 	int		 abort_code;	/* stop everything with this */
 	bool		 catchup_pending;
+	/* The hashing thread (one for all files). */
+	bool		 threaded;
+	bool		 hquit;
+	pthread_t	 hthread;
+	pthread_mutex_t	 hmu;
+	pthread_cond_t	 hwork;		/* main -> thread: new bytes */
+	pthread_cond_t	 hstep;		/* thread -> main: a step ended */
+	unsigned char	*hbuf;
 };
 
 static double
@@ -177,6 +212,149 @@ record_failure(struct engine *e, int code, const char *msg)
 	}
 }
 
+/*
+ * Hashing.  The digest follows each file's contiguous prefix, read back
+ * with pread from the page cache (the bytes were written moments ago),
+ * on a thread of its own so SHA-256 never slows the network loop; the
+ * thread also starts writeback of the hashed prefix (sync_file_range),
+ * so the fdatasync before commit has little left to do.  Without the
+ * thread (pthread_create failed) the loop hashes a bounded amount per
+ * turn itself.
+ */
+
+/* Hash [hashed, min(target, hashed + max)) of f; bytes hashed or -1. */
+static ssize_t
+hash_step(struct xfile *f, unsigned char *buf, uint64_t from, uint64_t to)
+{
+	uint64_t at = from;
+	size_t want;
+	ssize_t n;
+
+	while (at < to) {
+		want = to - at > READBUF ? READBUF : (size_t)(to - at);
+		n = pread(f->fd, buf, want, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		if (hasher_update(f->hash, buf, (size_t)n) != CN_OK)
+			return -1;
+		at += (uint64_t)n;
+	}
+	return (ssize_t)(at - from);
+}
+
+static void *
+hash_thread(void *arg)
+{
+	struct engine *e = arg;
+	struct xfile *f;
+	uint64_t from, to;
+	ssize_t n;
+	size_t i;
+
+	pthread_mutex_lock(&e->hmu);
+	while (!e->hquit) {
+		f = NULL;
+		for (i = 0; i < e->p->nfiles; i++)
+			if (e->files[i].h_enabled && !e->files[i].h_error &&
+			    e->files[i].hashed < e->files[i].h_target) {
+				f = &e->files[i];
+				break;
+			}
+		if (f == NULL) {
+			pthread_cond_wait(&e->hwork, &e->hmu);
+			continue;
+		}
+		from = f->hashed;
+		to = f->h_target - from > HASH_STEP ? from + HASH_STEP :
+		    f->h_target;
+		f->h_active = true;
+		pthread_mutex_unlock(&e->hmu);
+		n = hash_step(f, e->hbuf, from, to);
+		if (n > 0)
+			(void)sync_file_range(f->fd, (off_t)from, (off_t)n,
+			    SYNC_FILE_RANGE_WRITE);
+		pthread_mutex_lock(&e->hmu);
+		if (n < 0)
+			f->h_error = true;
+		else
+			f->hashed += (uint64_t)n;
+		f->h_active = false;
+		pthread_cond_broadcast(&e->hstep);
+		/* Caught up with a file the loop waits to finish. */
+		if (f->h_wake && (f->hashed == f->h_target || f->h_error))
+			curl_multi_wakeup(e->multi);
+	}
+	pthread_mutex_unlock(&e->hmu);
+	return NULL;
+}
+
+static void
+hash_attach(struct engine *e, struct xfile *f)
+{
+	if (e->threaded)
+		pthread_mutex_lock(&e->hmu);
+	f->hashed = 0;
+	f->h_target = 0;
+	f->h_error = false;
+	f->h_wake = false;
+	f->h_enabled = true;
+	if (e->threaded)
+		pthread_mutex_unlock(&e->hmu);
+}
+
+/* Take f back from the thread: it is not hashing f when this returns. */
+static void
+hash_detach(struct engine *e, struct xfile *f)
+{
+	if (!e->threaded) {
+		f->h_enabled = false;
+		return;
+	}
+	pthread_mutex_lock(&e->hmu);
+	f->h_enabled = false;
+	while (f->h_active)
+		pthread_cond_wait(&e->hstep, &e->hmu);
+	pthread_mutex_unlock(&e->hmu);
+}
+
+/*
+ * Tell the hasher how far f's prefix reaches; returns how far the digest
+ * is, or -1 after a read error.  budget bounds inline hashing.
+ */
+static int64_t
+hash_feed(struct engine *e, struct xfile *f, size_t *budget)
+{
+	uint64_t prefix = segmap_prefix(f->map), to;
+	int64_t done;
+	ssize_t n;
+
+	if (e->threaded) {
+		pthread_mutex_lock(&e->hmu);
+		f->h_wake = prefix == f->pf->size && f->nconns == 0;
+		if (prefix > f->h_target) {
+			f->h_target = prefix;
+			pthread_cond_signal(&e->hwork);
+		}
+		done = f->h_error ? -1 : (int64_t)f->hashed;
+		pthread_mutex_unlock(&e->hmu);
+		return done;
+	}
+	f->h_target = prefix;
+	if (f->hashed < prefix && *budget > 0) {
+		to = prefix - f->hashed > *budget ? f->hashed + *budget :
+		    prefix;
+		if ((n = hash_step(f, e->buf, f->hashed, to)) < 0)
+			return -1;
+		f->hashed += (uint64_t)n;
+		*budget -= (size_t)n;
+	}
+	if (f->hashed < prefix)
+		e->catchup_pending = true;
+	return (int64_t)f->hashed;
+}
+
 /* Save the control file; with durable, the data first. */
 static void
 save_ctl(struct xfile *f, bool durable, double now)
@@ -185,6 +363,8 @@ save_ctl(struct xfile *f, bool durable, double now)
 		return;
 	if (durable && f->fd >= 0)
 		(void)fdatasync(f->fd);
+	/* Finished neighbours merge, so the file stays a few lines long. */
+	segmap_compact(f->map);
 	if (segmap_save(f->map, f->pf->etag, f->ctl, durable) == CN_OK) {
 		f->dirty = false;
 		f->saved_at = now;
@@ -231,6 +411,7 @@ file_close(struct engine *e, struct xfile *f, bool keep_data)
 {
 	double now = mono();
 
+	hash_detach(e, f);
 	while (f->conns != NULL)
 		conn_release(f->conns);
 	if (keep_data && f->map != NULL)
@@ -322,7 +503,9 @@ file_open(struct engine *e, struct xfile *f, char **msg)
 	f->kind = hash_kind_for(pf);
 	if ((r = hasher_create(f->kind, pf->size, &f->hash)) != CN_OK)
 		return r;
-	f->hashed = 0;
+	hash_attach(e, f);
+	f->allow = 0;
+	f->ramp_later = false;
 	f->saved_at = f->durable_at = mono();
 	f->active = true;
 	e->nactive++;
@@ -471,6 +654,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	c->last_byte = mono();
 	c->win_bytes += n;
 	c->got += n;
+	f->fetched += n;
 	e->st->bytes_fetched += n;
 	if (c->skip > 0) {
 		m = c->skip < n ? (size_t)c->skip : n;
@@ -485,6 +669,8 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	s = &f->map->segs[i];
 	pos = seg_pos(s);
 	m = seg_left(s) < n ? (size_t)seg_left(s) : n;
+	if (!f->no_range && c->req_end > pos && c->req_end - pos < m)
+		m = (size_t)(c->req_end - pos);
 	for (w = 0; w < m; w += (size_t)k) {
 		k = pwrite(f->fd, data + w, m - w, (off_t)(pos + w));
 		if (k < 0 && errno == EINTR) {
@@ -496,15 +682,6 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 			c->why = STOP_WRITE;
 			return 0;
 		}
-	}
-	/* Extends the hashed prefix: hash straight from the buffer. */
-	if (pos == f->hashed && m > 0) {
-		if (hasher_update(f->hash, data, m) != CN_OK) {
-			c->werrno = ENOMEM;
-			c->why = STOP_WRITE;
-			return 0;
-		}
-		f->hashed += m;
 	}
 	/* Only now is the byte counted: it is in the file. */
 	s->done += m;
@@ -537,6 +714,7 @@ conn_start(struct engine *e, struct conn *c)
 	struct seg *s;
 	char range[64];
 	double now = mono();
+	uint64_t chunk;
 	long i;
 	int r;
 
@@ -568,6 +746,9 @@ conn_start(struct engine *e, struct conn *c)
 	c->errbuf[0] = '\0';
 	c->req_off = seg_pos(s);
 	c->req_end = s->end;
+	chunk = 2 * e->o->min_seg > REQ_CHUNK ? 2 * e->o->min_seg : REQ_CHUNK;
+	if (!f->no_range && c->req_end - c->req_off > chunk)
+		c->req_end = c->req_off + chunk;
 	c->skip = 0;
 	c->ranged = false;
 	if (f->no_range) {
@@ -575,9 +756,9 @@ conn_start(struct engine *e, struct conn *c)
 		c->skip = c->req_off;
 		c->req_off = 0;
 		c->req_end = f->pf->size;
-	} else if (c->req_off != 0 || s->end != f->pf->size) {
+	} else if (c->req_off != 0 || c->req_end != f->pf->size) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64,
-		    c->req_off, s->end - 1);
+		    c->req_off, c->req_end - 1);
 		curl_easy_setopt(c->h, CURLOPT_RANGE, range);
 		c->ranged = true;
 	}
@@ -590,6 +771,7 @@ conn_start(struct engine *e, struct conn *c)
 	c->last_byte = c->win_start = now;
 	c->win_bytes = 0;
 	c->wake_at = 0;
+	s->reserved = c->req_end;
 	if (curl_multi_add_handle(e->multi, c->h) != CURLM_OK)
 		return CN_ERR_CURL;
 	c->running = true;
@@ -620,6 +802,11 @@ conn_new(struct engine *e, struct xfile *f, size_t segi)
 static void
 conn_stop(struct conn *c)
 {
+	long i;
+
+	if (c->f->map != NULL &&
+	    (i = segmap_find(c->f->map, c->seg_start)) >= 0)
+		c->f->map->segs[i].reserved = 0;
 	if (c->h != NULL && c->running)
 		curl_multi_remove_handle(c->e->multi, c->h);
 	c->running = false;
@@ -707,6 +894,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	char *msg = NULL;
 	long i, redirects = 0;
 	struct seg *s;
+	int r;
 
 	if (c->h != NULL)
 		curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
@@ -740,6 +928,19 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	if (s != NULL && seg_left(s) == 0 && c->status >= 200 &&
 	    c->status < 300) {
 		conn_release(c);
+		return;
+	}
+	if (s != NULL && c->status >= 200 && c->status < 300 &&
+	    cc == CURLE_OK && seg_pos(s) == c->req_end) {
+		/* Piece done, the segment goes on: next request, same
+		 * (kept-alive) connection. */
+		if ((r = conn_start(e, c)) != CN_OK) {
+			if (asprintf(&msg, "cannot continue download of '%s': "
+			    "%s", path, cn_strerror(r)) < 0)
+				msg = NULL;
+			file_fail(e, f, r, msg ? msg : "cannot continue");
+			free(msg);
+		}
 		return;
 	}
 	if (c->status >= 200 && c->status < 300) {
@@ -806,10 +1007,35 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 
 /* ---------------------------------------------------------------- loop */
 
+/* How many connections f may have now (see RAMP_S). */
+static int
+allowed(struct engine *e, struct xfile *f, double now)
+{
+	int max = f->no_range ? 1 : e->o->max_conns;
+	double rate;
+
+	if (max <= 1 || f->allow >= max)
+		return max;
+	if (f->allow == 0) {
+		f->allow = 1;
+		f->ramp_t0 = now;
+		f->ramp_bytes = f->fetched;
+	} else if (now - f->ramp_t0 >= (f->ramp_later ? 1.0 : RAMP_S)) {
+		rate = (double)(f->fetched - f->ramp_bytes) /
+		    (now - f->ramp_t0);
+		if (rate < FAST_BPS)
+			f->allow = max;
+		f->ramp_t0 = now;
+		f->ramp_bytes = f->fetched;
+		f->ramp_later = true;
+	}
+	return f->allow;
+}
+
 static void
 schedule(struct engine *e, struct xfile *f)
 {
-	int max = f->no_range ? 1 : e->o->max_conns;
+	int max = allowed(e, f, mono());
 	size_t idx;
 	long i;
 	char *msg = NULL;
@@ -890,33 +1116,6 @@ check_stalls(struct engine *e, struct xfile *f, double now)
 	}
 }
 
-/* Hash what the prefix gained beyond the digest, from the page cache. */
-static size_t
-catch_up(struct engine *e, struct xfile *f, size_t budget)
-{
-	uint64_t prefix = segmap_prefix(f->map), want;
-	size_t used = 0;
-	ssize_t n;
-
-	while (f->hashed < prefix && used < budget) {
-		want = prefix - f->hashed;
-		if (want > READBUF)
-			want = READBUF;
-		n = pread(f->fd, e->buf, (size_t)want, (off_t)f->hashed);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (hasher_update(f->hash, e->buf, (size_t)n) != CN_OK)
-			break;
-		f->hashed += (uint64_t)n;
-		used += (size_t)n;
-	}
-	if (f->hashed < prefix)
-		e->catchup_pending = true;
-	return used;
-}
-
 static void
 file_finish(struct engine *e, struct xfile *f)
 {
@@ -925,6 +1124,7 @@ file_finish(struct engine *e, struct xfile *f)
 	char hex[65], *msg = NULL, *cmsg = NULL;
 	int r;
 
+	hash_detach(e, f);
 	if (hasher_final(f->hash, hex) != CN_OK) {
 		file_fail(e, f, CN_ERR_NOMEM, "out of memory");
 		return;
@@ -1075,7 +1275,8 @@ transfer_run(const struct plan *p, const bool *skip,
 	struct conn *c;
 	double now;
 	char *cmsg = NULL;
-	size_t i, budget, used;
+	size_t i, budget;
+	int64_t hashed;
 	int running, left, r;
 
 	memset(st, 0, sizeof(*st));
@@ -1119,6 +1320,23 @@ transfer_run(const struct plan *p, const bool *skip,
 		    f->pf->path, "size", (json_int_t)f->pf->size, "sha256",
 		    f->pf->sha256, "cached", 1));
 	}
+	/* The hashing thread; without it the loop hashes inline. */
+	if (pthread_mutex_init(&e.hmu, NULL) == 0) {
+		if (pthread_cond_init(&e.hwork, NULL) == 0) {
+			if (pthread_cond_init(&e.hstep, NULL) == 0) {
+				if ((e.hbuf = malloc(READBUF)) != NULL &&
+				    pthread_create(&e.hthread, NULL,
+				    hash_thread, &e) == 0)
+					e.threaded = true;
+				if (!e.threaded)
+					pthread_cond_destroy(&e.hstep);
+			}
+			if (!e.threaded)
+				pthread_cond_destroy(&e.hwork);
+		}
+		if (!e.threaded)
+			pthread_mutex_destroy(&e.hmu);
+	}
 	e.last_progress = mono();
 	for (;;) {
 		if (o->stop != NULL && *o->stop) {
@@ -1157,10 +1375,16 @@ transfer_run(const struct plan *p, const bool *skip,
 			check_stalls(&e, f, now);
 			if (!f->active)
 				continue;
-			used = catch_up(&e, f, budget);
-			budget = used >= budget ? 0 : budget - used;
-			if (f->nconns == 0 && segmap_complete(f->map) &&
-			    f->hashed == f->pf->size)
+			if ((hashed = hash_feed(&e, f, &budget)) < 0) {
+				if (asprintf(&cmsg, "cannot read back '%s' to "
+				    "hash it: %s", f->part, strerror(errno)) < 0)
+					cmsg = NULL;
+				file_fail(&e, f, CN_ERR_IO, cmsg ? cmsg :
+				    "read error");
+				free(cmsg);
+				cmsg = NULL;
+			} else if (f->nconns == 0 && segmap_complete(f->map) &&
+			    (uint64_t)hashed == f->pf->size)
 				file_finish(&e, f);
 			else if (f->dirty && now - f->saved_at >= SAVE_EVERY_S)
 				save_ctl(f, now - f->durable_at >=
@@ -1192,11 +1416,25 @@ transfer_run(const struct plan *p, const bool *skip,
 		for (i = 0; i < p->nfiles; i++) {
 			if (e.files[i].active)
 				file_close(&e, &e.files[i], true);
+		}
+	if (e.threaded) {
+		pthread_mutex_lock(&e.hmu);
+		e.hquit = true;
+		pthread_cond_signal(&e.hwork);
+		pthread_mutex_unlock(&e.hmu);
+		pthread_join(e.hthread, NULL);
+		pthread_cond_destroy(&e.hstep);
+		pthread_cond_destroy(&e.hwork);
+		pthread_mutex_destroy(&e.hmu);
+	}
+	if (e.files != NULL)
+		for (i = 0; i < p->nfiles; i++) {
 			free(e.files[i].part);
 			free(e.files[i].ctl);
 		}
 	free(e.files);
 	free(e.buf);
+	free(e.hbuf);
 	if (e.multi != NULL)
 		curl_multi_cleanup(e.multi);
 	return r;

@@ -136,5 +136,8 @@ for r in json.load(sys.stdin):
             if f["path"] == sys.argv[2]: print(f["size"])' "$1" "$2"
 }
 
+export -f stub_stat check_snapshot snapshot_files stub_size
+export URL AGENT T
+
 # events FILE EVENT: number of EVENT lines in a JSON-lines file.
 events() { grep -c "\"event\":\"$2\"" "$1" 2>/dev/null || true; }

@@ -25,7 +25,8 @@ cleanup() {
 		bash "$CNORCH_SRC/tests/fixtures/sshd-box.sh" stop "$work/$b" >/dev/null 2>&1
 	done
 	[ -n "$hub_pid" ] && kill "$hub_pid" 2>/dev/null && wait "$hub_pid" 2>/dev/null
-	rm -rf "$work"
+	# CNORCH_TEST_KEEP=1 keeps the work directory to look at.
+	if [ -n "${CNORCH_TEST_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -49,7 +50,15 @@ unset no_proxy NO_PROXY
 export XDG_STATE_HOME=$work/state
 
 # ---------------------------------------------------------------- hub
-python3 "$CNORCH_SRC/tests/fixtures/hubstub.py" --port 0 \
+# The stand-in's repos plus one bigger than a nearly full disk (its bytes
+# are computed when asked for, nothing is stored).
+cat > "$work/repos.spec.json" <<'JSON'
+{ "include_defaults": true,
+  "models": { "test-org/huge-model": { "revision": "main", "files": [
+      { "path": "config.json" },
+      { "path": "model.safetensors", "size": 3221225472, "lfs": true } ] } } }
+JSON
+python3 "$CNORCH_SRC/tests/fixtures/hubstub.py" --port 0 --repos "$work/repos.spec.json" \
 	--port-file "$work/hub.port" --log "$work/hub.log" 2>"$work/hub.err" &
 hub_pid=$!
 wait_for 100 test -s "$work/hub.port" || { echo "hubstub did not start"; cat "$work/hub.err"; exit 1; }
@@ -69,6 +78,11 @@ root=false
 [ "$(id -u)" = 0 ] && root=true
 start_box() {	# NAME [fixture options]
 	local name=$1; shift
+	# As root the fixture's user without a password is a locked account
+	# that sshd (UsePAM no) refuses even with a key: give it one.
+	if $root && [[ " $* " != *" --password "* ]]; then
+		set -- "$@" --password "unused-$RANDOM$RANDOM"
+	fi
 	bash "$CNORCH_SRC/tests/fixtures/sshd-box.sh" start "$work/$name" "$@" \
 		>/dev/null 2>"$work/$name.err" || { cat "$work/$name.err"; return 1; }
 	boxes+=("$name")
@@ -89,6 +103,11 @@ start_box arm --arch aarch64 || exit 1
 start_box full --df-avail-kb 1000 || exit 1
 start_box proxy || exit 1
 start_box slow || exit 1
+start_box tok || exit 1
+start_box drop || exit 1
+start_box small --df-avail-kb 1572864 || exit 1
+start_box nowait || exit 1
+dead_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 if $root; then
 	start_box pw --password 'pw s3cret' || exit 1
 	rm -f "$work/pw/client_key"	# nothing but the password
@@ -107,7 +126,12 @@ tiny=', "pulls": [ { "repo": "test-org/tiny-model" } ]'
 write_inv() {	# FILE PROXY_MEMBER
 	local proxy=${2:-} hosts
 	hosts="$(host_json main "$tiny"), $(host_json arm "$tiny"), $(host_json full "$tiny"),
-	       $(host_json proxy "$proxy"), $(host_json slow "$tiny")"
+	       $(host_json proxy "$proxy"), $(host_json slow "$tiny"),
+	       $(host_json tok ', "pulls": [ { "repo": "test-org/gated-model" } ]'),
+	       $(host_json drop "$tiny"),
+	       $(host_json small ', "pulls": [ { "repo": "test-org/huge-model" } ]'),
+	       $(host_json nowait "$tiny"),
+	       \"dead\": { \"host\": \"127.0.0.1\", \"port\": $dead_port, \"connect_timeout\": 3 }"
 	$root && hosts="$hosts, $(host_json pw)"
 	cat > "$1" <<JSON
 { "defaults": { "known_hosts_policy": "strict",
@@ -213,6 +237,42 @@ for line in open(sys.argv[1]):
 sys.exit(0 if n > 0 else 1)
 PY
 
+# A payload that no longer checks is replaced; stale temporaries go.
+bssh main "printf x >> ${pid_payload}cnorch-agent; mkdir -p ~/.cnorch/payload/.tmp-old-1 && touch -d '-1 hour' ~/.cnorch/payload/.tmp-old-1"
+cn provision main > "$work/p4.out" 2>&1
+rc=$?
+check "broken payload: exit 0 (got $rc)" test "$rc" = 0
+check "broken payload: uploaded again" grep -q '^main: payload changed ' "$work/p4.out"
+check "broken payload: the copy on the box checks" bssh main "cd $pid_payload && sha256sum -c --quiet SHA256SUMS"
+check "broken payload: stale temporary removed" bssh main 'test ! -e ~/.cnorch/payload/.tmp-old-1'
+check "broken payload: still one payload directory" test "$(bssh main 'ls -A ~/.cnorch/payload | wc -l')" = 1
+
+# ---------------------------------------------------------------- fleet
+# Several hosts at once: each its own lines, 3 (unreachable) wins over 1.
+cn provision 'main,arm,dead' > "$work/fleet.out" 2>&1
+rc=$?
+check "fleet: unreachable wins, exit 3 (got $rc)" test "$rc" = 3
+check "fleet: every line names its host" bash -c "! grep -Ev '^(main|arm|dead): ' '$work/fleet.out'"
+check "fleet: the good host still ends ok" grep -Eq '^main: ok=[0-9]+ changed=0 failed=0$' "$work/fleet.out"
+check "fleet: the bad arch reported" grep -q "^arm: unsupported architecture 'aarch64'" "$work/fleet.out"
+check "fleet: the dead host reported" grep -q '^dead: unreachable$' "$work/fleet.out"
+cn provision 'main,arm' > /dev/null 2>&1
+rc=$?
+check "fleet: a remote failure alone, exit 1 (got $rc)" test "$rc" = 1
+
+# ---------------------------------------------------------------- usage
+cn provision > "$work/u1.out" 2>&1
+rc=$?
+check "usage: no TARGET, exit 2 (got $rc)" test "$rc" = 2
+check "usage: says what is missing" grep -q '^error: provision needs a TARGET' "$work/u1.out"
+cn provision main --bogus > "$work/u2.out" 2>&1
+rc=$?
+check "usage: unknown option, exit 2 (got $rc)" test "$rc" = 2
+cn provision nosuchhost > "$work/u3.out" 2>&1
+rc=$?
+check "usage: unknown host, exit 2 (got $rc)" test "$rc" = 2
+check "usage: unknown host named" grep -q "nosuchhost" "$work/u3.out"
+
 # ---------------------------------------------------------------- failures
 cn provision arm > "$work/arm.out" 2>&1
 rc=$?
@@ -225,6 +285,16 @@ rc=$?
 check "full disk: exit 1 (got $rc)" test "$rc" = 1
 check "full disk: one-line error" grep -Eq "^full: not enough space on $(boxhome full)/autodl-tmp: 1000 KiB free, [0-9.]+ [KMG]iB needed$" "$work/full.out"
 check "full disk: nothing launched" bssh full 'test ! -e ~/.cnorch/jobs'
+
+# Above the floor but below what the plan needs: stopped at the plan.
+hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 1048576}]}' >/dev/null
+cn provision small > "$work/small.out" 2>&1
+rc=$?
+hub POST /_stub/faults '{"rules": []}' >/dev/null
+check "plan larger than the disk: exit 1 (got $rc)" test "$rc" = 1
+check "plan larger than the disk: one-line error" grep -qx "small: not enough space on $(boxhome small)/autodl-tmp: 1.5 GiB free, 3.0 GiB needed" "$work/small.out"
+smalljob() { bssh small 'grep -Eq "\"(stopped|failed)\"" ~/.cnorch/jobs/*/state.json'; }
+check "plan larger than the disk: the job was stopped" wait_for 100 smalljob
 
 if $root; then
 	cn provision pw > "$work/pw.out" 2>&1
@@ -255,6 +325,67 @@ bssh proxy 'bash -ic env' > "$work/env-proxy2" 2>/dev/null
 check "proxy removed: no proxy, no no_proxy in a login shell" bash -c \
 	"! grep -Eqi '^(https?_proxy|no_proxy)=' '$work/env-proxy2'"
 check "proxy removed: block gone from env.sh" bssh proxy '! grep -q no_proxy ~/.cnorch/env.sh'
+
+# ---------------------------------------------------------------- token
+# A gated repo: without HF_TOKEN the pull fails (exit 1); with it, it
+# works, and the token shows up nowhere on the box but in the agent's
+# memory (it travels in the environment, on stdin, never in argv).
+cn provision tok > "$work/tok1.out" 2>&1
+rc=$?
+check "gated without HF_TOKEN: exit 1 (got $rc)" test "$rc" = 1
+check "gated without HF_TOKEN: pull reported failed" grep -q '^tok: test-org/gated-model@main failed' "$work/tok1.out"
+HF_TOKEN=hf_testtoken cn provision tok > "$work/tok2.out" 2>&1
+rc=$?
+check "gated with HF_TOKEN: exit 0 (got $rc)" test "$rc" = 0
+check "gated with HF_TOKEN: pull done" grep -q '^tok: test-org/gated-model@main done' "$work/tok2.out"
+check "token not in our output" bash -c "! grep -q hf_testtoken '$work/tok2.out'"
+check "token not written on the box" bash -c "! grep -rq hf_testtoken '$(boxhome tok)'"
+
+# ---------------------------------------------------------------- drop
+# The connection dies mid-follow: cnorch reconnects and resumes from its
+# byte offset, no event twice.  Needs the box's own user (root) to find
+# the box's sshd session process.
+if $root; then
+	hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 262144}]}' >/dev/null
+	"$CNORCH" -i "$inv" provision drop > "$work/drop.out" 2>&1 &
+	cnorch_pid=$!
+	duser=$( . "$work/drop/box.env"; echo "$BOX_USER" )
+	if wait_for 600 grep -q '^drop: .* plan ' "$work/drop.out"; then
+		spid=$(pgrep -n -u "$duser" -f '^sshd: .*@notty')
+		[ -n "$spid" ] && kill "$spid"
+		wait "$cnorch_pid"
+		rc=$?
+		cnorch_pid=""
+		check "dropped connection: exit 0 (got $rc)" test "$rc" = 0
+		check "dropped connection: reconnected" grep -q '^drop: .*reconnecting (1/' "$work/drop.out"
+		check "dropped connection: every event once" bash -c \
+			"test \$(grep -c ' plan ' '$work/drop.out') = 1 && test \$(grep -c ' file_done ' '$work/drop.out') = 6 && test \$(grep -c ' done ok ' '$work/drop.out') = 1"
+		check "dropped connection: pull done" grep -q '^drop: test-org/tiny-model@main done' "$work/drop.out"
+	else
+		notok "dropped connection: provision never planned"
+		cat "$work/drop.out"
+	fi
+	hub POST /_stub/faults '{"rules": []}' >/dev/null
+else
+	skip "dropped connection" "needs root (the box's own user)"
+fi
+
+# ---------------------------------------------------------------- --no-wait
+# Launch and return; a second provision finds the job running, starts no
+# other, and follows it to the end.
+hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 262144}]}' >/dev/null
+cn provision nowait --no-wait > "$work/nw1.out" 2>&1
+rc=$?
+check "--no-wait: exit 0 (got $rc)" test "$rc" = 0
+check "--no-wait: job left running" grep -q '^nowait: test-org/tiny-model@main running on the box' "$work/nw1.out"
+check "--no-wait: no events followed" bash -c "! grep -q ' done ok ' '$work/nw1.out'"
+cn provision nowait > "$work/nw2.out" 2>&1
+rc=$?
+hub POST /_stub/faults '{"rules": []}' >/dev/null
+check "running job: exit 0 (got $rc)" test "$rc" = 0
+check "running job: not started twice" grep -q '^nowait: pull running test-org--tiny-model@main' "$work/nw2.out"
+check "running job: no old job moved aside" bssh nowait 'test ! -e ~/.cnorch/jobs/.old/test-org--tiny-model@main'
+check "running job: followed to the end" grep -q '^nowait: test-org/tiny-model@main done' "$work/nw2.out"
 
 # ---------------------------------------------------------------- Ctrl-C
 hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 262144}]}' >/dev/null

@@ -12,13 +12,17 @@ set -u
 FIX=$CNORCH_SRC/tests/fixtures/sshd-box.sh
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cnorch-ssh.XXXXXX") || exit 1
+# The boxes' users read their authorized_keys and HOME below it.
+chmod 755 "$work"
 boxes=()
+blackhole_pid=
 cleanup() {
 	local b
+	[ -z "$blackhole_pid" ] || kill "$blackhole_pid" 2>/dev/null
 	for b in "${boxes[@]}"; do
 		"$FIX" stop "$work/$b" >/dev/null 2>&1
 	done
-	rm -rf "$work"
+	[ -n "${CNORCH_TEST_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -65,37 +69,63 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# run ARGS...: cnorch with our inventory; sets rc, elapsed (s); output in
+# run ARGS...: cnorch with our inventory; sets rc, elapsed_ms; output in
 # $work/out and $work/err.
 run() {
-	local t0 t1
-	t0=$(date +%s.%N)
+	local t0
+	t0=$(date +%s%N)
 	"$CNORCH" -i "$INV" "$@" >"$work/out" 2>"$work/err" </dev/null
 	rc=$?
-	t1=$(date +%s.%N)
-	elapsed=$(echo "$t1 - $t0" | bc)
+	elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 has_out() { grep -qF -- "$1" "$work/out"; }
 has_err() { grep -qF -- "$1" "$work/err"; }
 rc_is() { [ "$rc" -eq "$1" ]; }
-faster_than() { [ "$(echo "$elapsed < $1" | bc)" = 1 ]; }
+faster_than() { [ "$elapsed_ms" -lt $(($1 * 1000)) ]; }
 
 as_root=0
 [ "$(id -u)" = 0 ] && as_root=1
 
 # ------------------------------------------------------------- the boxes
-start_box box1
-start_box box2
+# As root the fixture's users are made by useradd, whose accounts stay
+# locked ("!") without a password, and sshd (UsePAM no) then refuses
+# even keys: give key boxes a password nobody uses.
+if [ $as_root = 1 ]; then
+	unused_pw=(--password "unused-$RANDOM$RANDOM")
+else
+	unused_pw=()
+fi
+start_box box1 "${unused_pw[@]}"
+start_box box2 "${unused_pw[@]}"
 if [ $as_root = 1 ]; then
 	start_box pwbox --password 'pw-Secret 1'
 	# Password only: no key of ours is authorized there.
 	: >"$pwbox_DIR/authorized_keys"
 fi
 closed_port=$(free_port)
+# A listener whose backlog is full: SYNs are dropped, connect() hangs.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+cs = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    cs.append(c)
+print(s.getsockname()[1], flush=True)
+time.sleep(300)' >"$work/blackhole.port" &
+blackhole_pid=$!
+for _ in $(seq 1 50); do
+	[ -s "$work/blackhole.port" ] && break
+	sleep 0.1
+done
+blackhole_port=$(cat "$work/blackhole.port")
 
-# An RSA key of the laptop's, authorized on box1.
-ssh-keygen -q -t rsa -b 2048 -N '' -C laptop-rsa -f "$HOME/.ssh/id_rsa" </dev/null
-cat "$HOME/.ssh/id_rsa.pub" >>"$box1_DIR/authorized_keys"
+# An RSA key of the laptop's, authorized on box1 (not in ~/.ssh: hosts
+# without identity_file would offer it before their password).
+ssh-keygen -q -t rsa -b 2048 -N '' -C laptop-rsa -f "$work/id_rsa" </dev/null
+cat "$work/id_rsa.pub" >>"$box1_DIR/authorized_keys"
 
 # The laptop knows box1, box2 and pwbox; box2's key is also recorded
 # for box1's port in a second file (a "changed" host key).
@@ -105,7 +135,7 @@ cat "$HOME/.ssh/id_rsa.pub" >>"$box1_DIR/authorized_keys"
 	echo "$box2_KHLINE"
 	[ $as_root = 1 ] && echo "$pwbox_KHLINE"
 } >"$KH"
-box2_pub=$(cut -d' ' -f2,3 "$box2_DIR/ssh_host_ed25519_key.pub")
+box2_pub=$(cut -d" " -f1,2 "$box2_DIR/ssh_host_ed25519_key.pub")
 echo "[127.0.0.1]:$box1_PORT $box2_pub" >"$work/kh_changed"
 
 marker_cmd='touch "$HOME/marker"; echo ran'
@@ -140,10 +170,13 @@ cat >"$INV" <<JSON
                  "user": "$box1_USER", "identity_file": "$box1_KEY",
                  "known_hosts": "$work/kh_changed",
                  "known_hosts_policy": "accept-new" },
+    "blackhole": { "host": "127.0.0.1", "port": ${blackhole_port:-1},
+                   "user": "x", "identity_file": "$box1_KEY",
+                   "connect_timeout": 2 },
     "closed": { "host": "127.0.0.1", "port": $closed_port, "user": "x",
                 "identity_file": "$box1_KEY" },
     "rsabox": { "host": "127.0.0.1", "port": $box1_PORT,
-                "user": "$box1_USER", "identity_file": "$HOME/.ssh/id_rsa" }
+                "user": "$box1_USER", "identity_file": "$work/id_rsa" }
   }
 }
 JSON
@@ -172,6 +205,10 @@ check "unreachable wins over failed -> exit 3" \
 run exec closed -- 'true'
 check "closed port -> exit 3 'cannot connect', quickly" \
     eval 'rc_is 3 && has_err "closed: cannot connect to 127.0.0.1 port $closed_port" && faster_than 5'
+
+run exec blackhole -- 'true'
+check "no answer to connect -> exit 3 'timed out after 2 s', in time" \
+    eval 'rc_is 3 && has_err "blackhole: cannot connect to 127.0.0.1 port $blackhole_port: timed out after 2 s" && faster_than 5'
 
 if [ $as_root = 1 ]; then
 	run exec pwbox -- 'echo pw-ok'

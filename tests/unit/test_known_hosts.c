@@ -25,6 +25,7 @@
 #define FP_A	"SHA256:NYDDjkVr2qw3bveP7qnEhhTZvVhewM6taDigcKsiTkM"
 #define KEY_B	"AAAAC3NzaC1lZDI1NTE5AAAAIL/uKVHKnVBWdxxbSmqogDAC0MdtiLybHyNOgw488qu/"
 #define FP_B	"SHA256:vZJnTjutTFmEvFDECINZAose9x7P3iaYWrLBO0auyNo"
+#define KEY_ECDSA "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBC5ocedrB18yN/j5UWqujNdObJfXvuNo/W7jIS1ssGhSNsVWDQews1e4OiTMR5s2klyEPKJh8EkwlVVIHxyiKjI="
 /* ssh-keygen -H of "[127.0.0.1]:2222 ssh-ed25519 KEY_A" and of
  * "example.org ssh-ed25519 KEY_A". */
 #define HASHED_2222 \
@@ -282,6 +283,42 @@ test_append(void **state)
 	assert_int_equal(st.st_mode & 0777, 0700);
 }
 
+static void
+test_algorithms(void **state)
+{
+	struct fixture *f = *state;
+	static const char dflt[] = "ssh-ed25519,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa";
+	char buf[256];
+
+	/* Nothing known: OpenSSH's order. */
+	unlink(f->path);
+	assert_int_equal(known_hosts_algorithms(f->ssh, f->path, "127.0.0.1",
+	    2222, buf, sizeof(buf)), CN_OK);
+	assert_string_equal(buf, dflt);
+	assert_int_equal(known_hosts_algorithms(NULL, NULL, NULL, 0, buf,
+	    sizeof(buf)), CN_OK);
+	assert_string_equal(buf, dflt);
+
+	/* An ECDSA key known for this host:port (hashed, too) goes first;
+	 * another port's entry does not count. */
+	write_file(f->path,
+	    "[127.0.0.1]:2222 ecdsa-sha2-nistp256 " KEY_ECDSA "\n"
+	    "[127.0.0.1]:2223 ssh-ed25519 " KEY_A "\n");
+	assert_int_equal(known_hosts_algorithms(f->ssh, f->path, "127.0.0.1",
+	    2222, buf, sizeof(buf)), CN_OK);
+	assert_string_equal(buf, "ecdsa-sha2-nistp256,ssh-ed25519,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa");
+	write_file(f->path, HASHED_2222 "ssh-ed25519 " KEY_A "\n"
+	    "[127.0.0.1]:2222 ecdsa-sha2-nistp256 " KEY_ECDSA "\n");
+	assert_int_equal(known_hosts_algorithms(f->ssh, f->path, "127.0.0.1",
+	    2222, buf, sizeof(buf)), CN_OK);
+	assert_string_equal(buf, "ssh-ed25519,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa");
+	assert_int_equal(known_hosts_algorithms(f->ssh, f->path, "127.0.0.1",
+	    2222, buf, 10), CN_ERR_INVALID);
+}
+
 int
 main(void)
 {
@@ -291,6 +328,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_algorithms, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,702 @@
+/*
+ * cnorch doctor TARGET [--no-well-known] [--timeout S]
+ *
+ * From each box: which mirrors work and which is fastest, and what in its
+ * network set-up will make a big pull fail.  Per host: connect, make sure
+ * the agent payload is there (probe + upload, as provision does), measure
+ * every configured mirror (and, unless --no-well-known, the well-known
+ * ones of the China network reference) with `cnorch-agent probe`, size
+ * the configured pulls (`cnorch-agent plan`), and run the box-side checks
+ * (doctor-checks.sh: proxy/no_proxy, hf_transfer, caches on the system
+ * disk, HF_ENDPOINT over ssh, free space, mirrored pytorch-nightly).
+ *
+ * Prints per host a table (best first), the findings with their fixes
+ * and a recommendation; --json prints one object per line instead
+ * ("event": endpoint, check, recommend, error, summary).
+ *
+ * Exit: 0 no failed finding and every configured mirror reachable, 1 a
+ * finding failed or a configured mirror is unreachable, 3 a host could
+ * not be reached (3 wins), 2 usage.  Time is bounded: the measurements by
+ * --timeout (default 8 s), every box-side command by `timeout`.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "connect.h"
+#include "doctor.h"
+#include "endpoints.h"
+#include "error.h"
+#include "fleet.h"
+#include "inventory.h"
+#include "mirror_auto.h"
+#include "payload.h"
+#include "probe.h"
+#include "render.h"
+#include "runlog.h"
+#include "session.h"
+#include "upload.h"
+
+#define DOCTOR_TIMEOUT_S	8.0
+#define DOCTOR_SAMPLE		(128 * 1024)
+#define CHECKS_TIMEOUT_S	90
+/* ModelScope is preferred when hf is failing or this many times slower. */
+#define HUB_SLOWER_FACTOR	4.0
+
+struct doctor {
+	struct render	*rd;
+	double		 timeout_s;
+	bool		 well_known;
+	bool		 interactive;
+	int		 verbosity;
+};
+
+static const char *
+unprefixed(const char *name, const char *msg)
+{
+	size_t n = strlen(name);
+
+	if (msg != NULL && strncmp(msg, name, n) == 0 && msg[n] == ':' &&
+	    msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg != NULL ? msg : "unknown error";
+}
+
+static void
+note_error(struct doctor *d, const char *name, const char *step,
+    const char *msg)
+{
+	const char *m = unprefixed(name, msg);
+
+	render_note(d->rd, name, true, json_pack("{s:s, s:s, s:s}", "event",
+	    "error", "step", step, "message", m), "error: %s", m);
+}
+
+/* The first pull's repo for the hub probes, or NULL (built-in repo). */
+static const struct pull_spec *
+probe_pull(const struct host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->npulls; i++)
+		if (h->pulls[i].repo_type == NULL ||
+		    strcmp(h->pulls[i].repo_type, "model") == 0)
+			return &h->pulls[i];
+	return NULL;
+}
+
+static bool
+is_auto(const char *v)
+{
+	return v == NULL || v[0] == '\0' || strcmp(v, "auto") == 0;
+}
+
+/*
+ * Reachable: measured ok, or a hub that answered for the repo with "not
+ * here" or "token needed" (the server works; the repo is another matter).
+ */
+static bool
+reachable(const struct endpoint *e)
+{
+	if (!e->measured)
+		return false;
+	if (e->ok)
+		return true;
+	return (strcmp(e->kind, "hf") == 0 ||
+	    strcmp(e->kind, "modelscope") == 0) &&
+	    (e->status == 401 || e->status == 403 || e->status == 404);
+}
+
+static int
+build_list(struct doctor *d, const struct host *h, struct endpoint_list *l,
+    char **msg)
+{
+	const struct pull_spec *pp = probe_pull(h);
+	const char *repo = pp != NULL ? pp->repo : NULL;
+	const char *rev = pp != NULL ? pp->revision : NULL;
+	static const char *const kinds[] = { "pypi", "conda", "hf",
+	    "modelscope", NULL };
+	const char *const *wk;
+	const char *v;
+	size_t k;
+	int r;
+
+	*msg = NULL;
+	for (k = 0; kinds[k] != NULL; k++) {
+		if (strcmp(kinds[k], "pypi") == 0)
+			v = h->mirrors.pypi;
+		else if (strcmp(kinds[k], "conda") == 0)
+			v = h->mirrors.conda;
+		else if (strcmp(kinds[k], "hf") == 0)
+			v = h->mirrors.hf;
+		else
+			v = h->mirrors.modelscope;
+		if (is_auto(v) && (strcmp(kinds[k], "pypi") == 0 ||
+		    strcmp(kinds[k], "conda") == 0))
+			r = mirror_candidates(h, kinds[k], l, true, msg);
+		else if (v != NULL)
+			r = endpoint_add(l, kinds[k], v, "configured", true,
+			    repo, rev);
+		else
+			r = CN_OK;
+		if (r == CN_ERR_INVALID && *msg == NULL &&
+		    asprintf(msg, "mirrors.%s '%s' is not an http:// or "
+		    "https:// URL", kinds[k], v != NULL ? v : "") < 0)
+			*msg = NULL;
+		if (r != CN_OK)
+			return r;
+	}
+	if (!d->well_known)
+		return CN_OK;
+	for (k = 0; kinds[k] != NULL; k++)
+		for (wk = endpoint_well_known(kinds[k]); wk[0] != NULL;
+		    wk += 2)
+			if ((r = endpoint_add(l, kinds[k], wk[1], wk[0], false,
+			    repo, rev)) != CN_OK)
+				return r;
+	return CN_OK;
+}
+
+/* Hosts of the configured endpoints, space-separated (malloc'd). */
+static char *
+mirror_hosts(const struct endpoint_list *l)
+{
+	char *s = NULL, *auth, *host, *c;
+	const char *a;
+	size_t n = 0, i;
+	bool first = true;
+	FILE *fp;
+
+	if ((fp = open_memstream(&s, &n)) == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++) {
+		if (!l->v[i].configured)
+			continue;
+		a = strstr(l->v[i].base, "://");
+		a = a != NULL ? a + 3 : l->v[i].base;
+		if ((auth = strndup(a, strcspn(a, "/?#"))) == NULL)
+			continue;
+		/* Drop credentials and the port, and [v6] brackets. */
+		host = strrchr(auth, '@') != NULL ? strrchr(auth, '@') + 1 :
+		    auth;
+		if (host[0] == '[') {
+			host++;
+			if ((c = strchr(host, ']')) != NULL)
+				*c = '\0';
+		} else if ((c = strchr(host, ':')) != NULL)
+			*c = '\0';
+		fprintf(fp, "%s%s", first ? "" : " ", host);
+		first = false;
+		free(auth);
+	}
+	if (fclose(fp) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+fmt_ms(char *buf, size_t n, double ms)
+{
+	if (!(ms > 0))
+		snprintf(buf, n, "-");
+	else if (ms < 10)
+		snprintf(buf, n, "%.1fms", ms);
+	else
+		snprintf(buf, n, "%.0fms", ms);
+}
+
+/* "URL" or "URL (label)" for the table. */
+static void
+endpoint_name(const struct endpoint *e, char *buf, size_t n)
+{
+	if (e->label[0] == '\0' || strcmp(e->label, "configured") == 0)
+		snprintf(buf, n, "%s", e->base);
+	else
+		snprintf(buf, n, "%s (%s)", e->base, e->label);
+}
+
+/* The best reachable endpoint of kind (see reachable()), or -1. */
+static int
+best_reachable(const struct endpoint_list *l, const char *kind)
+{
+	size_t i;
+	int best = -1;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].kind, kind) == 0 && reachable(&l->v[i]) &&
+		    (best < 0 || l->v[i].rank < l->v[best].rank))
+			best = (int)i;
+	return best;
+}
+
+static void
+print_table(struct doctor *d, const struct host *h,
+    const struct endpoint_list *l)
+{
+	const struct endpoint *e;
+	size_t *order, i, j, k, w = 8;
+	char dns[16], con[16], tls[16], ttfb[16], rate[32], st[160];
+	char what[512];
+
+	if ((order = calloc(l->n ? l->n : 1, sizeof(*order))) == NULL)
+		return;
+	/* Best first: the agent's rank; unmeasured at the end. */
+	for (i = 0; i < l->n; i++)
+		order[i] = i;
+	for (i = 1; i < l->n; i++)
+		for (j = i; j > 0; j--) {
+			const struct endpoint *a = &l->v[order[j - 1]];
+			const struct endpoint *b = &l->v[order[j]];
+			int ra = a->rank > 0 ? a->rank : 1 << 30;
+			int rb = b->rank > 0 ? b->rank : 1 << 30;
+
+			if (ra <= rb)
+				break;
+			k = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = k;
+		}
+	for (i = 0; i < l->n; i++) {
+		endpoint_name(&l->v[i], what, sizeof(what));
+		if (strlen(what) > w)
+			w = strlen(what);
+	}
+	if (w > 60)
+		w = 60;
+	if (render_mode(d->rd) != RENDER_JSON)
+		render_note(d->rd, h->name, false, NULL, "%-4s %-10s %-*s %7s "
+		    "%8s %7s %7s %12s  %s", "rank", "kind", (int)w, "endpoint",
+		    "DNS", "connect", "TLS", "TTFB", "rate", "status");
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[order[i]];
+		fmt_ms(dns, sizeof(dns), e->dns_ms);
+		fmt_ms(con, sizeof(con), e->connect_ms);
+		fmt_ms(tls, sizeof(tls), e->tls_ms);
+		fmt_ms(ttfb, sizeof(ttfb), e->ttfb_ms);
+		if (e->measured && e->ok && e->rate_bps > 0)
+			fmt_rate(rate, sizeof(rate), e->rate_bps);
+		else
+			snprintf(rate, sizeof(rate), "-");
+		if (!e->measured)
+			snprintf(st, sizeof(st), "not measured");
+		else if (e->ok)
+			snprintf(st, sizeof(st), "ok (HTTP %ld)", e->status);
+		else if (reachable(e))
+			snprintf(st, sizeof(st), "answers (HTTP %ld: repo not "
+			    "there or needs a token)", e->status);
+		else
+			snprintf(st, sizeof(st), "FAILED: %s", e->error != NULL ?
+			    e->error : "no answer");
+		endpoint_name(e, what, sizeof(what));
+		{
+			char rk[16];
+
+			if (e->rank > 0)
+				snprintf(rk, sizeof(rk), "%d", e->rank);
+			else
+				snprintf(rk, sizeof(rk), "-");
+			render_note(d->rd, h->name, false, json_pack(
+			    "{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:i, "
+			    "s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:s?}",
+			    "event", "endpoint", "kind", e->kind, "endpoint",
+			    e->base, "url", e->url, "label", e->label,
+			    "configured", e->configured, "ok", e->ok,
+			    "reachable", reachable(e), "rank", e->rank,
+			    "status", (int)e->status, "dns_ms", e->dns_ms,
+			    "connect_ms", e->connect_ms, "tls_ms", e->tls_ms,
+			    "ttfb_ms", e->ttfb_ms, "total_ms", e->total_ms,
+			    "rate_bps", e->rate_bps,
+			    "bytes", (json_int_t)e->bytes, "error", e->error),
+			    "%-4s %-10s %-*s %7s %8s %7s %7s %12s  %s", rk,
+			    e->kind, (int)w, what, dns, con, tls, ttfb, rate,
+			    st);
+		}
+	}
+	free(order);
+}
+
+/* The recommendation: fastest reachable PyPI; HF mirror or ModelScope. */
+static void
+recommend(struct doctor *d, const struct host *h,
+    const struct endpoint_list *l)
+{
+	int pypi = endpoint_best(l, "pypi", false);
+	int hf = best_reachable(l, "hf");
+	int ms = best_reachable(l, "modelscope");
+	char *ps = NULL, *hs = NULL, *mss = NULL, *hub = NULL, *text = NULL;
+	const char *prefer = NULL;
+	bool hf_ok, ms_ok;
+
+	if (pypi >= 0)
+		ps = endpoint_summary(&l->v[pypi]);
+	if (hf >= 0)
+		hs = endpoint_summary(&l->v[hf]);
+	if (ms >= 0)
+		mss = endpoint_summary(&l->v[ms]);
+	hf_ok = hf >= 0 && l->v[hf].ok;
+	ms_ok = ms >= 0 && l->v[ms].ok;
+	if (hf_ok && ms_ok) {
+		/* Section 5: the HF mirror first, unless much slower. */
+		prefer = l->v[hf].rate_bps * HUB_SLOWER_FACTOR <
+		    l->v[ms].rate_bps ? "modelscope" : "hf";
+		if (asprintf(&hub, "models: HF mirror %s (%s) vs ModelScope "
+		    "%s (%s): use %s", l->v[hf].base, hs ? hs : "?",
+		    l->v[ms].base, mss ? mss : "?", prefer[0] == 'h' ?
+		    "the HF mirror (source auto does)" : "ModelScope, the "
+		    "HF mirror is much slower (source auto or modelscope)") < 0)
+			hub = NULL;
+	} else if (hf_ok) {
+		prefer = "hf";
+		if (asprintf(&hub, "models: use the HF mirror %s (%s); "
+		    "ModelScope %s", l->v[hf].base, hs ? hs : "?",
+		    ms >= 0 ? "answers but not for this repo" :
+		    "is not reachable") < 0)
+			hub = NULL;
+	} else if (ms_ok) {
+		prefer = "modelscope";
+		if (asprintf(&hub, "models: use ModelScope %s (%s) with source "
+		    "auto or modelscope; the HF mirror %s", l->v[ms].base,
+		    mss ? mss : "?", hf >= 0 ? "answers but not for this "
+		    "repo" : "is not reachable") < 0)
+			hub = NULL;
+	} else if (asprintf(&hub, "models: %s", hf >= 0 || ms >= 0 ?
+	    "the hubs answer but not for the probed repo (missing or "
+	    "needs a token)" : "neither an HF mirror nor ModelScope is "
+	    "reachable") < 0)
+		hub = NULL;
+	if (asprintf(&text, "recommend: pypi %s%s%s%s; %s",
+	    pypi >= 0 ? l->v[pypi].base : "(none reachable)",
+	    pypi >= 0 ? " (" : "", pypi >= 0 && ps ? ps : "",
+	    pypi >= 0 ? ")" : "", hub ? hub : "models: ?") < 0)
+		text = NULL;
+	render_note(d->rd, h->name, false, json_pack("{s:s, s:s?, s:s?, "
+	    "s:s?}", "event", "recommend", "pypi", pypi >= 0 ?
+	    l->v[pypi].base : NULL, "hub", prefer, "message", text),
+	    "%s", text != NULL ? text : "recommend: (out of memory)");
+	free(ps);
+	free(hs);
+	free(mss);
+	free(hub);
+	free(text);
+}
+
+static void
+print_findings(struct doctor *d, const struct host *h,
+    const struct doctor_result *res)
+{
+	const struct finding *f;
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		f = &res->v[i];
+		if (f->level == FINDING_OK && d->verbosity < 0 &&
+		    render_mode(d->rd) != RENDER_JSON)
+			continue;
+		render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:s, "
+		    "s:s, s:s?}", "event", "check", "id", f->id, "level",
+		    finding_level_name(f->level), "message", f->message, "fix",
+		    f->fix), "%-4s %s: %s", f->level == FINDING_OK ? "ok" :
+		    f->level == FINDING_WARN ? "warn" : "FAIL", f->id,
+		    f->message);
+		if (f->fix != NULL && f->level != FINDING_OK &&
+		    render_mode(d->rd) != RENDER_JSON)
+			render_note(d->rd, h->name, false, NULL, "     fix %s: "
+			    "%s", f->id, f->fix);
+	}
+}
+
+static int
+doctor_host(const struct host *h, void *arg, struct hostout *o)
+{
+	struct doctor *d = arg;
+	struct session *s = NULL;
+	struct probe pr = { 0 };
+	struct endpoint_list l = { 0 };
+	struct doctor_result res = { 0 };
+	struct doctor_inputs in = { 0 };
+	char *msg = NULL, *hosts = NULL, *unknown = NULL;
+	bool changed = false, agent = false, bad = false;
+	int64_t pull_bytes = -1;
+	size_t i, nfail = 0, nwarn = 0, nunreach = 0;
+	int r, ret = EXIT_REMOTE;
+
+	(void)o;
+	if ((r = host_connect(h, d->interactive, &s, &msg)) != CN_OK) {
+		note_error(d, h->name, "connect", msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = EXIT_UNREACHABLE;
+		goto summary;
+	}
+	free(msg);
+	msg = NULL;
+	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	    "~", payload_id(), &pr, &msg)) != CN_OK) {
+		note_error(d, h->name, "probe", msg);
+		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		goto summary;
+	}
+
+	/* The agent measures: make sure this cnorch's payload is there. */
+	free(msg);
+	msg = NULL;
+	if (strcmp(pr.arch, "x86_64") != 0)
+		note_error(d, h->name, "payload", "unsupported architecture; "
+		    "cnorch-agent is x86_64 only: endpoints not measured");
+	else if (!pr.have_sha256sum)
+		note_error(d, h->name, "payload", "sha256sum not found on the "
+		    "box (coreutils): endpoints not measured");
+	else if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	    &changed, &msg)) != CN_OK) {
+		note_error(d, h->name, "upload", msg);
+		if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+			ret = EXIT_UNREACHABLE;
+			goto summary;
+		}
+	} else
+		agent = true;
+	if (!agent)
+		bad = true;
+
+	free(msg);
+	msg = NULL;
+	if ((r = build_list(d, h, &l, &msg)) != CN_OK) {
+		note_error(d, h->name, "mirrors", msg != NULL ? msg :
+		    cn_strerror(r));
+		bad = true;
+	}
+	if (agent && l.n > 0) {
+		free(msg);
+		msg = NULL;
+		if ((r = endpoints_measure(s, h->name, &l, d->timeout_s,
+		    DOCTOR_SAMPLE, &msg)) != CN_OK) {
+			note_error(d, h->name, "measure", msg);
+			if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+				ret = EXIT_UNREACHABLE;
+				goto summary;
+			}
+			bad = true;
+		}
+	}
+	if (agent && h->npulls > 0) {
+		free(msg);
+		msg = NULL;
+		if ((r = doctor_pull_bytes(s, h, pr.data_dir,
+		    (int)(2 * d->timeout_s), &pull_bytes, &unknown, &msg)) !=
+		    CN_OK) {
+			note_error(d, h->name, "pulls", msg);
+			if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+				ret = EXIT_UNREACHABLE;
+				goto summary;
+			}
+		} else if (pull_bytes < 0)
+			render_note(d->rd, h->name, false, json_pack("{s:s, "
+			    "s:s}", "event", "pulls", "message", unknown ?
+			    unknown : "?"), "note: size of the pulls unknown "
+			    "(%s): free space checked without it", unknown ?
+			    unknown : "?");
+	}
+
+	hosts = mirror_hosts(&l);
+	in.data_dir = pr.data_dir;
+	in.hf_endpoint = h->mirrors.hf;
+	in.mirror_hosts = hosts != NULL && hosts[0] != '\0' ? hosts : NULL;
+	in.pull_bytes = pull_bytes;
+	in.check_timeout_s = 5;
+	free(msg);
+	msg = NULL;
+	if ((r = doctor_run(s, h->name, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
+	    CN_OK) {
+		note_error(d, h->name, "checks", msg);
+		if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+			ret = EXIT_UNREACHABLE;
+			goto summary;
+		}
+		bad = true;
+	} else if (!res.complete) {
+		note_error(d, h->name, "checks", msg);
+		bad = true;
+	}
+
+	if (l.n > 0 && agent)
+		print_table(d, h, &l);
+	print_findings(d, h, &res);
+	if (agent && l.n > 0)
+		recommend(d, h, &l);
+
+	for (i = 0; i < res.n; i++) {
+		if (res.v[i].level == FINDING_FAIL)
+			nfail++;
+		else if (res.v[i].level == FINDING_WARN)
+			nwarn++;
+	}
+	/* "auto" kinds need one reachable candidate, the others each. */
+	for (i = 0; i < l.n; i++) {
+		const struct endpoint *e = &l.v[i];
+		bool autok = (strcmp(e->kind, "pypi") == 0 &&
+		    is_auto(h->mirrors.pypi)) ||
+		    (strcmp(e->kind, "conda") == 0 &&
+		    is_auto(h->mirrors.conda));
+
+		if (!e->configured || reachable(e))
+			continue;
+		if (autok && endpoint_best(&l, e->kind, true) >= 0)
+			continue;
+		nunreach++;
+		if (agent)
+			render_note(d->rd, h->name, false, json_pack("{s:s, "
+			    "s:s, s:s, s:s}", "event", "unreachable", "kind",
+			    e->kind, "endpoint", e->base, "message",
+			    e->error != NULL ? e->error : "no answer"),
+			    "FAIL mirrors.%s %s is not reachable from this "
+			    "box: %s", e->kind, e->base, e->error != NULL ?
+			    e->error : "no answer");
+	}
+	ret = nfail > 0 || nunreach > 0 || bad ? EXIT_REMOTE : EXIT_OK;
+
+ summary:
+	render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:i, s:i, "
+	    "s:i, s:i}", "event", "summary", "status", ret == EXIT_OK ? "ok" :
+	    ret == EXIT_UNREACHABLE ? "unreachable" : "failed", "exit", ret,
+	    "fail", (int)nfail, "warn", (int)nwarn, "unreachable_mirrors",
+	    (int)nunreach), "%s: %zu failed, %zu warnings, %zu configured "
+	    "mirror%s unreachable", ret == EXIT_OK ? "ok" : ret ==
+	    EXIT_UNREACHABLE ? "unreachable" : "problems found", nfail, nwarn,
+	    nunreach, nunreach == 1 ? "" : "s");
+	doctor_release(&res);
+	endpoint_list_release(&l);
+	probe_release(&pr);
+	free(hosts);
+	free(unknown);
+	free(msg);
+	session_destroy(s);
+	return ret;
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: cnorch doctor TARGET [--no-well-known] "
+	    "[--timeout S]\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct doctor d = { 0 };
+	struct inventory *own_inv = NULL, *inv;
+	const struct host **hosts = NULL;
+	const char *target = NULL, **failed_names = NULL;
+	char *path = NULL, *msg = NULL, **failed = NULL, *end;
+	size_t nhosts = 0, nfailed = 0, i, nf;
+	int *status = NULL, ret, r, argi;
+
+	d.timeout_s = DOCTOR_TIMEOUT_S;
+	d.well_known = true;
+	d.verbosity = ctx->verbosity;
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--no-well-known") == 0)
+			d.well_known = false;
+		else if (strcmp(argv[argi], "--timeout") == 0 ||
+		    strncmp(argv[argi], "--timeout=", 10) == 0) {
+			const char *v = argv[argi][9] == '=' ? argv[argi] + 10 :
+			    argi + 1 < argc ? argv[++argi] : NULL;
+
+			if (v == NULL)
+				return usage_error("--timeout needs seconds%s",
+				    "");
+			d.timeout_s = strtod(v, &end);
+			if (*end != '\0' || !(d.timeout_s >= 1) ||
+			    d.timeout_s > 60)
+				return usage_error("--timeout: expected seconds "
+				    "1-60, got '%s'", v);
+		} else if (strcmp(argv[argi], "--") == 0) {
+			if (argi + 1 < argc && target == NULL)
+				target = argv[++argi];
+		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
+			return usage_error("unknown option '%s'", argv[argi]);
+		else if (target == NULL)
+			target = argv[argi];
+		else
+			return usage_error("unexpected argument '%s'",
+			    argv[argi]);
+	}
+	if (target == NULL)
+		return usage_error("doctor needs a TARGET%s", "");
+
+	inv = ctx->inv;
+	if (inv == NULL) {
+		if ((path = inventory_default_path(ctx->inventory_path)) ==
+		    NULL) {
+			fprintf(stderr, "error: out of memory\n");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if ((r = inventory_load(path, NULL, &own_inv, &msg)) != CN_OK) {
+			fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+			    cn_strerror(r));
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		inv = own_inv;
+	}
+	if (strstr(target, "@failed") != NULL &&
+	    failed_load(&failed, &nfailed) != CN_OK) {
+		failed = NULL;
+		nfailed = 0;
+	}
+	free(msg);
+	msg = NULL;
+	if ((r = inventory_select(inv, target, (const char *const *)failed,
+	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
+	    (d.rd = render_create(ctx->json ? RENDER_JSON : RENDER_LINES,
+	    stdout, stderr, ctx->verbosity)) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	d.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	ret = fleet_run((const struct host *const *)hosts, nhosts,
+	    ctx->forks > 0 ? ctx->forks : 16, doctor_host, &d, status);
+	render_finish(d.rd);
+
+	/* Remember who failed for "@failed"; best effort. */
+	if ((failed_names = calloc(nhosts + 1, sizeof(*failed_names))) !=
+	    NULL) {
+		for (i = 0, nf = 0; i < nhosts; i++)
+			if (status[i] != EXIT_OK)
+				failed_names[nf++] = hosts[i]->name;
+		(void)failed_save(failed_names, nf);
+	}
+ out:
+	render_destroy(d.rd);
+	free(failed_names);
+	if (failed != NULL)
+		failed_free(failed, nfailed);
+	free(status);
+	free(hosts);
+	inventory_destroy(own_inv);
+	free(path);
+	free(msg);
+	return ret;
+}
+
+const struct cmd_entry cmd_doctor_entry = {
+	.name = "doctor",
+	.usage = "doctor TARGET [--no-well-known] [--timeout S]",
+	.flags = CMD_NEEDS_INVENTORY,
+	.exec = cmd_doctor_exec,
+};
