@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "glob.h"
+#include "pathglob.h"
 #include "hub.h"
 #include "pathsafe.h"
 #include "planner.h"

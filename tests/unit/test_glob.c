@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "glob.h"
+#include "pathglob.h"
 
 static const struct {
 	const char	*pattern, *path;

@@ -5,8 +5,8 @@
  * backslash escape, and a pattern ending in '/' matches everything below
  * that directory.  Matching is case-sensitive.
  */
-#ifndef CN_GLOB_H
-#define CN_GLOB_H
+#ifndef CN_PATHGLOB_H
+#define CN_PATHGLOB_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "glob.h"
+#include "pathglob.h"
 
 bool
 glob_match(const char *pattern, const char *path)
