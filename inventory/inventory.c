@@ -68,7 +68,8 @@ struct inventory {
 
 enum ftype {
 	T_HOSTNAME, T_PORT, T_USER, T_LOCALPATH, T_ENVNAME, T_POLICY,
-	T_PLATFORM, T_DATADIR, T_MIRRORS, T_PROXY, T_PULLS, T_TIMEOUT, T_TEXT
+	T_PLATFORM, T_DATADIR, T_MIRRORS, T_PROXY, T_PULLS, T_TIMEOUT, T_TEXT,
+	T_CANDIDATES
 };
 
 static const struct field {
@@ -90,6 +91,7 @@ static const struct field {
 	{ "proxy",		T_PROXY,	IN_HOST | IN_PROFILE,	1 },
 	{ "pulls",		T_PULLS,	IN_HOST,		0 },
 	{ "connect_timeout",	T_TIMEOUT,	IN_HOST | IN_PROFILE,	0 },
+	{ "mirror_candidates",	T_CANDIDATES,	IN_HOST | IN_PROFILE,	0 },
 	{ "description",	T_TEXT,		IN_PROFILE,		0 },
 	{ "docs",		T_TEXT,		IN_PROFILE,		0 },
 };
@@ -443,6 +445,36 @@ check_mirrors(const struct vctx *c, const char *path, json_t *obj)
 	return CN_OK;
 }
 
+/* mirror_candidates: {"pypi": [URL...], "conda": [URL...]}. */
+static int
+check_candidates(const struct vctx *c, const char *path, json_t *obj)
+{
+	static const char *const keys[] = { "pypi", "conda" };
+	char kpath[PATHBUF], ipath[PATHBUF];
+	const char *key;
+	json_t *v, *e;
+	size_t i;
+
+	if (!json_is_object(obj))
+		return verr(c, CN_ERR_INVALID, path, "expected an object");
+	json_object_foreach(obj, key, v) {
+		join_key(kpath, path, key);
+		if (strcmp(key, "pypi") != 0 && strcmp(key, "conda") != 0)
+			return unknown_key(c, kpath, key, keys, 2);
+		if (!json_is_array(v))
+			return verr(c, CN_ERR_INVALID, kpath,
+			    "expected an array of URLs");
+		json_array_foreach(v, i, e) {
+			join_index(ipath, kpath, i);
+			if (!nonempty_string(e) ||
+			    !url_ok(json_string_value(e), http_schemes, 2))
+				return verr(c, CN_ERR_INVALID, ipath,
+				    "expected an http:// or https:// URL");
+		}
+	}
+	return CN_OK;
+}
+
 static int
 check_globs(const struct vctx *c, const char *path, json_t *arr)
 {
@@ -580,6 +612,8 @@ check_value(const struct vctx *c, const char *path, const struct field *f,
 		break;
 	case T_MIRRORS:
 		return check_mirrors(c, path, v);
+	case T_CANDIDATES:
+		return check_candidates(c, path, v);
 	case T_PROXY:
 		if (s == NULL || !url_ok(s, proxy_schemes, 4))
 			return verr(c, CN_ERR_INVALID, path, "expected an "
@@ -710,6 +744,12 @@ host_free(struct host *h)
 	for (i = 0; i < h->npulls; i++)
 		pull_release(&h->pulls[i]);
 	free(h->pulls);
+	for (i = 0; i < h->mirror_candidates.npypi; i++)
+		free(h->mirror_candidates.pypi[i]);
+	free(h->mirror_candidates.pypi);
+	for (i = 0; i < h->mirror_candidates.nconda; i++)
+		free(h->mirror_candidates.conda[i]);
+	free(h->mirror_candidates.conda);
 	free(h);
 }
 
@@ -862,6 +902,20 @@ resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 	    &nomem);
 
 	h->proxy = sdup(jstr(layer_get(layers, nl, "proxy")), &nomem);
+
+	/* mirror_candidates merge key by key, like mirrors. */
+	for (i = 0; i < nl; i++)
+		if ((v = json_object_get(json_object_get(layers[i],
+		    "mirror_candidates"), "pypi")) != NULL)
+			break;
+	h->mirror_candidates.pypi = v != NULL && i < nl ? dup_array(v,
+	    &h->mirror_candidates.npypi, &nomem) : NULL;
+	for (i = 0; i < nl; i++)
+		if ((v = json_object_get(json_object_get(layers[i],
+		    "mirror_candidates"), "conda")) != NULL)
+			break;
+	h->mirror_candidates.conda = v != NULL && i < nl ? dup_array(v,
+	    &h->mirror_candidates.nconda, &nomem) : NULL;
 
 	v = layer_get(layers, nconn, "pulls");
 	if (v != NULL && json_array_size(v) > 0) {

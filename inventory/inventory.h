@@ -24,8 +24,10 @@
  * usually speaks of the user's other machines; set "user" on the host to
  * override both.  Profiles never carry hostname, port or identity_file.
  *
- * "pulls" in a host replaces the defaults' list (no merging); "mirrors" is
- * merged key by key.  A JSON null for identity_file, password_env,
+ * "pulls" in a host replaces the defaults' list (no merging); "mirrors" and
+ * "mirror_candidates" ({"pypi": [URL...], "conda": [URL...]}: what mirrors
+ * "auto" chooses from, see orchestrator/mirror_auto.h) are merged key by
+ * key.  A JSON null for identity_file, password_env,
  * platform or proxy means "none" and stops the lookup (so a host can drop
  * a password_env or platform set in defaults).  ~ in identity_file and
  * known_hosts is expanded here (laptop paths); data_dir is a path on the
@@ -49,6 +51,15 @@ struct mirrors {
 	char	*modelscope;
 	char	*pypi;		/* URL or "auto" */
 	char	*conda;		/* URL or "auto" */
+};
+
+/* mirrors "auto" candidates (mirror_candidates in the inventory, merged
+ * key by key like mirrors); empty: cnorch's own list. */
+struct mirror_candidates {
+	char	**pypi;		/* http(s) URLs */
+	size_t	 npypi;
+	char	**conda;
+	size_t	 nconda;
 };
 
 struct pull_spec {
@@ -79,6 +90,7 @@ struct host {
 	size_t		 npulls;
 	int		 connect_timeout; /* seconds, default 10 */
 	bool		 from_ssh_config; /* came only from ~/.ssh/config */
+	struct mirror_candidates mirror_candidates;
 };
 
 struct inventory_opts {

@@ -1,5 +1,5 @@
 /*
- * cnorch doctor TARGET [--no-well-known] [--timeout S]
+ * cnorch doctor TARGET [--no-well-known] [--timeout S] [--json]
  *
  * From each box: which mirrors work and which is fastest, and what in its
  * network set-up will make a big pull fail.  Per host: connect, make sure
@@ -12,7 +12,9 @@
  *
  * Prints per host a table (best first), the findings with their fixes
  * and a recommendation; --json prints one object per line instead
- * ("event": endpoint, check, recommend, error, summary).
+ * ("event": endpoint, check, recommend, unreachable, error, summary).
+ * --no-well-known measures only what the inventory names (for "auto",
+ * only candidates the inventory or $CNORCH_*_CANDIDATES give).
  *
  * Exit: 0 no failed finding and every configured mirror reachable, 1 a
  * finding failed or a configured mirror is unreachable, 3 a host could
@@ -43,8 +45,11 @@
 #define DOCTOR_TIMEOUT_S	8.0
 #define DOCTOR_SAMPLE		(128 * 1024)
 #define CHECKS_TIMEOUT_S	90
-/* ModelScope is preferred when hf is failing or this many times slower. */
+/* ModelScope is preferred when hf is failing or this many times slower,
+ * rates compared only on samples this big (a tiny reply's rate is noise;
+ * remote/source_measure.h decides the same way for --source auto). */
 #define HUB_SLOWER_FACTOR	4.0
+#define HUB_MIN_SAMPLE		(64 * 1024)
 
 struct doctor {
 	struct render	*rd;
@@ -110,6 +115,14 @@ reachable(const struct endpoint *e)
 	    (e->status == 401 || e->status == 403 || e->status == 404);
 }
 
+/* The connection went (as opposed to a step failing on the box). */
+static bool
+lost(int r)
+{
+	return r == CN_ERR_SSH || r == CN_ERR_CONNECT || r == CN_ERR_IO ||
+	    r == CN_ERR_SYSTEM;
+}
+
 static int
 build_list(struct doctor *d, const struct host *h, struct endpoint_list *l,
     char **msg)
@@ -135,8 +148,13 @@ build_list(struct doctor *d, const struct host *h, struct endpoint_list *l,
 		else
 			v = h->mirrors.modelscope;
 		if (is_auto(v) && (strcmp(kinds[k], "pypi") == 0 ||
-		    strcmp(kinds[k], "conda") == 0))
+		    strcmp(kinds[k], "conda") == 0)) {
+			/* The built-in candidates are well-known ones. */
+			if (!d->well_known &&
+			    !mirror_candidates_custom(h, kinds[k]))
+				continue;
 			r = mirror_candidates(h, kinds[k], l, true, msg);
+		}
 		else if (v != NULL)
 			r = endpoint_add(l, kinds[k], v, "configured", true,
 			    repo, rev);
@@ -290,8 +308,8 @@ print_table(struct doctor *d, const struct host *h,
 			snprintf(st, sizeof(st), "answers (HTTP %ld: repo not "
 			    "there or needs a token)", e->status);
 		else
-			snprintf(st, sizeof(st), "FAILED: %s", e->error != NULL ?
-			    e->error : "no answer");
+			snprintf(st, sizeof(st), "FAILED: %s",
+			    e->error != NULL ? e->error : "no answer");
 		endpoint_name(e, what, sizeof(what));
 		{
 			char rk[16];
@@ -342,8 +360,10 @@ recommend(struct doctor *d, const struct host *h,
 	ms_ok = ms >= 0 && l->v[ms].ok;
 	if (hf_ok && ms_ok) {
 		/* Section 5: the HF mirror first, unless much slower. */
-		prefer = l->v[hf].rate_bps * HUB_SLOWER_FACTOR <
-		    l->v[ms].rate_bps ? "modelscope" : "hf";
+		prefer = l->v[hf].bytes >= HUB_MIN_SAMPLE &&
+		    l->v[ms].bytes >= HUB_MIN_SAMPLE &&
+		    l->v[hf].rate_bps * HUB_SLOWER_FACTOR < l->v[ms].rate_bps ?
+		    "modelscope" : "hf";
 		if (asprintf(&hub, "models: HF mirror %s (%s) vs ModelScope "
 		    "%s (%s): use %s", l->v[hf].base, hs ? hs : "?",
 		    l->v[ms].base, mss ? mss : "?", prefer[0] == 'h' ?
@@ -453,7 +473,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	else if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(d, h->name, "upload", msg);
-		if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+		if (lost(r)) {
 			ret = EXIT_UNREACHABLE;
 			goto summary;
 		}
@@ -475,7 +495,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		if ((r = endpoints_measure(s, h->name, &l, d->timeout_s,
 		    DOCTOR_SAMPLE, &msg)) != CN_OK) {
 			note_error(d, h->name, "measure", msg);
-			if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+			if (lost(r)) {
 				ret = EXIT_UNREACHABLE;
 				goto summary;
 			}
@@ -489,7 +509,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		    (int)(2 * d->timeout_s), &pull_bytes, &unknown, &msg)) !=
 		    CN_OK) {
 			note_error(d, h->name, "pulls", msg);
-			if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+			if (lost(r)) {
 				ret = EXIT_UNREACHABLE;
 				goto summary;
 			}
@@ -512,7 +532,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	if ((r = doctor_run(s, h->name, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
 	    CN_OK) {
 		note_error(d, h->name, "checks", msg);
-		if (r != CN_ERR_REMOTE && r != CN_ERR_NOMEM) {
+		if (lost(r)) {
 			ret = EXIT_UNREACHABLE;
 			goto summary;
 		}
@@ -534,8 +554,9 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		else if (res.v[i].level == FINDING_WARN)
 			nwarn++;
 	}
-	/* "auto" kinds need one reachable candidate, the others each. */
-	for (i = 0; i < l.n; i++) {
+	/* "auto" kinds need one reachable candidate, the others each
+	 * (nothing measured without the agent: that failed already). */
+	for (i = 0; agent && i < l.n; i++) {
 		const struct endpoint *e = &l.v[i];
 		bool autok = (strcmp(e->kind, "pypi") == 0 &&
 		    is_auto(h->mirrors.pypi)) ||
@@ -547,14 +568,12 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		if (autok && endpoint_best(&l, e->kind, true) >= 0)
 			continue;
 		nunreach++;
-		if (agent)
-			render_note(d->rd, h->name, false, json_pack("{s:s, "
-			    "s:s, s:s, s:s}", "event", "unreachable", "kind",
-			    e->kind, "endpoint", e->base, "message",
-			    e->error != NULL ? e->error : "no answer"),
-			    "FAIL mirrors.%s %s is not reachable from this "
-			    "box: %s", e->kind, e->base, e->error != NULL ?
-			    e->error : "no answer");
+		render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:s, "
+		    "s:s}", "event", "unreachable", "kind", e->kind,
+		    "endpoint", e->base, "message", e->error != NULL ?
+		    e->error : "no answer"), "FAIL mirrors.%s %s is not "
+		    "reachable from this box: %s", e->kind, e->base,
+		    e->error != NULL ? e->error : "no answer");
 	}
 	ret = nfail > 0 || nunreach > 0 || bad ? EXIT_REMOTE : EXIT_OK;
 
@@ -583,7 +602,7 @@ usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nusage: cnorch doctor TARGET [--no-well-known] "
-	    "[--timeout S]\n");
+	    "[--timeout S] [--json]\n");
 	return EXIT_USAGE;
 }
 
@@ -597,6 +616,7 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	char *path = NULL, *msg = NULL, **failed = NULL, *end;
 	size_t nhosts = 0, nfailed = 0, i, nf;
 	int *status = NULL, ret, r, argi;
+	bool json = ctx->json;
 
 	d.timeout_s = DOCTOR_TIMEOUT_S;
 	d.well_known = true;
@@ -604,6 +624,8 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	for (argi = 1; argi < argc; argi++) {
 		if (strcmp(argv[argi], "--no-well-known") == 0)
 			d.well_known = false;
+		else if (strcmp(argv[argi], "--json") == 0)
+			json = true;
 		else if (strcmp(argv[argi], "--timeout") == 0 ||
 		    strncmp(argv[argi], "--timeout=", 10) == 0) {
 			const char *v = argv[argi][9] == '=' ? argv[argi] + 10 :
@@ -615,8 +637,8 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			d.timeout_s = strtod(v, &end);
 			if (*end != '\0' || !(d.timeout_s >= 1) ||
 			    d.timeout_s > 60)
-				return usage_error("--timeout: expected seconds "
-				    "1-60, got '%s'", v);
+				return usage_error("--timeout: expected "
+				    "seconds 1-60, got '%s'", v);
 		} else if (strcmp(argv[argi], "--") == 0) {
 			if (argi + 1 < argc && target == NULL)
 				target = argv[++argi];
@@ -662,7 +684,7 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (d.rd = render_create(ctx->json ? RENDER_JSON : RENDER_LINES,
+	    (d.rd = render_create(json ? RENDER_JSON : RENDER_LINES,
 	    stdout, stderr, ctx->verbosity)) == NULL) {
 		fprintf(stderr, "error: out of memory\n");
 		ret = EXIT_USAGE;
@@ -696,7 +718,7 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_doctor_entry = {
 	.name = "doctor",
-	.usage = "doctor TARGET [--no-well-known] [--timeout S]",
+	.usage = "doctor TARGET [--no-well-known] [--timeout S] [--json]",
 	.flags = CMD_NEEDS_INVENTORY,
 	.exec = cmd_doctor_exec,
 };

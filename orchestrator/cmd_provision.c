@@ -28,6 +28,7 @@
 #include "follow.h"
 #include "inventory.h"
 #include "launch.h"
+#include "mirror_auto.h"
 #include "payload.h"
 #include "probe.h"
 #include "render.h"
@@ -35,7 +36,6 @@
 #include "session.h"
 #include "setup.h"
 #include "upload.h"
-#include "mirror_auto.h"
 
 /* Below this much free space on data_dir nothing is launched. */
 #define SPACE_FLOOR		(1024.0 * 1024 * 1024)
@@ -239,14 +239,6 @@ pull_label(const struct pull_spec *ps, char **out)
 	if (asprintf(out, "%s@%s", ps->repo, ps->revision != NULL ?
 	    ps->revision : "main") < 0)
 		*out = NULL;
-}
-
-/* Pypi/conda "auto" means: the script's default mirror. */
-static const char *
-mirror(const char *v)
-{
-	return v == NULL || v[0] == '\0' || strcmp(v, "auto") == 0 ? NULL :
-	    v;
 }
 
 static int
@@ -520,8 +512,11 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	so.data_dir = pr.data_dir;
 	so.hf = h->mirrors.hf;
 	so.modelscope = h->mirrors.modelscope;
-	so.pypi = mirror(h->mirrors.pypi);
-	so.conda = mirror(h->mirrors.conda);
+	/* An explicit mirror as given; "auto" is measured below. */
+	if (h->mirrors.pypi != NULL && strcmp(h->mirrors.pypi, "auto") != 0)
+		so.pypi = h->mirrors.pypi;
+	if (h->mirrors.conda != NULL && strcmp(h->mirrors.conda, "auto") != 0)
+		so.conda = h->mirrors.conda;
 	/* --- mirrors "auto" (mirror_auto.c): measured from the box --- */
 	for (i = 0; i < 2; i++) {
 		const char *kind = i == 0 ? "pypi" : "conda";

@@ -42,18 +42,6 @@ say() {
 	fi
 }
 
-# url_host URL -> lower-case host, no credentials, port or brackets
-url_host() {
-	local a=${1#*://}
-	a=${a%%/*}
-	a=${a##*@}
-	case $a in
-	\[*\]*) a=${a#[}; a=${a%%]*} ;;
-	*:*) a=${a%:*} ;;
-	esac
-	printf '%s\n' "${a,,}"
-}
-
 # ---------------------------------------------------- the two environments
 # ssh: this shell's environment.  ia: an interactive bash's, read NUL-
 # separated after a marker so dotfile chatter cannot be mistaken for it.
@@ -102,9 +90,10 @@ envs=(ssh_env)
 # curl and requests read it (exact, or a domain suffix with or without the
 # leading dot; a lone * exempts everything).
 covered() {
-	local h=$1 e
-	local IFS=,
-	for e in $2; do
+	local h=$1 e items=()
+	# read, not word splitting: a lone * must not glob
+	IFS=, read -r -a items <<< "$2"
+	for e in "${items[@]+"${items[@]}"}"; do
 		e=${e// /}
 		e=${e,,}
 		[ -n "$e" ] || continue

@@ -14,6 +14,11 @@ extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_hosts_entry;
 extern const struct cmd_entry cmd_provision_entry;
 extern const struct cmd_entry cmd_doctor_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_pull_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_resume_entry;
 
 /* Names must match exactly: no prefix guessing for commands that change
  * remote machines. */
@@ -23,6 +28,11 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_hosts_entry,
 	&cmd_provision_entry,
 	&cmd_doctor_entry,
+	&cmd_status_entry,
+	&cmd_logs_entry,
+	&cmd_pull_entry,
+	&cmd_stop_entry,
+	&cmd_resume_entry,
 	NULL
 };
 

@@ -26,6 +26,16 @@ env_candidates(const char *kind)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+bool
+mirror_candidates_custom(const struct host *h, const char *kind)
+{
+	if (strcmp(kind, "pypi") == 0 && h->mirror_candidates.npypi > 0)
+		return true;
+	if (strcmp(kind, "conda") == 0 && h->mirror_candidates.nconda > 0)
+		return true;
+	return env_candidates(kind) != NULL;
+}
+
 int
 mirror_candidates(const struct host *h, const char *kind,
     struct endpoint_list *l, bool configured, char **msg)
@@ -33,10 +43,32 @@ mirror_candidates(const struct host *h, const char *kind,
 	const char *const *wk;
 	const char *env;
 	char *list = NULL, *tok, *save = NULL, label[32];
+	char *const *inv = NULL;
+	size_t ninv = 0, i;
 	int r = CN_OK, k = 0;
 
-	(void)h;
 	*msg = NULL;
+	if (strcmp(kind, "pypi") == 0) {
+		inv = h->mirror_candidates.pypi;
+		ninv = h->mirror_candidates.npypi;
+	} else if (strcmp(kind, "conda") == 0) {
+		inv = h->mirror_candidates.conda;
+		ninv = h->mirror_candidates.nconda;
+	}
+	if (ninv > 0) {
+		for (i = 0; i < ninv; i++) {
+			snprintf(label, sizeof(label), "candidate %zu", i + 1);
+			if ((r = endpoint_add(l, kind, inv[i], label,
+			    configured, NULL, NULL)) != CN_OK) {
+				if (r == CN_ERR_INVALID && asprintf(msg,
+				    "mirror_candidates.%s[%zu]: '%s' cannot be "
+				    "probed", kind, i, inv[i]) < 0)
+					*msg = NULL;
+				return r;
+			}
+		}
+		return CN_OK;
+	}
 	if ((env = env_candidates(kind)) != NULL) {
 		if ((list = strdup(env)) == NULL)
 			return CN_ERR_NOMEM;

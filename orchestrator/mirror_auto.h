@@ -5,9 +5,10 @@
  * recap.
  *
  * Candidates for a kind, first found wins:
- *   $CNORCH_PYPI_CANDIDATES / $CNORCH_CONDA_CANDIDATES (comma list; lets
- *   tests and offline sites name their own), else the well-known mirrors
- *   of China network reference section 1 (endpoint_well_known()).
+ *   the host's mirror_candidates.pypi / .conda in the inventory,
+ *   $CNORCH_PYPI_CANDIDATES / $CNORCH_CONDA_CANDIDATES (comma list, for a
+ *   one-off run), the well-known mirrors of China network reference
+ *   section 1 (endpoint_well_known()).
  *
  * Who frees: *url and *why are malloc'd; the caller frees them.
  */
@@ -32,6 +33,10 @@ struct session;
  */
 int	mirror_candidates(const struct host *h, const char *kind,
 	    struct endpoint_list *l, bool configured, char **msg);
+
+/* True when h or the environment names kind's candidates (not the
+ * built-in list). */
+bool	mirror_candidates_custom(const struct host *h, const char *kind);
 
 /*
  * Measure kind's candidates from the box over s and pick the fastest

@@ -728,6 +728,7 @@ cmd_pull(int argc, char **argv)
 	report_state(pr.rep, r == CN_OK ? "done" : r == CN_ERR_INTERRUPTED ?
 	    "stopped" : "failed", r == CN_OK ? NULL :
 	    (pr.msg ? pr.msg : cn_strerror(r)));
+	report_end_bar(pr.rep);
 	if (!a.json && !a.detach)
 		summary(&pr, r, elapsed);
 	else if (a.detach && r != CN_OK)

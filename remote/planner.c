@@ -382,7 +382,8 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		    strcmp(o->revision, "main") == 0 ? "master" : o->revision;
 		if ((r = ms_plan(&q, NULL, &p, &ms_msg)) == CN_OK) {
 			emit(o, "source", json_pack("{s:s, s:s, s:s}", "from",
-			    "hf", "to", "modelscope", "reason", why ? why : ""));
+			    "hf", "to", "modelscope", "reason",
+			    why != NULL ? why : ""));
 			free(why);
 			goto filter;
 		}

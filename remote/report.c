@@ -263,6 +263,15 @@ report_state(struct report *r, const char *state, const char *error)
 	write_state(r, event_now());
 }
 
+void
+report_end_bar(struct report *r)
+{
+	if (r != NULL && r->bar_shown) {
+		fputc('\n', stderr);
+		r->bar_shown = false;
+	}
+}
+
 const struct job_state *
 report_job_state(const struct report *r)
 {

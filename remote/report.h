@@ -43,6 +43,9 @@ void	report_state(struct report *r, const char *state, const char *error);
 /* The job's state as last written (for tests and the final summary). */
 const struct job_state *report_job_state(const struct report *r);
 
+/* End the progress bar line (before printing anything else). */
+void	report_end_bar(struct report *r);
+
 /* Human-readable byte count ("1.5 GiB") into buf. */
 const char *report_bytes(unsigned long long n, char *buf, size_t len);
 

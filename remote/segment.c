@@ -147,9 +147,11 @@ segmap_split(struct segmap *m, uint64_t min_seg, size_t *idx)
 	if (best == (size_t)-1)
 		return CN_ERR_NOT_FOUND;
 	s = &m->segs[best];
-	mid = seg_pos(s) + seg_left(s) / 2;
-	if (mid < s->reserved)
-		mid = s->reserved;
+	/* Right after the piece in flight, so pieces are handed out in file
+	 * order and the hashed prefix keeps up; half of what is left when
+	 * nothing is in flight (waiting to retry). */
+	mid = s->reserved > seg_pos(s) ? s->reserved :
+	    seg_pos(s) + seg_left(s) / 2;
 	if (mid >= s->end || s->end - mid < min_seg)
 		return CN_ERR_NOT_FOUND;
 	if ((r = reserve(m, m->nsegs + 1)) != CN_OK)

@@ -78,9 +78,10 @@ long	segmap_next_idle(const struct segmap *m);
 
 /*
  * Work stealing: split the busy segment with the most bytes left beyond
- * its in-flight request (reserved) so a free connection can take the
- * second half, which starts no earlier than reserved: the running request
- * is never cut short.  Only when that part is at least min_seg.  On success *idx is the new (idle) segment's index;
+ * its in-flight request (reserved) so a free connection can take them:
+ * from reserved on (the running request is never cut short, and pieces
+ * go out in file order), or the second half of what is left when no
+ * request is in flight.  Only when that part is at least min_seg.  On success *idx is the new (idle) segment's index;
  * indexes of segments after it shift by one.  Returns CN_OK,
  * CN_ERR_NOT_FOUND (nothing worth splitting) or CN_ERR_NOMEM.
  */

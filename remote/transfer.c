@@ -33,12 +33,14 @@
  * splits only beyond the piece in flight, so no request is ever cut
  * short and no byte in flight is thrown away. */
 #define REQ_CHUNK		(16ULL << 20)
+#define REQ_MIN			(2ULL << 20)	/* smallest piece */
 /* A file starts on one connection; after RAMP_S (and every second after)
  * it opens the rest unless that one already moves FAST_BPS: a stream that
  * fast gains nothing from more connections, which only cost the server.
  * Throttled mirrors (a few MB/s per connection) get all of them at once
  * after the first RAMP_S. */
-#define RAMP_S			0.25
+#define RAMP_S			0.1
+#define PIECE_S			2.0
 #define FAST_BPS		(128.0 * 1024 * 1024)
 #define RETRY_AFTER_MAX_S	300.0
 
@@ -77,6 +79,7 @@ struct conn {
 	int64_t		 cr_start, cr_end, cr_total, clen;
 	long		 retry_after;
 	double		 last_byte;
+	double		 req_t0;	/* when this request started */
 	double		 win_start;
 	uint64_t	 win_bytes;
 	int		 fails;		/* in a row without a new byte */
@@ -89,6 +92,7 @@ struct xfile {
 	size_t		 idx;
 	bool		 active;
 	bool		 skip;		/* nothing to fetch (cached) */
+	bool		 started;	/* opened (or linked) once */
 	char		*part;
 	char		*ctl;
 	int		 fd;
@@ -109,6 +113,8 @@ struct xfile {
 	int		 nconns;
 	struct conn	*conns;
 	uint64_t	 fetched;	/* body bytes received for it */
+	double		 piece_rate;	/* bytes/s of one connection (EWMA
+					 * over finished pieces) */
 	int		 allow;		/* connections allowed now (ramp) */
 	double		 ramp_t0;
 	uint64_t	 ramp_bytes;
@@ -488,8 +494,11 @@ file_open(struct engine *e, struct xfile *f, char **msg)
 			(void)ftruncate(f->fd, 0);
 			len = 0;
 		}
-		if ((r = segmap_create(pf->size, (unsigned)e->o->max_conns,
-		    e->o->min_seg, &f->map)) != CN_OK)
+		/* One segment: connections carve pieces off it in file order
+		 * (segmap_split), so the digest, which must read the file
+		 * front to back, follows close behind the downloads. */
+		if ((r = segmap_create(pf->size, 1, e->o->min_seg,
+		    &f->map)) != CN_OK)
 			return r;
 		mark_prefix(f->map, len);
 		save_ctl(f, false, mono());
@@ -506,6 +515,7 @@ file_open(struct engine *e, struct xfile *f, char **msg)
 	hash_attach(e, f);
 	f->allow = 0;
 	f->ramp_later = false;
+	f->piece_rate = 0;
 	f->saved_at = f->durable_at = mono();
 	f->active = true;
 	e->nactive++;
@@ -706,6 +716,23 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 /* --------------------------------------------------------- connections */
 
+/* Bytes of the file no request has claimed yet. */
+static uint64_t
+unclaimed(const struct segmap *m)
+{
+	uint64_t t = 0, from;
+	size_t i;
+
+	for (i = 0; i < m->nsegs; i++) {
+		from = seg_pos(&m->segs[i]);
+		if (m->segs[i].reserved > from)
+			from = m->segs[i].reserved;
+		if (from < m->segs[i].end)
+			t += m->segs[i].end - from;
+	}
+	return t;
+}
+
 static int
 conn_start(struct engine *e, struct conn *c)
 {
@@ -714,7 +741,7 @@ conn_start(struct engine *e, struct conn *c)
 	struct seg *s;
 	char range[64];
 	double now = mono();
-	uint64_t chunk;
+	uint64_t chunk, piece;
 	long i;
 	int r;
 
@@ -746,7 +773,33 @@ conn_start(struct engine *e, struct conn *c)
 	c->errbuf[0] = '\0';
 	c->req_off = seg_pos(s);
 	c->req_end = s->end;
+	/* Pieces of about PIECE_S seconds at this connection's pace: fast
+	 * connections make few requests, and a split waits at most that
+	 * long for the piece in flight. */
 	chunk = 2 * e->o->min_seg > REQ_CHUNK ? 2 * e->o->min_seg : REQ_CHUNK;
+	if (f->piece_rate * PIECE_S > (double)chunk)
+		chunk = (uint64_t)(f->piece_rate * PIECE_S);
+	/* With several connections, pieces shrink towards the end of the
+	 * file to a fair share of what nobody has asked for yet, so the
+	 * connections finish together instead of idling behind one long
+	 * last request. */
+	/* While a large file is still on its first connection, pieces are
+	 * a share of the file, so the others find work when they come. */
+	if (!f->no_range && f->allow <= 1 && e->o->max_conns > 1 &&
+	    f->pf->size >= 2 * e->o->min_seg) {
+		piece = f->pf->size / (uint64_t)e->o->max_conns;
+		if (piece < REQ_MIN)
+			piece = REQ_MIN;
+		if (piece < chunk)
+			chunk = piece;
+	}
+	if (!f->no_range && f->allow > 1) {
+		piece = unclaimed(f->map) / (uint64_t)f->allow;
+		if (piece < REQ_MIN)
+			piece = REQ_MIN;
+		if (piece < chunk)
+			chunk = piece;
+	}
 	if (!f->no_range && c->req_end - c->req_off > chunk)
 		c->req_end = c->req_off + chunk;
 	c->skip = 0;
@@ -768,7 +821,7 @@ conn_start(struct engine *e, struct conn *c)
 	c->status = 0;
 	c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
 	c->retry_after = -1;
-	c->last_byte = c->win_start = now;
+	c->last_byte = c->win_start = c->req_t0 = now;
 	c->win_bytes = 0;
 	c->wake_at = 0;
 	s->reserved = c->req_end;
@@ -885,6 +938,18 @@ file_no_range(struct engine *e, struct xfile *f)
 	    "start", "attempt", 1, "delay_s", 0.0));
 }
 
+/* A piece arrived whole: learn the pace of one connection. */
+static void
+piece_done(struct xfile *f, const struct conn *c)
+{
+	double dt = mono() - c->req_t0, r;
+
+	if (dt <= 0 || c->got < REQ_MIN)
+		return;
+	r = (double)c->got / dt;
+	f->piece_rate = f->piece_rate == 0 ? r : 0.7 * f->piece_rate + 0.3 * r;
+}
+
 static void
 conn_done(struct engine *e, struct conn *c, CURLcode cc)
 {
@@ -927,6 +992,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	}
 	if (s != NULL && seg_left(s) == 0 && c->status >= 200 &&
 	    c->status < 300) {
+		piece_done(f, c);
 		conn_release(c);
 		return;
 	}
@@ -934,6 +1000,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	    cc == CURLE_OK && seg_pos(s) == c->req_end) {
 		/* Piece done, the segment goes on: next request, same
 		 * (kept-alive) connection. */
+		piece_done(f, c);
 		if ((r = conn_start(e, c)) != CN_OK) {
 			if (asprintf(&msg, "cannot continue download of '%s': "
 			    "%s", path, cn_strerror(r)) < 0)
@@ -1240,18 +1307,71 @@ transfer_space_needed(const struct plan *p, struct cache *c)
 	return need;
 }
 
+/* Is a file with f's etag being downloaded?  Twins share the partial
+ * file, so the second waits and then only links the first's blob. */
+static bool
+twin_active(const struct engine *e, const struct xfile *f)
+{
+	size_t i;
+
+	for (i = 0; i < e->p->nfiles; i++)
+		if (e->files[i].active && &e->files[i] != f &&
+		    strcmp(e->files[i].pf->etag, f->pf->etag) == 0)
+			return true;
+	return false;
+}
+
+/* f's blob is already verified and in place: link it, no download. */
 static void
+link_cached(struct engine *e, struct xfile *f)
+{
+	char *cmsg = NULL;
+	int r;
+
+	if ((r = cache_commit(e->o->cache, f->pf, e->p->commit, NULL,
+	    &cmsg)) != CN_OK) {
+		e->st->files_failed++;
+		record_failure(e, r, cmsg);
+		emit(e, "error", json_pack("{s:s,s:s}", "path", f->pf->path,
+		    "message", cmsg ? cmsg : cn_strerror(r)));
+		free(cmsg);
+		f->skip = true;
+		return;
+	}
+	e->st->file_ok[f->idx] = true;
+	e->st->files_done++;
+	e->committed += f->pf->size;
+	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:b}", "path",
+	    f->pf->path, "size", (json_int_t)f->pf->size, "sha256",
+	    f->pf->sha256, "cached", 1));
+}
+
+/* Start files up to max_files; returns how many are still to start. */
+static size_t
 open_more(struct engine *e)
 {
 	struct xfile *f;
 	char *msg = NULL;
+	size_t i, waiting = 0;
 	int r;
 
-	while (e->nactive < e->o->max_files && e->next_file < e->p->nfiles &&
-	    e->abort_code == CN_OK) {
-		f = &e->files[e->next_file++];
-		if (e->st->file_ok[f->idx] || f->skip)
+	for (i = e->next_file; i < e->p->nfiles; i++) {
+		f = &e->files[i];
+		if (f->started || e->st->file_ok[f->idx] || f->skip) {
+			if (i == e->next_file)
+				e->next_file++;
 			continue;
+		}
+		if (e->nactive >= e->o->max_files || e->abort_code != CN_OK ||
+		    twin_active(e, f)) {
+			waiting++;
+			continue;
+		}
+		f->started = true;
+		if (cache_have(e->o->cache, f->pf)) {
+			link_cached(e, f);
+			continue;
+		}
 		if ((r = file_open(e, f, &msg)) != CN_OK) {
 			file_close(e, f, false);
 			e->st->files_failed++;
@@ -1263,6 +1383,7 @@ open_more(struct engine *e)
 			msg = NULL;
 		}
 	}
+	return waiting;
 }
 
 int
@@ -1275,7 +1396,7 @@ transfer_run(const struct plan *p, const bool *skip,
 	struct conn *c;
 	double now;
 	char *cmsg = NULL;
-	size_t i, budget;
+	size_t i, budget, pending = 0;
 	int64_t hashed;
 	int running, left, r;
 
@@ -1299,26 +1420,11 @@ transfer_run(const struct plan *p, const bool *skip,
 			e.committed += f->pf->size;
 			continue;
 		}
-		if (!cache_have(o->cache, f->pf))
-			continue;
 		/* Blob already verified and in place: link it only. */
-		if ((r = cache_commit(o->cache, f->pf, p->commit, NULL,
-		    &cmsg)) != CN_OK) {
-			st->files_failed++;
-			record_failure(&e, r, cmsg);
-			emit(&e, "error", json_pack("{s:s,s:s}", "path",
-			    f->pf->path, "message", cmsg ? cmsg : ""));
-			free(cmsg);
-			cmsg = NULL;
-			f->skip = true;
-			continue;
+		if (cache_have(o->cache, f->pf)) {
+			f->started = true;
+			link_cached(&e, f);
 		}
-		st->file_ok[i] = true;
-		st->files_done++;
-		e.committed += f->pf->size;
-		emit(&e, "file_done", json_pack("{s:s,s:I,s:s,s:b}", "path",
-		    f->pf->path, "size", (json_int_t)f->pf->size, "sha256",
-		    f->pf->sha256, "cached", 1));
 	}
 	/* The hashing thread; without it the loop hashes inline. */
 	if (pthread_mutex_init(&e.hmu, NULL) == 0) {
@@ -1345,7 +1451,7 @@ transfer_run(const struct plan *p, const bool *skip,
 		}
 		if (e.abort_code != CN_OK)
 			break;
-		open_more(&e);
+		pending = open_more(&e);
 		now = mono();
 		for (i = 0; i < p->nfiles; i++) {
 			f = &e.files[i];
@@ -1391,7 +1497,7 @@ transfer_run(const struct plan *p, const bool *skip,
 				    DURABLE_EVERY_S, now);
 		}
 		progress(&e, now, false);
-		if (e.nactive == 0 && e.next_file >= p->nfiles)
+		if (e.nactive == 0 && pending == 0 && e.next_file >= p->nfiles)
 			break;
 		curl_multi_poll(e.multi, NULL, 0,
 		    e.catchup_pending ? 0 : POLL_MS, NULL);

@@ -15,12 +15,19 @@
  * connection from the contiguous prefix (the bytes before it are read
  * and discarded, never appended).
  *
- * Hashing: each file's digest follows its contiguous prefix.  Bytes that
- * extend the prefix are hashed straight from the receive buffer; bytes
- * written ahead of it by other connections are read back from the page
- * cache once the prefix reaches them, a bounded amount per loop turn.
- * So a finished file needs no second pass; only a resumed file re-reads
- * what it had (the digest state is not saved).
+ * Connections: a file starts on one connection and opens the others
+ * after 0.1 s unless that one already moves 128 MiB/s.  Each
+ * request asks for a piece (16 MiB, or about 2 s at the connection's
+ * pace) and the kept-alive connection asks for the next; a free
+ * connection steals half of the largest remainder beyond the piece in
+ * flight, so no request is ever cut short.
+ *
+ * Hashing: each file's digest follows its contiguous prefix on a thread
+ * of its own, reading the bytes back with pread from the page cache
+ * moments after they were written (and starting their writeback), so a
+ * finished file needs no second pass and SHA-256 never slows the network
+ * loop.  Only a resumed file re-reads what it had (the digest state is
+ * not saved).
  *
  * Who frees: transfer_stats_release() frees what transfer_run() put in
  * the stats.

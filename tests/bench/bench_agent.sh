@@ -63,6 +63,19 @@ run_curl() {
 	rm -f "$W/curl.out"
 	mbps "$t0" "$t1"
 }
+# curl, then fsync of the file: the durable baseline (the agent syncs
+# every verified file before it links it, so a power cut never leaves a
+# visible file whose bytes are not on disk).
+run_curl_sync() {
+	rm -f "$W/curl.out"
+	local t0 t1
+	t0=$(now)
+	curl -sfL -o "$W/curl.out" "$FILE_URL" || echo "curl failed" >&2
+	python3 -c "import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)" "$W/curl.out"
+	t1=$(now)
+	rm -f "$W/curl.out"
+	mbps "$t0" "$t1"
+}
 run_aria() {
 	rm -rf "$W/aria"
 	local t0 t1
@@ -107,11 +120,13 @@ echo
 echo "## uncapped loopback"
 faults '{"rules":[]}'
 c=$(run_curl)
+cs=$(run_curl_sync)
 a=$(run_aria)
 g=$(run_agent uncapped -x 8)
-printf '%-26s %8s MiB/s\n' "curl (1 stream)" "$c" "aria2c -x 8 -s 8" "$a" \
-	"cnorch-agent -x 8" "$g"
+printf '%-26s %8s MiB/s\n' "curl (1 stream)" "$c" "curl + fsync" "$cs" \
+	"aria2c -x 8 -s 8" "$a" "cnorch-agent -x 8" "$g"
 echo "agent / curl   = $(ratio "$g" "$c")   (target >= 0.8)"
+echo "agent / (curl + fsync) = $(ratio "$g" "$cs")"
 echo "agent / aria2c = $(ratio "$g" "$a")"
 echo "agent peak RSS = $(($(cat "$W/uncapped.rss") / 1024)) MiB"
 echo
@@ -119,8 +134,8 @@ echo
 echo "## stalls and drops (stall-timeout 2 s, $((CAP / 1048576)) MiB/s per connection)"
 faults "{\"rules\":[
 	{\"match\":\"/cdn/\",\"kind\":\"rate\",\"bps\":$CAP},
-	{\"match\":\"/cdn/\",\"kind\":\"stall\",\"after_bytes\":6000000,\"first\":4},
-	{\"match\":\"/cdn/\",\"kind\":\"drop\",\"after_bytes\":3000000,\"first\":8}]}"
+	{\"match\":\"/cdn/\",\"kind\":\"stall\",\"after_bytes\":2000000,\"first\":4},
+	{\"match\":\"/cdn/\",\"kind\":\"drop\",\"after_bytes\":5000000,\"first\":8}]}"
 reset
 g=$(run_agent faults -x 8 --stall-timeout 2)
 s=$(sent)

@@ -23,6 +23,7 @@ cleanup() {
 		[ -f "$f" ] || continue
 		kill -9 "$(cat "$f")" 2>/dev/null
 	done
+	mountpoint -q "$T/small" 2>/dev/null && umount "$T/small"
 	if [ "$FAIL" -gt 0 ] && [ -n "${KEEP_ON_FAIL:-}" ]; then
 		echo "# kept $T"
 	else

@@ -8,7 +8,14 @@ cat >"$T/repos.json" <<'EOF'
 {"include_defaults": true,
  "models": {"test-org/mid-model": {"revision": "main", "files": [
 	{"path": "config.json"},
-	{"path": "model.safetensors", "size": 134217728, "lfs": true}]}}}
+	{"path": "model.safetensors", "size": 134217728, "lfs": true}]},
+ "test-org/twins": {"revision": "main", "files": [
+	{"path": "a/__init__.py", "size": 0},
+	{"path": "b/__init__.py", "size": 0},
+	{"path": "c/__init__.py", "size": 0},
+	{"path": "config.json"}]},
+ "test-org/multi-model": {"revision": "main", "files": [
+	{"path": "model.safetensors", "size": 8388608, "lfs": true}]}}}
 EOF
 start_stub --repos "$T/repos.json"
 
@@ -66,6 +73,12 @@ else
 fi
 cp "$T/blob.bak" "$blob"
 
+# --- identical files (same blob) in one repo ----------------------------------
+check "three identical empty files share one blob" bash -c "
+	'$AGENT' pull --endpoint '$URL' --repo test-org/twins --cache-dir '$C' \
+		--source hf -j 4 >/dev/null 2>&1"
+check "twins: every file linked and right" check_snapshot "$C" test-org/twins
+
 # --- local dir, dataset, filters --------------------------------------------
 L=$T/local
 check "pull --local-dir exits 0" pull --repo test-org/tiny-model --local-dir "$L" \
@@ -93,16 +106,21 @@ if [ "$got" = "config.json " ]; then ok "--include/--exclude filter"
 else notok "--include/--exclude filter (got '$got')"; fi
 
 # --- multi-connection on one file -------------------------------------------
+# Throttled per connection (as CN mirrors do), so the agent opens more.
 reset_stats
+faults '{"rules":[{"match":"/cdn/","kind":"rate","bps":2000000}]}'
 M=$T/multi
-check "-x 4 -k 1M pulls a 3 MiB file over several ranges" bash -c "
-	'$AGENT' pull --endpoint '$URL' --repo test-org/tiny-model --cache-dir '$M' \
+check "-x 4 -k 1M pulls a throttled 8 MiB file over parallel ranges" bash -c "
+	'$AGENT' pull --endpoint '$URL' --repo test-org/multi-model --cache-dir '$M' \
 		--source hf -x 4 -k 1M >/dev/null &&
 	[ \$(curl -sf '$URL/_stub/stats' | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(sum(len([r for r in v[\"ranges\"]]) for k, v in d[\"paths\"].items() if \"/cdn/\" in k))') -ge 4 ]"
-check "multi-connection result verifies" check_snapshot "$M" test-org/tiny-model
+print(sum(len(v[\"ranges\"]) for k, v in d[\"paths\"].items() if \"/cdn/\" in k))') -ge 4 ]"
+check "parallel connections were open at once" \
+	test "$(stub_stat 'd["max_in_flight"]')" -ge 3
+faults '{"rules":[]}'
+check "multi-connection result verifies" check_snapshot "$M" test-org/multi-model
 
 # --- the lock ---------------------------------------------------------------
 mkdir -p "$C/models--test-org--tiny-model/.locks"
@@ -117,6 +135,25 @@ if [ $rc -eq 5 ] && grep -q "locked by another" "$T/lock.out"; then
 	ok "a locked repo dir exits 5 with a clear message"
 else
 	notok "a locked repo dir exits 5 with a clear message (rc $rc)" "$T/lock.out"
+fi
+
+# --- free space is checked before anything is fetched ------------------------
+S=$T/small
+mkdir -p "$S"
+if mount -t tmpfs -o size=2m tmpfs "$S" 2>/dev/null; then
+	reset_stats
+	pull --repo test-org/tiny-model --cache-dir "$S" --source hf >"$T/space.out" 2>&1
+	rc=$?
+	cdn=$(stub_stat 'd["cdn_requests"]')
+	umount "$S"
+	if [ $rc -eq 4 ] && grep -q "not enough space.*need.*free" "$T/space.out" &&
+		[ "$cdn" = 0 ]; then
+		ok "too little space fails early with both numbers (exit 4)"
+	else
+		notok "too little space fails early with both numbers (exit 4, rc $rc)" "$T/space.out"
+	fi
+else
+	ok "too little space fails early # SKIP cannot mount a small tmpfs"
 fi
 
 # --- bad usage, tokens never on argv ----------------------------------------

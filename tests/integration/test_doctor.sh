@@ -3,7 +3,7 @@
 # (tests/fixtures/sshd-box.sh) and three hub stand-ins on 127.0.0.1, one
 # fast, one slow (a "rate" rule on everything), one failing (503 on
 # everything).  Only loopback addresses: every run passes --no-well-known
-# and the "auto" candidates come from $CNORCH_PYPI_CANDIDATES.
+# and the "auto" candidates come from the inventory's mirror_candidates.
 #
 # What a box ends up with is read over SSH (pip.conf), traps are planted
 # by editing the box's dotfiles over SSH, and each must come back as a
@@ -127,19 +127,19 @@ host_json() {
 	    "$name" "$BOX_PORT" "$BOX_USER" "$BOX_KEY" "$extra" )
 }
 tiny='"pulls": [ { "repo": "test-org/tiny-model" } ]'
+cands="\"mirror_candidates\": { \"pypi\": [ \"$SLOW/simple\", \"$FAILING/simple\", \"$FAST/simple\" ] }"
 cat > "$work/inv.json" <<JSON
 { "defaults": { "known_hosts_policy": "strict",
     "mirrors": { "hf": "$FAST", "modelscope": "$FAST",
                  "pypi": "$FAST/simple", "conda": "$FAST/anaconda" } },
   "hosts": {
-    $(host_json doc doc ", \"mirrors\": { \"pypi\": \"auto\" }, $tiny"),
+    $(host_json doc doc ", \"mirrors\": { \"pypi\": \"auto\" }, $cands, $tiny"),
     $(host_json trap trap),
     $(host_json full full ", $tiny"),
     $(host_json dead doc ", \"mirrors\": { \"conda\": \"$CLOSED/anaconda\", \"modelscope\": \"$HOLE\" }")
   } }
 JSON
 cn() { "$CNORCH" -i "$work/inv.json" "$@"; }
-export CNORCH_PYPI_CANDIDATES="$SLOW/simple,$FAILING/simple,$FAST/simple"
 
 # jq-less JSON line checks: jl FILE PYTHON-EXPR over L (the list of objects)
 jl() {
@@ -298,6 +298,15 @@ assert json.load(open(sys.argv[1]))["source"] == "hf"' "$work/auto-plan2.json"
 else
 	skip "agent auto" "CNORCH_AGENT not set"
 fi
+
+# ------------------------------------------------- usage
+cn doctor > "$work/u1.out" 2>&1
+rc=$?
+check "usage: no TARGET is exit 2 (got $rc)" test "$rc" = 2
+cn doctor doc --timeout 0 > "$work/u2.out" 2>&1
+rc=$?
+check "usage: --timeout 0 is exit 2 (got $rc)" test "$rc" = 2
+check "usage: the message names the option" grep -q "^error: --timeout: expected seconds 1-60, got '0'" "$work/u2.out"
 
 # ------------------------------------------------- unreachable host
 cat > "$work/inv-down.json" <<JSON

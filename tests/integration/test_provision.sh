@@ -4,6 +4,10 @@
 # the laptop's HOME a temporary directory.  What the box ends up with is
 # read over SSH (`bash -ic env`, the files in the HF cache), not from
 # cnorch's own output.
+#
+# CNORCH_TEST_KEEP=1 keeps the work directory.
+# shellcheck disable=SC1090,SC1091  # box.env files are made at run time
+# shellcheck disable=SC2016  # $vars in '...' are for the box's shell
 set -u
 : "${CNORCH:?}" "${CNORCH_SRC:?}"
 
@@ -406,6 +410,10 @@ else
 	notok "Ctrl-C: provision never showed progress"
 	cat "$work/slow.out"
 fi
+
+# Under ASan/UBSan a report lands in cnorch's output; none anywhere.
+check "no sanitizer report in any cnorch output" bash -c \
+	"! grep -lE 'Sanitizer|runtime error:' '$work'/*.out '$work'/*.err 2>/dev/null | grep -v 'hub.err'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -36,6 +36,7 @@ cnorch=$src/$build/orchestrator/cnorch
 work=$(mktemp -d /tmp/cnorch-demo.XXXXXX) || die "mktemp failed"
 chmod 755 "$work"
 hub_pid=""
+# shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
 	bash "$src/tests/fixtures/sshd-box.sh" stop "$work/box" >/dev/null 2>&1
 	if [ -n "$hub_pid" ]; then

@@ -113,6 +113,22 @@ test_candidates(void **state)
 	assert_false(l.v[1].configured);
 	endpoint_list_release(&l);
 
+	/* The inventory's list beats the environment. */
+	{
+		char *inv[] = { (char *)"http://127.0.0.1:9/simple" };
+
+		h.mirror_candidates.pypi = inv;
+		h.mirror_candidates.npypi = 1;
+		assert_int_equal(mirror_candidates(&h, "pypi", &l, true, &msg),
+		    CN_OK);
+		assert_int_equal(l.n, 1);
+		assert_string_equal(l.v[0].base, "http://127.0.0.1:9/simple");
+		assert_string_equal(l.v[0].label, "candidate 1");
+		endpoint_list_release(&l);
+		h.mirror_candidates.pypi = NULL;
+		h.mirror_candidates.npypi = 0;
+	}
+
 	setenv("CNORCH_PYPI_CANDIDATES", "http://ok/simple,not-a-url", 1);
 	assert_int_equal(mirror_candidates(&h, "pypi", &l, true, &msg),
 	    CN_ERR_INVALID);

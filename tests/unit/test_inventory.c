@@ -181,6 +181,17 @@ static const struct bad_case bad_cases[] = {
 	{ H("\"proxy\":\"ftp://x\""), CN_ERR_INVALID,
 	  "hosts.a.proxy: expected an http://, https://, socks5:// or "
 	  "socks5h:// URL, or null" },
+	/* mirrors "auto" candidates. */
+	{ H("\"mirror_candidates\":[]"), CN_ERR_INVALID,
+	  "hosts.a.mirror_candidates: expected an object" },
+	{ H("\"mirror_candidates\":{\"pip\":[]}"), CN_ERR_INVALID,
+	  "hosts.a.mirror_candidates.pip: unknown key (did you mean 'pypi'?)" },
+	{ H("\"mirror_candidates\":{\"pypi\":\"https://x\"}"),
+	  CN_ERR_INVALID,
+	  "hosts.a.mirror_candidates.pypi: expected an array of URLs" },
+	{ H("\"mirror_candidates\":{\"conda\":[\"https://x\",\"auto\"]}"),
+	  CN_ERR_INVALID, "hosts.a.mirror_candidates.conda[1]: expected an "
+	  "http:// or https:// URL" },
 	/* Mirrors. */
 	{ H("\"mirrors\":\"https://x\""), CN_ERR_INVALID,
 	  "hosts.a.mirrors: expected an object" },
@@ -413,6 +424,32 @@ test_precedence(void **state)
 	assert_string_equal(h->platform, "autodl");
 	assert_string_equal(h->user, "root");
 	assert_string_equal(h->data_dir, "/root/autodl-tmp");
+	inventory_destroy(inv);
+
+	/* mirror_candidates: merged key by key, none by default. */
+	inv = load_ok("{\"defaults\":{\"mirror_candidates\":{"
+	    "  \"pypi\":[\"http://127.0.0.1:1/simple\"],"
+	    "  \"conda\":[\"https://c.example/anaconda\"]}},"
+	    "\"hosts\":{\"a\":{},\"b\":{\"mirror_candidates\":{"
+	    "  \"pypi\":[\"http://127.0.0.1:2/simple\","
+	    "  \"http://127.0.0.1:3/simple\"]}}}}", &no_ssh);
+	h = inventory_find(inv, "a");
+	assert_int_equal(h->mirror_candidates.npypi, 1);
+	assert_string_equal(h->mirror_candidates.pypi[0],
+	    "http://127.0.0.1:1/simple");
+	assert_int_equal(h->mirror_candidates.nconda, 1);
+	h = inventory_find(inv, "b");
+	assert_int_equal(h->mirror_candidates.npypi, 2);
+	assert_string_equal(h->mirror_candidates.pypi[1],
+	    "http://127.0.0.1:3/simple");
+	assert_int_equal(h->mirror_candidates.nconda, 1);
+	assert_string_equal(h->mirror_candidates.conda[0],
+	    "https://c.example/anaconda");
+	inventory_destroy(inv);
+	inv = load_ok("{\"hosts\":{\"a\":{}}}", &no_ssh);
+	assert_int_equal(inventory_get(inv, 0)->mirror_candidates.npypi, 0);
+	assert_null(inventory_get(inv, 0)->mirror_candidates.pypi);
+	assert_int_equal(inventory_get(inv, 0)->mirror_candidates.nconda, 0);
 	inventory_destroy(inv);
 
 	/* defaults beat the profile. */

@@ -32,7 +32,7 @@ test_decide(void **state)
 		  { .ok = false, .status = 503 }, false, NULL },
 		{ { .ok = false, .status = 503 },
 		  { .ok = false, .status = 404 }, false, NULL },
-		/* An answer about the repo (gated, missing) is the planner's. */
+		/* An answer about the repo (gated, missing): the planner's. */
 		{ { .ok = false, .status = 401 },
 		  { .ok = true, .status = 200 }, false, NULL },
 		{ { .ok = false, .status = 404 },
@@ -42,7 +42,8 @@ test_decide(void **state)
 		  { .ok = true, .rate_bps = 1e6, .bytes = 262144 },
 		  true, "much slower" },
 		{ { .ok = true, .rate_bps = 3e5, .bytes = 262144 },
-		  { .ok = true, .rate_bps = 1e6, .bytes = 262144 }, false, NULL },
+		  { .ok = true, .rate_bps = 1e6, .bytes = 262144 },
+		  false, NULL },
 		/* Tiny replies: their rates are noise. */
 		{ { .ok = true, .rate_bps = 1e3, .bytes = 2000 },
 		  { .ok = true, .rate_bps = 1e9, .bytes = 2000 }, false, NULL },

@@ -1,0 +1,255 @@
+/*
+ * cnorch status [TARGET] [--stall-after S]
+ *
+ * Per host, in one remote command (jobs.h): every agent job with its
+ * state, bytes done/total, rate, ETA and the age of its last event, and
+ * the free space on the data disk.  A running job whose last event, or
+ * last byte, is older than --stall-after seconds (default 60) shows as
+ * "stalled"; an agent that died without saying so shows as "dead".
+ *
+ *   autodl-01: disk /root/autodl-tmp: 180 GiB free of 200 GiB
+ *   autodl-01: Qwen--Qwen2.5-7B@main running 42% 6.4 GiB/15 GiB
+ *       35.1 MiB/s eta 4m12s, last event 0s ago
+ *
+ * --json: one object per line, {"host", "event": "job" | "disk" | ...}.
+ * Exit code: 0 every host answered and no job needs attention; 1 a host
+ * could not list its jobs (e.g. cnorch not set up) or has a failed, dead
+ * or stalled job (so `cnorch status all || cnorch resume all` works); 3
+ * a host could not be reached (3 wins over 1); 2 usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "connect.h"
+#include "error.h"
+#include "fleet.h"
+#include "inventory.h"
+#include "jobs.h"
+#include "render.h"
+#include "session.h"
+
+struct status_args {
+	struct render	*rd;
+	double		 stall_after;
+	bool		 interactive;
+};
+
+static void
+print_disk(struct status_args *a, const char *name,
+    const struct host_jobs *hj)
+{
+	char fr[32], tot[32];
+	const char *path = hj->data_dir != NULL ? hj->data_dir : "?";
+
+	if (hj->disk_avail_kb < 0) {
+		render_note(a->rd, name, false, json_pack("{s:s, s:s, s:n}",
+		    "event", "disk", "path", path, "avail_bytes"),
+		    "disk %s: free space unknown", path);
+		return;
+	}
+	fmt_bytes(fr, sizeof(fr), (double)hj->disk_avail_kb * 1024);
+	fmt_bytes(tot, sizeof(tot), (double)hj->disk_total_kb * 1024);
+	render_note(a->rd, name, false, json_pack("{s:s, s:s, s:s?, s:I, "
+	    "s:I}", "event", "disk", "path", path, "measured_at",
+	    hj->df_path, "avail_bytes", (json_int_t)hj->disk_avail_kb * 1024,
+	    "total_bytes", (json_int_t)hj->disk_total_kb * 1024),
+	    "disk %s: %s free of %s", path, fr, tot);
+}
+
+static void
+print_job(struct status_args *a, const char *name, const struct job_info *j)
+{
+	const char *st = job_display_state(j, a->stall_after);
+	const char *repo = json_string_value(json_object_get(j->spec, "repo"));
+	const char *rev = json_string_value(json_object_get(j->spec,
+	    "revision"));
+	bool live = job_is_live(j);
+	char text[512], d[32], t[32], r[32], e[32], age[32], pa[32];
+	double eta = -1, rate = live && j->rate_bps > 0 ? j->rate_bps : -1;
+	size_t k = 0;
+	json_t *f;
+
+	if (strcmp(st, "stalled") == 0)
+		rate = -1;
+	k += (size_t)snprintf(text + k, sizeof(text) - k, "%s %s", j->id, st);
+	if (j->bytes_total > 0) {
+		fmt_bytes(d, sizeof(d), (double)(j->bytes_done > 0 ?
+		    j->bytes_done : 0));
+		fmt_bytes(t, sizeof(t), (double)j->bytes_total);
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+		    " %d%% %s/%s", j->bytes_done >= j->bytes_total ? 100 :
+		    (int)((double)(j->bytes_done > 0 ? j->bytes_done : 0) *
+		    100 / (double)j->bytes_total), d, t);
+	} else if (j->bytes_done > 0 && k < sizeof(text)) {
+		fmt_bytes(d, sizeof(d), (double)j->bytes_done);
+		k += (size_t)snprintf(text + k, sizeof(text) - k, " %s", d);
+	}
+	if (rate > 0 && k < sizeof(text)) {
+		fmt_rate(r, sizeof(r), rate);
+		eta = eta_seconds((double)j->bytes_done,
+		    (double)j->bytes_total, rate);
+		fmt_duration(e, sizeof(e), eta);
+		k += (size_t)snprintf(text + k, sizeof(text) - k, " %s eta %s",
+		    r, eta < 0 ? "?" : e);
+	}
+	if (!live && j->ended > 0 && j->started > 0 && k < sizeof(text)) {
+		fmt_duration(e, sizeof(e), j->ended - j->started);
+		k += (size_t)snprintf(text + k, sizeof(text) - k, " in %s", e);
+	}
+	if (strcmp(st, "stalled") == 0 && j->progress_age_s >= 0 &&
+	    k < sizeof(text)) {
+		fmt_duration(pa, sizeof(pa), j->progress_age_s);
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+		    ", no progress for %s", pa);
+	}
+	if (j->event_age_s >= 0 && k < sizeof(text)) {
+		fmt_duration(age, sizeof(age), j->event_age_s);
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+		    ", last event %s ago", age);
+	}
+	if (!live && j->error != NULL && strcmp(st, "done") != 0 &&
+	    k < sizeof(text))
+		k += (size_t)snprintf(text + k, sizeof(text) - k, ": %s",
+		    j->error);
+	if (strcmp(st, "dead") == 0 && k < sizeof(text))
+		snprintf(text + k, sizeof(text) - k, " (the agent is gone; "
+		    "'cnorch resume %s' continues it)", name);
+
+	f = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:f, s:f, "
+	    "s:f, s:f, s:s?}", "event", "job", "job", j->id, "state", st,
+	    "repo", repo, "revision", rev,
+	    "bytes_done", (json_int_t)j->bytes_done,
+	    "bytes_total", (json_int_t)j->bytes_total,
+	    "rate_bps", rate > 0 ? rate : 0.0,
+	    "eta_s", eta, "last_event_age_s", j->event_age_s,
+	    "progress_age_s", j->progress_age_s,
+	    "error", j->error);
+	render_note(a->rd, name, false, f, "%s", text);
+}
+
+static int
+status_host(const struct host *h, void *arg, struct hostout *o)
+{
+	struct status_args *a = arg;
+	struct session *s = NULL;
+	struct host_jobs hj = { 0 };
+	const char *st;
+	char *msg = NULL;
+	size_t i;
+	int r, ret;
+
+	(void)o;
+	if ((r = host_connect(h, a->interactive, &s, &msg)) != CN_OK) {
+		jobs_note_error(a->rd, h->name, msg != NULL ? msg : cn_strerror(r));
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if ((r = jobs_list(s, h->name, h->data_dir, &hj, &msg)) != CN_OK) {
+		jobs_note_error(a->rd, h->name, msg != NULL ? msg : cn_strerror(r));
+		ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_REMOTE ||
+		    r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		goto out;
+	}
+	print_disk(a, h->name, &hj);
+	ret = EXIT_OK;
+	if (hj.njobs == 0)
+		render_note(a->rd, h->name, false, json_pack("{s:s}",
+		    "event", "no_jobs"), "no jobs");
+	for (i = 0; i < hj.njobs; i++) {
+		print_job(a, h->name, &hj.jobs[i]);
+		st = job_display_state(&hj.jobs[i], a->stall_after);
+		if (strcmp(st, "failed") == 0 || strcmp(st, "dead") == 0 ||
+		    strcmp(st, "stalled") == 0)
+			ret = EXIT_REMOTE;
+	}
+ out:
+	jobs_release(&hj);
+	free(msg);
+	session_destroy(s);
+	return ret;
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: cnorch status [TARGET] [--stall-after S]\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct status_args a = { NULL, JOBS_STALL_AFTER_S, false };
+	struct inventory *own = NULL;
+	const struct host **hosts = NULL;
+	const char *target = NULL, *sv = NULL;
+	char *msg = NULL, *end;
+	size_t nhosts = 0;
+	int *status = NULL, ret, r, argi;
+
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--stall-after") == 0) {
+			if (argi + 1 >= argc)
+				return usage_error("--stall-after needs a "
+				    "value%s", "");
+			sv = argv[++argi];
+		} else if (strncmp(argv[argi], "--stall-after=", 14) == 0) {
+			sv = argv[argi] + 14;
+		} else if (strcmp(argv[argi], "--") == 0) {
+			continue;
+		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0') {
+			return usage_error("unknown option '%s'", argv[argi]);
+		} else if (target == NULL) {
+			target = argv[argi];
+		} else {
+			return usage_error("unexpected argument '%s'",
+			    argv[argi]);
+		}
+	}
+	if (sv != NULL) {
+		errno = 0;
+		a.stall_after = strtod(sv, &end);
+		if (errno != 0 || end == sv || *end != '\0' ||
+		    !(a.stall_after >= 1 && a.stall_after <= 86400))
+			return usage_error("--stall-after: expected seconds "
+			    "(1-86400), got '%s'", sv);
+	}
+	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	    CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
+	    (a.rd = render_create(ctx->json ? RENDER_JSON : RENDER_LINES,
+	    stdout, stderr, ctx->verbosity)) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	ret = fleet_run((const struct host *const *)hosts, nhosts,
+	    ctx->forks > 0 ? ctx->forks : 16, status_host, &a, status);
+	jobs_save_failed((const struct host *const *)hosts, nhosts, status);
+ out:
+	render_destroy(a.rd);
+	free(status);
+	free(hosts);
+	inventory_destroy(own);
+	free(msg);
+	return ret;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "status [TARGET] [--stall-after S]",
+	.flags = CMD_NEEDS_INVENTORY,
+	.exec = cmd_status_exec,
+};

@@ -1,0 +1,787 @@
+/*
+ * jobs: list, stop, replay and follow a box's agent jobs (see jobs.h).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "connect.h"
+#include "error.h"
+#include "follow.h"
+#include "inventory.h"
+#include "jobs.h"
+#include "payload.h"
+#include "render.h"
+#include "runlog.h"
+#include "session.h"
+#include "shquote.h"
+
+#define LIST_TIMEOUT_S		60
+#define TAIL_BYTES		65536	/* of events.jsonl, for the ages */
+
+/*
+ * Output, one record a line:
+ *   key=value            home, data_dir, df_path, df ("TOTAL AVAIL" KiB),
+ *                        agent (present|absent), jobs=done at the end
+ *   I <id>               a job directory; the lines below are about it
+ *   E <event_age> <progress_age> <rate> <size>
+ *   Q <job.json on one line>
+ *   S <agent status --json line>   (its "dir" names the job)
+ * The awk reads the tail of events.jsonl: the last progress event's rate,
+ * and since when bytes_done has not changed (a plan, file_done, source or
+ * done event counts as movement; stall and retry events do not).
+ */
+static const char list_fmt[] =
+    "set -u\n"
+    "d=%s\n"
+    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
+    "echo \"home=$HOME\"\n"
+    "echo \"data_dir=$d\"\n"
+    "p=$d\n"
+    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n"
+    "echo \"df_path=$p\"\n"
+    "df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print \"df=\" $2 \" \" $4}'\n"
+    "if [ ! -x \"$A\" ]; then echo agent=absent; echo jobs=done; exit 0; fi\n"
+    "echo agent=present\n"
+    "now=$(date +%%s)\n"
+    "set --\n"
+    "for j in \"$HOME\"/.cnorch/jobs/*/; do\n"
+    "\t[ -d \"$j\" ] || continue\n"
+    "\tset -- \"$@\" \"${j%%/}\"\n"
+    "done\n"
+    "for j in \"$@\"; do\n"
+    "\techo \"I ${j##*/}\"\n"
+    "\te=\"$j/events.jsonl\"\n"
+    "\tif [ -f \"$e\" ]; then\n"
+    "\t\tmt=$(stat -c %%Y -- \"$e\" 2>/dev/null || echo \"$now\")\n"
+    "\t\tsz=$(($(wc -c < \"$e\")))\n"
+    "\t\ttail -c %d -- \"$e\" | awk -v now=\"$now\" -v mt=\"$mt\" "
+    "-v sz=\"$sz\" '\n"
+    "{ if (!match($0, /\"ts\":[0-9.]+/)) next\n"
+    "  ts = substr($0, RSTART + 5, RLENGTH - 5) + 0\n"
+    "  if ($0 ~ /\"event\":\"progress\"/) {\n"
+    "    b = \"\"\n"
+    "    if (match($0, /\"bytes_done\":[0-9]+/))\n"
+    "      b = substr($0, RSTART + 13, RLENGTH - 13)\n"
+    "    if (match($0, /\"rate_bps\":[0-9.]+/))\n"
+    "      rate = substr($0, RSTART + 11, RLENGTH - 11)\n"
+    "    if (b != lastb || since == \"\") { since = ts; lastb = b }\n"
+    "  } else if ($0 ~ /\"event\":\"(plan|file_done|source|done)\"/)\n"
+    "    since = ts\n"
+    "  else if (since == \"\")\n"
+    "    since = ts\n"
+    "}\n"
+    "END { printf \"E %%d %%d %%s %%d\\n\", now - mt, "
+    "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n"
+    "\tfi\n"
+    "\tif [ -f \"$j/job.json\" ]; then\n"
+    "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n"
+    "\tfi\n"
+    "done\n"
+    "if [ $# -gt 0 ]; then\n"
+    "\t\"$A\" status --json \"$@\" 2>/dev/null | sed 's/^/S /'\n"
+    "fi\n"
+    "echo jobs=done\n";
+
+char *
+jobs_script(const char *data_dir, const char *payload_id)
+{
+	char *d, *s = NULL;
+
+	if ((d = sh_path(data_dir != NULL ? data_dir : "~")) == NULL)
+		return NULL;
+	if (asprintf(&s, list_fmt, d, payload_id, TAIL_BYTES) < 0)
+		s = NULL;
+	free(d);
+	return s;
+}
+
+void
+jobs_release(struct host_jobs *hj)
+{
+	size_t i;
+
+	if (hj == NULL)
+		return;
+	for (i = 0; i < hj->njobs; i++) {
+		free(hj->jobs[i].id);
+		free(hj->jobs[i].error);
+		json_decref(hj->jobs[i].spec);
+	}
+	free(hj->jobs);
+	free(hj->home);
+	free(hj->data_dir);
+	free(hj->df_path);
+	memset(hj, 0, sizeof(*hj));
+	hj->disk_total_kb = hj->disk_avail_kb = -1;
+}
+
+static int64_t
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	return -1;
+}
+
+static double
+jreal(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static struct job_info *
+add_job(struct host_jobs *hj, const char *id)
+{
+	struct job_info *nj, *j;
+
+	if ((nj = realloc(hj->jobs, (hj->njobs + 1) * sizeof(*nj))) == NULL)
+		return NULL;
+	hj->jobs = nj;
+	j = &hj->jobs[hj->njobs];
+	memset(j, 0, sizeof(*j));
+	if ((j->id = strdup(id)) == NULL)
+		return NULL;
+	hj->njobs++;
+	snprintf(j->state, sizeof(j->state), "unknown");
+	j->bytes_done = j->bytes_total = -1;
+	j->rate_bps = j->event_age_s = j->progress_age_s = -1;
+	return j;
+}
+
+static struct job_info *
+find_id(struct host_jobs *hj, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < hj->njobs; i++)
+		if (strcmp(hj->jobs[i].id, id) == 0)
+			return &hj->jobs[i];
+	return NULL;
+}
+
+/* One "S" line: the agent's status of one job directory. */
+static int
+take_status(struct host_jobs *hj, const char *line)
+{
+	struct job_info *j;
+	const char *dir, *base, *st, *err;
+	json_t *o;
+
+	if ((o = json_loads(line, 0, NULL)) == NULL)
+		return CN_OK;	/* not ours */
+	dir = json_string_value(json_object_get(o, "dir"));
+	if (dir == NULL) {
+		json_decref(o);
+		return CN_OK;
+	}
+	base = strrchr(dir, '/');
+	base = base != NULL ? base + 1 : dir;
+	if ((j = find_id(hj, base)) == NULL) {
+		json_decref(o);
+		return CN_OK;
+	}
+	if ((st = json_string_value(json_object_get(o, "state"))) != NULL)
+		snprintf(j->state, sizeof(j->state), "%s", st);
+	if (json_object_get(o, "bytes_done") != NULL)
+		j->bytes_done = jint(o, "bytes_done");
+	if (json_object_get(o, "bytes_total") != NULL)
+		j->bytes_total = jint(o, "bytes_total");
+	j->pid = (long)jint(o, "pid");
+	j->started = jreal(o, "started");
+	j->ended = jreal(o, "ended");
+	if ((err = json_string_value(json_object_get(o, "error"))) != NULL) {
+		free(j->error);
+		if ((j->error = strdup(err)) == NULL) {
+			json_decref(o);
+			return CN_ERR_NOMEM;
+		}
+	}
+	json_decref(o);
+	return CN_OK;
+}
+
+int
+jobs_parse(const char *out, size_t len, struct host_jobs *hj)
+{
+	const char *p = out, *end = out + len, *nl;
+	struct job_info *cur = NULL;
+	char *line = NULL, *v;
+	long long a, b, sz;
+	double rate;
+	size_t n;
+	bool done = false;
+	int r = CN_OK;
+
+	memset(hj, 0, sizeof(*hj));
+	hj->disk_total_kb = hj->disk_avail_kb = -1;
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		free(line);
+		if ((line = malloc(n + 1)) == NULL) {
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		p = nl + 1;
+		if (strncmp(line, "I ", 2) == 0) {
+			if ((cur = add_job(hj, line + 2)) == NULL) {
+				r = CN_ERR_NOMEM;
+				goto out;
+			}
+		} else if (strncmp(line, "E ", 2) == 0 && cur != NULL) {
+			if (sscanf(line + 2, "%lld %lld %lf %lld", &a, &b,
+			    &rate, &sz) == 4) {
+				cur->event_age_s = a < 0 ? 0 : (double)a;
+				cur->progress_age_s = b < 0 && b != -1 ? 0 :
+				    (double)b;
+				cur->rate_bps = rate;
+				cur->events_size = sz;
+			}
+		} else if (strncmp(line, "Q ", 2) == 0 && cur != NULL) {
+			json_decref(cur->spec);
+			cur->spec = json_loads(line + 2, 0, NULL);
+		} else if (strncmp(line, "S ", 2) == 0) {
+			if ((r = take_status(hj, line + 2)) != CN_OK)
+				goto out;
+		} else if (strcmp(line, "jobs=done") == 0) {
+			done = true;
+		} else if (strncmp(line, "df=", 3) == 0) {
+			if (sscanf(line + 3, "%lld %lld", &a, &b) == 2) {
+				hj->disk_total_kb = a;
+				hj->disk_avail_kb = b;
+			}
+		} else if (strcmp(line, "agent=present") == 0) {
+			hj->agent_present = true;
+		} else if (strncmp(line, "home=", 5) == 0 ||
+		    strncmp(line, "data_dir=", 9) == 0 ||
+		    strncmp(line, "df_path=", 8) == 0) {
+			v = strchr(line, '=') + 1;
+			if ((v = strdup(v)) == NULL) {
+				r = CN_ERR_NOMEM;
+				goto out;
+			}
+			if (line[0] == 'h') {
+				free(hj->home);
+				hj->home = v;
+			} else if (line[1] == 'a') {
+				free(hj->data_dir);
+				hj->data_dir = v;
+			} else {
+				free(hj->df_path);
+				hj->df_path = v;
+			}
+		}
+		/* Anything else: noise from the box's profile. */
+	}
+	if (!done)
+		r = CN_ERR_PARSE;
+ out:
+	free(line);
+	if (r != CN_OK)
+		jobs_release(hj);
+	return r;
+}
+
+int
+jobs_list(struct session *s, const char *name, const char *data_dir,
+    struct host_jobs *hj, char **msg)
+{
+	struct buf out = { 0 }, err = { 0 };
+	char *script = NULL;
+	int r, status = -1;
+
+	*msg = NULL;
+	memset(hj, 0, sizeof(*hj));
+	hj->disk_total_kb = hj->disk_avail_kb = -1;
+	if ((script = jobs_script(data_dir, payload_id())) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
+	    &status, LIST_TIMEOUT_S)) != CN_OK) {
+		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	if (out.data == NULL ||
+	    (r = jobs_parse(out.data, out.len, hj)) != CN_OK) {
+		r = r == CN_ERR_NOMEM ? r : CN_ERR_REMOTE;
+		if (asprintf(msg, "%s: cannot list jobs (exit %d)%s%.200s",
+		    name, status, err.len > 0 ? ": " : "",
+		    err.data != NULL ? err.data : "") < 0)
+			*msg = NULL;
+		goto out;
+	}
+	if (!hj->agent_present) {
+		jobs_release(hj);
+		r = CN_ERR_NOT_FOUND;
+		if (asprintf(msg, "%s: cnorch is not set up on this box; run "
+		    "'cnorch provision %s'", name, name) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	r = CN_OK;
+ out:
+	if (r == CN_ERR_NOMEM && *msg == NULL &&
+	    asprintf(msg, "%s: out of memory", name) < 0)
+		*msg = NULL;
+	free(script);
+	buf_release(&out);
+	buf_release(&err);
+	return r;
+}
+
+bool
+job_is_live(const struct job_info *j)
+{
+	return strcmp(j->state, "running") == 0 ||
+	    strcmp(j->state, "queued") == 0;
+}
+
+const char *
+job_display_state(const struct job_info *j, double stall_after_s)
+{
+	if (job_is_live(j) && stall_after_s > 0 &&
+	    (j->event_age_s > stall_after_s ||
+	    j->progress_age_s > stall_after_s))
+		return "stalled";
+	return j->state;
+}
+
+struct job_info *
+jobs_find(struct host_jobs *hj, const char *what)
+{
+	struct job_info *found = NULL;
+	const char *repo, *rev;
+	char *both;
+	size_t i;
+	bool hit;
+
+	if (what == NULL)
+		return NULL;
+	if ((found = find_id(hj, what)) != NULL)
+		return found;
+	for (i = 0; i < hj->njobs; i++) {
+		repo = json_string_value(json_object_get(hj->jobs[i].spec,
+		    "repo"));
+		rev = json_string_value(json_object_get(hj->jobs[i].spec,
+		    "revision"));
+		if (repo == NULL)
+			continue;
+		hit = strcmp(repo, what) == 0;
+		if (!hit && asprintf(&both, "%s@%s", repo, rev != NULL ? rev :
+		    "main") >= 0) {
+			hit = strcmp(both, what) == 0;
+			free(both);
+		}
+		if (!hit)
+			continue;
+		if (found != NULL)
+			return NULL;	/* ambiguous */
+		found = &hj->jobs[i];
+	}
+	return found;
+}
+
+static int
+run_script(struct session *s, const char *script, struct buf *out,
+    int *status, int timeout_s)
+{
+	return session_exec(s, "sh -s", script, strlen(script), out, NULL,
+	    status, timeout_s);
+}
+
+int
+jobs_stop(struct session *s, const char *payload_id,
+    const char *const *ids, size_t n, int timeout_s, int *rc)
+{
+	struct buf out = { 0 };
+	char *script = NULL, *q, *line, *save = NULL;
+	size_t len = 0, i;
+	unsigned long k;
+	FILE *fp;
+	int r, status = -1, code;
+
+	for (i = 0; i < n; i++)
+		rc[i] = -1;
+	if ((fp = open_memstream(&script, &len)) == NULL)
+		return CN_ERR_NOMEM;
+	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n",
+	    payload_id);
+	for (i = 0; i < n; i++) {
+		if ((q = sh_quote(ids[i])) == NULL)
+			continue;
+		fprintf(fp, "\"$A\" stop --timeout %d \"$HOME/.cnorch/jobs/\"%s "
+		    ">/dev/null 2>&1\necho \"R %zu $?\"\n", timeout_s, q, i);
+		free(q);
+	}
+	if (fclose(fp) != 0) {
+		free(script);
+		return CN_ERR_NOMEM;
+	}
+	/* Each stop may wait timeout_s, then 5 s more after SIGKILL. */
+	r = run_script(s, script, &out, &status,
+	    (timeout_s + 5) * (int)(n > 0 ? n : 1) + 60);
+	if (r == CN_OK && out.data != NULL)
+		for (line = strtok_r(out.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (sscanf(line, "R %lu %d", &k, &code) == 2 && k < n)
+				rc[k] = code;
+	free(script);
+	buf_release(&out);
+	return r;
+}
+
+static bool
+all_done(const struct follow_job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!jobs[i].done)
+			return false;
+	return true;
+}
+
+int
+jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
+    follow_event_cb on_event, void *arg)
+{
+	struct follow_parser fp;
+	struct buf out = { 0 };
+	char *script = NULL, *q;
+	size_t len = 0, i;
+	FILE *f;
+	int r, status = -1;
+
+	if ((f = open_memstream(&script, &len)) == NULL)
+		return CN_ERR_NOMEM;
+	/* wc then head -c: the frame says exactly what follows, however the
+	 * file grows meanwhile. */
+	for (i = 0; i < n; i++) {
+		if ((q = sh_quote(jobs[i].id)) == NULL)
+			continue;
+		fprintf(f, "e=\"$HOME/.cnorch/jobs/\"%s/events.jsonl\n"
+		    "if [ -f \"$e\" ]; then s=$(($(wc -c < \"$e\"))); "
+		    "if [ \"$s\" -gt %lld ]; then "
+		    "printf 'F %zu %%d\\n' $((s - %lld)); "
+		    "tail -c +%lld \"$e\" | head -c $((s - %lld)); fi; fi\n",
+		    q, (long long)jobs[i].offset, i + 1,
+		    (long long)jobs[i].offset, (long long)jobs[i].offset + 1,
+		    (long long)jobs[i].offset);
+		free(q);
+	}
+	fprintf(f, "echo E\n");
+	if (fclose(f) != 0) {
+		free(script);
+		return CN_ERR_NOMEM;
+	}
+	r = session_exec(s, "sh -s", script, strlen(script), &out, NULL,
+	    &status, 300);
+	if (r != CN_OK)
+		goto out;
+	/* An unfinished last line is read again by the next follow. */
+	for (i = 0; i < n; i++)
+		jobs[i].len = 0;
+	follow_parser_init(&fp, jobs, n, on_event, arg);
+	if (out.data != NULL &&
+	    (r = follow_parser_feed(&fp, out.data, out.len)) != CN_OK)
+		goto out;
+	for (i = 0; i < n; i++)
+		jobs[i].len = 0;
+	r = fp.ended ? CN_OK : CN_ERR_REMOTE;
+ out:
+	free(script);
+	buf_release(&out);
+	return r;
+}
+
+/* Sleep up to s seconds, waking when stop asks. */
+static bool
+nap(double s, follow_stop_cb stop, void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	double t;
+
+	for (t = 0; t < s; t += 0.1) {
+		if (stop != NULL && stop(arg))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return stop == NULL || !stop(arg);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+jobs_follow(struct session **sp, const struct host *h,
+    struct follow_job *jobs, size_t n, const struct jobs_follow_opts *o,
+    char **msg)
+{
+	int attempts = o->attempts > 0 ? o->attempts : 8;
+	int cap = o->max_delay_s > 0 ? o->max_delay_s : 30;
+	int attempt = 0, r, delay;
+	char *why = NULL, *cmsg = NULL;
+	double t0;
+
+	*msg = NULL;
+	for (;;) {
+		if (*sp != NULL) {
+			t0 = mono();
+			r = follow_run(*sp, jobs, n, o->on_event, o->stop,
+			    o->arg);
+			if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
+			    r == CN_ERR_NOMEM || r == CN_ERR_PROTOCOL)
+				break;
+			if (r > 0 || (r != CN_ERR_REMOTE && r != CN_ERR_IO &&
+			    r != CN_ERR_TIMEOUT && r != CN_ERR_CONNECT &&
+			    r != CN_ERR_SSH && r != CN_ERR_SYSTEM &&
+			    r != CN_ERR_AGAIN))
+				break;	/* the callback's own code */
+			if (all_done(jobs, n)) {
+				r = CN_OK;
+				break;
+			}
+			/* A long good stretch earns a fresh budget. */
+			if (mono() - t0 > 30)
+				attempt = 0;
+			free(why);
+			if ((why = strdup(jobs_unprefixed(h->name,
+			    session_errmsg(*sp)))) == NULL) {
+				r = CN_ERR_NOMEM;
+				break;
+			}
+			session_destroy(*sp);
+			*sp = NULL;
+		}
+		if (++attempt > attempts) {
+			if (asprintf(msg, "%s: connection lost; gave up after "
+			    "%d attempts: %s", h->name, attempts, why != NULL ?
+			    why : "cannot reconnect") < 0)
+				*msg = NULL;
+			r = CN_ERR_CONNECT;
+			break;
+		}
+		if (o->on_retry != NULL)
+			o->on_retry(o->arg, attempt, why);
+		delay = attempt > 6 ? cap : 1 << (attempt - 1);
+		if (delay > cap)
+			delay = cap;
+		if (!nap(delay, o->stop, o->arg)) {
+			r = CN_ERR_INTERRUPTED;
+			break;
+		}
+		free(cmsg);
+		cmsg = NULL;
+		if (host_connect(h, false, sp, &cmsg) != CN_OK) {
+			*sp = NULL;
+			free(why);
+			why = strdup(cmsg != NULL ? jobs_unprefixed(h->name,
+			    cmsg) : "cannot connect");
+		}
+	}
+	free(why);
+	free(cmsg);
+	return r;
+}
+
+int
+jobs_targets(struct cmd_ctx *ctx, const char *target, struct inventory **own,
+    const struct host ***hosts, size_t *n, char **msg)
+{
+	struct inventory *inv = ctx->inv;
+	char *path = NULL, **failed = NULL;
+	size_t nfailed = 0;
+	int r;
+
+	*own = NULL;
+	*hosts = NULL;
+	*n = 0;
+	*msg = NULL;
+	if (inv == NULL) {
+		if ((path = inventory_default_path(ctx->inventory_path)) ==
+		    NULL) {
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = inventory_load(path, NULL, own, msg)) != CN_OK)
+			goto out;
+		inv = *own;
+	}
+	if (target != NULL && strstr(target, "@failed") != NULL &&
+	    failed_load(&failed, &nfailed) != CN_OK) {
+		failed = NULL;
+		nfailed = 0;
+	}
+	r = inventory_select(inv, target, (const char *const *)failed,
+	    nfailed, hosts, n, msg);
+ out:
+	if (r == CN_ERR_NOMEM && *msg == NULL)
+		*msg = strdup("out of memory");
+	if (failed != NULL)
+		failed_free(failed, nfailed);
+	free(path);
+	return r;
+}
+
+void
+jobs_save_failed(const struct host *const *hosts, size_t n,
+    const int *status)
+{
+	const char **names;
+	size_t i, nf = 0;
+
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (status[i] != EXIT_OK)
+			names[nf++] = hosts[i]->name;
+	(void)failed_save(names, nf);
+	free(names);
+}
+
+const char *
+jobs_unprefixed(const char *name, const char *msg)
+{
+	size_t n = strlen(name);
+
+	if (msg == NULL)
+		return "";
+	if (strncmp(msg, name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
+void
+jobs_note_error(struct render *rd, const char *name, const char *msg)
+{
+	char *copy, *line, *nl;
+	const char *text;
+
+	if ((copy = strdup(jobs_unprefixed(name, msg != NULL ? msg :
+	    "unknown error"))) == NULL)
+		return;
+	for (line = copy; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		text = jobs_unprefixed(name, line);
+		render_note(rd, name, true, json_pack("{s:s, s:s}", "event",
+		    "error", "message", text), "%s", text);
+	}
+	free(copy);
+}
+
+struct render_follow {
+	struct render		*rd;
+	const struct host	*h;
+	struct follow_job	*jobs;
+	follow_stop_cb		 stop;
+	follow_event_cb		 also;
+	void			*also_arg;
+};
+
+static int
+rf_event(void *arg, size_t i, json_t *ev)
+{
+	struct render_follow *c = arg;
+
+	render_event(c->rd, c->h->name, c->jobs[i].id, ev);
+	return c->also != NULL ? c->also(c->also_arg, i, ev) : CN_OK;
+}
+
+static int
+rf_stop(void *arg)
+{
+	struct render_follow *c = arg;
+
+	return c->stop != NULL && c->stop(NULL);
+}
+
+static void
+rf_retry(void *arg, int attempt, const char *why)
+{
+	struct render_follow *c = arg;
+
+	render_note(c->rd, c->h->name, true, json_pack("{s:s, s:i, s:s?}",
+	    "event", "reconnecting", "attempt", attempt, "why", why),
+	    "connection lost; reconnecting (attempt %d)", attempt);
+}
+
+int
+jobs_follow_render(struct render *rd, struct session **sp,
+    const struct host *h, struct follow_job *jobs, size_t n,
+    follow_stop_cb stop, follow_event_cb also, void *also_arg, char **msg)
+{
+	struct render_follow c = { rd, h, jobs, stop, also, also_arg };
+	struct jobs_follow_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.on_event = rf_event;
+	o.stop = rf_stop;
+	o.arg = &c;
+	o.on_retry = rf_retry;
+	return jobs_follow(sp, h, jobs, n, &o, msg);
+}
+
+static volatile sig_atomic_t interrupted;
+static struct sigaction old_int;
+static bool sig_set;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void
+jobs_sigint_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	if (sigaction(SIGINT, &sa, &old_int) == 0)
+		sig_set = true;
+}
+
+void
+jobs_sigint_restore(void)
+{
+	if (sig_set)
+		sigaction(SIGINT, &old_int, NULL);
+	sig_set = false;
+}
+
+int
+jobs_interrupted(void *unused)
+{
+	(void)unused;
+	return interrupted != 0;
+}
