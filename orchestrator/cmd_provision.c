@@ -87,6 +87,7 @@ struct prov {
 	struct render	*rd;
 	bool		 no_wait;
 	bool		 interactive;
+	int		 verbosity;	/* -v shows the setup's ok items */
 	const char	*hf_token;
 };
 
@@ -539,7 +540,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	so.proxy = h->proxy;
 	sc.p = p;
 	sc.name = h->name;
-	sc.verbosity = 0;
+	sc.verbosity = p->verbosity;
 	free(msg);
 	msg = NULL;
 	if ((r = setup_run(s, h->name, payload_id(), &so, on_setup_item, &sc,
@@ -818,6 +819,7 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	p.hosts = (const struct host *const *)hosts;
 	p.nhosts = nhosts;
 	p.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	p.verbosity = ctx->verbosity;
 	if ((tok = getenv("HF_TOKEN")) != NULL && tok[0] != '\0')
 		p.hf_token = tok;
 

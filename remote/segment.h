@@ -71,8 +71,8 @@ seg_left(const struct seg *s)
 }
 
 /*
- * Index of an idle segment with bytes left (the one with the most left),
- * or -1.
+ * Index of the first idle segment with bytes left (file order: the
+ * digest follows the prefix), or -1.
  */
 long	segmap_next_idle(const struct segmap *m);
 

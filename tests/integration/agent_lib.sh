@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the test_agent_*.sh scripts: a private hub stand-in on a free
 # loopback port, TAP-ish checks, and helpers that read the stub's truth
 # (/_stub/repos) to check what the agent wrote.  Source it; it sets $T

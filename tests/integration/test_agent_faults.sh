@@ -11,9 +11,10 @@ BIG=model-00001-of-00002.safetensors	# 3 MiB, LFS
 n=0
 
 # run NAME FAULTS [ARGS...]: a fresh cache, the fault config posted, one
-# pull with short timeouts; leaves $C, $EV (events), $OUT, $RC.
+# pull with short timeouts; leaves $C, $EV (events), $OUT, $RC.  NAME only
+# labels the call.
 run() {
-	local name=$1 cfg=$2
+	local cfg=$2
 	shift 2
 	n=$((n + 1))
 	C=$T/c$n

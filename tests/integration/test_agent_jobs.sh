@@ -60,8 +60,8 @@ check "a job dir in use is refused (exit 5)" test $? -eq 5
 
 faults '{"rules":[]}'
 wait_for 60 bash -c "[ \"\$(jstate '$J1' state)\" = done ]"
-check "the job finishes: state done" test "$(jstate "$J1" state)" = done
-check "status reads it as done" test "$(jstatus "$J1")" = done
+check "the job finishes: state done" test "$(jstate "$J1" state)" = "done"
+check "status reads it as done" test "$(jstatus "$J1")" = "done"
 check "its files verify" check_snapshot "$H1" $REPO
 check "bytes_done = bytes_total in state.json" \
 	test "$(jstate "$J1" bytes_done)" = "$(jstate "$J1" bytes_total)"

@@ -102,6 +102,7 @@ cat > "$inv" <<JSON
   "groups": { "fleet": ["box1", "box2", "box3", "box4"] },
   "hosts": { $(host_json box1), $(host_json box2), $(host_json box3), $(host_json box4) } }
 JSON
+# Not for background runs: $! would be the function's subshell, not cnorch.
 cn() { "$CNORCH" -i "$inv" "$@"; }
 # Every line of the files starts with one of the box names and ': '.
 prefixed() { ! grep -hvE '^box[1-4]: ' "$@"; }
@@ -170,14 +171,14 @@ check "status without payload: says how" grep -qx "box4: cnorch is not set up on
 
 # ---------------------------------------------------------------- SIGKILL mid-pull
 faults '{"rules": [{"match": "/cdn/", "kind": "rate", "bps": 131072}]}'
-cn pull box1 test-org/slow-model > "$T/k1.out" 2>&1 &
+"$CNORCH" -i "$inv" pull box1 test-org/slow-model > "$T/k1.out" 2>&1 &
 cn_pid=$!
 if wait_for 30 grep -q '^box1: test-org--slow-model@main progress' "$T/k1.out"; then
 	kill -9 "$cn_pid"
 	wait "$cn_pid" 2>/dev/null
 	cn_pid=""
 	check "SIGKILL: the remote download keeps running" agents box1
-	cn logs box1 test-org/slow-model -f > "$T/k2.out" 2> "$T/k2.err" &
+	"$CNORCH" -i "$inv" logs box1 test-org/slow-model -f > "$T/k2.out" 2> "$T/k2.err" &
 	cn_pid=$!
 	# As root the box has its own user: cut the follow's connection
 	# (its sshd session process) once the replay is out.
@@ -231,7 +232,7 @@ faults '{"rules": [{"match": "/cdn/", "kind": "rate", "bps": 131072}]}'
 cn pull box3 test-org/stop-model --no-wait > "$T/sp1.out" 2>&1
 check "stop: the job runs" wait_for 10 agents box3
 # Ctrl-C on a follow leaves, exit 0, and the job goes on.
-cn logs box3 -f > "$T/sp0.out" 2>&1 &
+"$CNORCH" -i "$inv" logs box3 -f > "$T/sp0.out" 2>&1 &
 cn_pid=$!
 if wait_for 20 grep -q ' plan ' "$T/sp0.out"; then
 	kill -INT "$cn_pid"
@@ -279,4 +280,8 @@ rc=$?
 check "resume with an unknown option: exit 2 (got $rc)" test "$rc" = 2
 
 echo "# took $((SECONDS - t0)) s"
+# CNORCH_TEST_KEEP=DIR keeps what cnorch printed, to look at.
+if [ -n "${CNORCH_TEST_KEEP:-}" ]; then
+	mkdir -p "$CNORCH_TEST_KEEP" && cp "$T"/*.out "$T"/*.err "$CNORCH_TEST_KEEP"/ 2>/dev/null
+fi
 finish

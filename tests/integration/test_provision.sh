@@ -82,11 +82,6 @@ root=false
 [ "$(id -u)" = 0 ] && root=true
 start_box() {	# NAME [fixture options]
 	local name=$1; shift
-	# As root the fixture's user without a password is a locked account
-	# that sshd (UsePAM no) refuses even with a key: give it one.
-	if $root && [[ " $* " != *" --password "* ]]; then
-		set -- "$@" --password "unused-$RANDOM$RANDOM"
-	fi
 	bash "$CNORCH_SRC/tests/fixtures/sshd-box.sh" start "$work/$name" "$@" \
 		>/dev/null 2>"$work/$name.err" || { cat "$work/$name.err"; return 1; }
 	boxes+=("$name")

@@ -61,11 +61,7 @@ done
 hub=http://127.0.0.1:$(cat "$work/hub.port")
 echo "hub stand-in: $hub"
 
-box_opts=()
-# As root the box gets its own user; without a password that account is
-# locked and sshd refuses it even with a key.
-[ "$(id -u)" = 0 ] && box_opts=(--password "demo-$RANDOM$RANDOM")
-bash tests/fixtures/sshd-box.sh start "$work/box" "${box_opts[@]}" \
+bash tests/fixtures/sshd-box.sh start "$work/box" \
 	>/dev/null 2>"$work/box.err" || { cat "$work/box.err" >&2; die "sshd box did not start"; }
 # shellcheck disable=SC1091
 . "$work/box/box.env"
