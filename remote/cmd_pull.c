@@ -47,7 +47,11 @@ static const char pull_usage[] =
 "  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
 "  --retries N          failures in a row per connection (default 10)\n"
 "  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
-"  --detach             run as a job in --job-dir and return at once\n";
+"  --detach             run as a job in --job-dir and return at once\n"
+"\n"
+"exit: 0 ok, 1 download/verify failed (partial data kept), 2 usage,\n"
+"      3 not found / access denied, 4 no space, 5 locked, 6 bad hub reply,\n"
+"      7 stopped\n";
 
 static volatile sig_atomic_t stop_flag;
 

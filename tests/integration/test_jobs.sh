@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1090,SC2016  # box.env paths vary; remote lines stay literal
 # Fleet mode and job control end to end: four sshd fixture boxes
 # (tests/fixtures/sshd-box.sh) and the hub stand-in on 127.0.0.1, an
 # inventory with a group, the laptop's HOME a temporary directory.  What
@@ -40,7 +41,7 @@ cat > "$T/repos.json" <<'JSON'
   "models": {
     "test-org/slow-model": { "revision": "main", "files": [
       { "path": "config.json" },
-      { "path": "model.safetensors", "size": 8388608, "lfs": true } ] },
+      { "path": "model.safetensors", "size": 3145728, "lfs": true } ] },
     "test-org/stall-model": { "revision": "main", "files": [
       { "path": "config.json" },
       { "path": "model.safetensors", "size": 4194304, "lfs": true } ] },
@@ -55,10 +56,7 @@ root=false
 [ "$(id -u)" = 0 ] && root=true
 start_box() {	# NAME
 	local name=$1
-	set --
-	# As root a fixture user without a password is locked (UsePAM no).
-	$root && set -- --password "unused-$RANDOM$RANDOM"
-	bash "$CNORCH_SRC/tests/fixtures/sshd-box.sh" start "$T/$name" "$@" \
+	bash "$CNORCH_SRC/tests/fixtures/sshd-box.sh" start "$T/$name" \
 		>/dev/null 2>"$T/$name.err" || { cat "$T/$name.err"; return 1; }
 	( . "$T/$name/box.env"; echo "$BOX_KNOWN_HOSTS_LINE" ) >> "$HOME/.ssh/known_hosts"
 }
