@@ -40,6 +40,7 @@
 #include "render.h"
 #include "runlog.h"
 #include "session.h"
+#include "targets.h"
 #include "upload.h"
 
 #define DOCTOR_TIMEOUT_S	8.0
@@ -610,11 +611,11 @@ static int
 cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct doctor d = { 0 };
-	struct inventory *own_inv = NULL, *inv;
+	struct inventory *own_inv = NULL;
 	const struct host **hosts = NULL;
-	const char *target = NULL, **failed_names = NULL;
-	char *path = NULL, *msg = NULL, **failed = NULL, *end;
-	size_t nhosts = 0, nfailed = 0, i, nf;
+	const char *target = NULL;
+	char *msg = NULL, *end;
+	size_t nhosts = 0;
 	int *status = NULL, ret, r, argi;
 	bool json = ctx->json;
 
@@ -653,31 +654,8 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (target == NULL)
 		return usage_error("doctor needs a TARGET%s", "");
 
-	inv = ctx->inv;
-	if (inv == NULL) {
-		if ((path = inventory_default_path(ctx->inventory_path)) ==
-		    NULL) {
-			fprintf(stderr, "error: out of memory\n");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if ((r = inventory_load(path, NULL, &own_inv, &msg)) != CN_OK) {
-			fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-			    cn_strerror(r));
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		inv = own_inv;
-	}
-	if (strstr(target, "@failed") != NULL &&
-	    failed_load(&failed, &nfailed) != CN_OK) {
-		failed = NULL;
-		nfailed = 0;
-	}
-	free(msg);
-	msg = NULL;
-	if ((r = inventory_select(inv, target, (const char *const *)failed,
-	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
+	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
 		ret = EXIT_USAGE;
@@ -690,28 +668,18 @@ cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	(void)render_keep_log(d.rd, "doctor");
 	d.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	ret = fleet_run((const struct host *const *)hosts, nhosts,
 	    ctx->forks > 0 ? ctx->forks : 16, doctor_host, &d, status);
 	render_finish(d.rd);
 
-	/* Remember who failed for "@failed"; best effort. */
-	if ((failed_names = calloc(nhosts + 1, sizeof(*failed_names))) !=
-	    NULL) {
-		for (i = 0, nf = 0; i < nhosts; i++)
-			if (status[i] != EXIT_OK)
-				failed_names[nf++] = hosts[i]->name;
-		(void)failed_save(failed_names, nf);
-	}
+	targets_save_failed(hosts, nhosts, status);
  out:
 	render_destroy(d.rd);
-	free(failed_names);
-	if (failed != NULL)
-		failed_free(failed, nfailed);
 	free(status);
 	free(hosts);
 	inventory_destroy(own_inv);
-	free(path);
 	free(msg);
 	return ret;
 }

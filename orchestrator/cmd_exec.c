@@ -33,6 +33,7 @@
 #include "runlog.h"
 #include "session.h"
 #include "shquote.h"
+#include "targets.h"
 
 #define KILL_AFTER_S	5
 #define LOCAL_SLACK_S	15
@@ -181,14 +182,13 @@ static int
 cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct exec_args a = { NULL, 0, false };
-	struct inventory *own_inv = NULL, *inv;
+	struct inventory *own_inv = NULL;
 	const struct host **hosts = NULL;
 	const char *target = NULL, *tv = NULL;
-	char *path = NULL, *msg = NULL, *wrapped = NULL;
-	char *quoted = NULL, **failed = NULL, *end;
-	const char **failed_names = NULL;
+	char *msg = NULL, *wrapped = NULL;
+	char *quoted = NULL, *end;
 	struct buf cmd = { NULL, 0, 0 };
-	size_t nhosts = 0, nfailed = 0, i, nf;
+	size_t nhosts = 0;
 	int *status = NULL, ret, r, argi;
 	long v;
 
@@ -250,31 +250,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		a.cmd = wrapped;
 	}
 
-	inv = ctx->inv;
-	if (inv == NULL) {
-		if ((path = inventory_default_path(ctx->inventory_path)) ==
-		    NULL) {
-			fprintf(stderr, "error: out of memory\n");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if ((r = inventory_load(path, NULL, &own_inv, &msg)) != CN_OK) {
-			fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-			    cn_strerror(r));
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		inv = own_inv;
-	}
-	if (strstr(target, "@failed") != NULL &&
-	    failed_load(&failed, &nfailed) != CN_OK) {
-		failed = NULL;
-		nfailed = 0;
-	}
-	free(msg);
-	msg = NULL;
-	if ((r = inventory_select(inv, target, (const char *const *)failed,
-	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
+	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
 		ret = EXIT_USAGE;
@@ -289,22 +266,11 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = fleet_run((const struct host *const *)hosts, nhosts,
 	    ctx->forks > 0 ? ctx->forks : 16, exec_host, &a, status);
 
-	/* Remember who failed for "@failed"; best effort. */
-	if ((failed_names = calloc(nhosts + 1, sizeof(*failed_names))) !=
-	    NULL) {
-		for (i = 0, nf = 0; i < nhosts; i++)
-			if (status[i] != EXIT_OK)
-				failed_names[nf++] = hosts[i]->name;
-		(void)failed_save(failed_names, nf);
-	}
+	targets_save_failed(hosts, nhosts, status);
  out:
-	free(failed_names);
-	if (failed != NULL)
-		failed_free(failed, nfailed);
 	free(status);
 	free(hosts);
 	inventory_destroy(own_inv);
-	free(path);
 	free(msg);
 	free(quoted);
 	free(wrapped);

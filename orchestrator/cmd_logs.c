@@ -28,6 +28,7 @@
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
+#include "targets.h"
 #include "render.h"
 #include "session.h"
 
@@ -191,7 +192,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (target == NULL)
 		return usage_error("logs needs a TARGET%s", "");
-	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));

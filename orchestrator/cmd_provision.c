@@ -31,9 +31,11 @@
 #include "mirror_auto.h"
 #include "payload.h"
 #include "probe.h"
+#include "recap.h"
 #include "render.h"
 #include "runlog.h"
 #include "session.h"
+#include "targets.h"
 #include "setup.h"
 #include "upload.h"
 
@@ -653,6 +655,44 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	return ret;
 }
 
+/* One word per host, so identical hosts fold into one line. */
+static const char *
+host_result(const struct host_run *hr)
+{
+	size_t k;
+
+	if (hr->unreachable)
+		return "unreachable";
+	if (hr->failed > 0)
+		return "failed";
+	for (k = 0; k < hr->npulls; k++)
+		if (hr->pulls[k].outcome == PULL_FAILED ||
+		    hr->pulls[k].outcome == PULL_NOT_STARTED)
+			return "failed";
+	if (hr->detached)
+		return "detached";
+	return hr->changed > 0 ? "changed" : "ok";
+}
+
+/* The fleet at a glance, as clush -b does: "autodl-[01-03,05]: ok". */
+static void
+recap_grouped(struct prov *p)
+{
+	struct recap *rc;
+	size_t i;
+
+	if ((rc = recap_create()) == NULL)
+		return;
+	for (i = 0; i < p->nhosts; i++)
+		if (recap_add(rc, p->hosts[i]->name,
+		    host_result(&p->runs[i])) != 0)
+			goto out;
+	recap_print(rc, stdout);
+	fflush(stdout);
+ out:
+	recap_destroy(rc);
+}
+
 static void
 recap(struct prov *p)
 {
@@ -724,6 +764,8 @@ recap(struct prov *p)
 			    "%s %s", pu->label, text);
 		}
 	}
+	if (render_mode(p->rd) != RENDER_JSON && p->nhosts > 1)
+		recap_grouped(p);
 }
 
 static int
@@ -739,13 +781,12 @@ static int
 cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct prov p = { 0 };
-	struct inventory *own_inv = NULL, *inv;
+	struct inventory *own_inv = NULL;
 	const struct host **hosts = NULL;
 	const char *target = NULL;
-	const char **failed_names = NULL;
-	char *path = NULL, *msg = NULL, **failed = NULL, *tok;
+	char *msg = NULL, *tok;
 	struct sigaction sa, old_int;
-	size_t nhosts = 0, nfailed = 0, i, k, nf;
+	size_t nhosts = 0, i, k;
 	int *status = NULL, ret, r, argi;
 	bool sig_set = false;
 	enum render_mode mode;
@@ -767,31 +808,8 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (target == NULL)
 		return usage_error("provision needs a TARGET%s", "");
 
-	inv = ctx->inv;
-	if (inv == NULL) {
-		if ((path = inventory_default_path(ctx->inventory_path)) ==
-		    NULL) {
-			fprintf(stderr, "error: out of memory\n");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if ((r = inventory_load(path, NULL, &own_inv, &msg)) != CN_OK) {
-			fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-			    cn_strerror(r));
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		inv = own_inv;
-	}
-	if (strstr(target, "@failed") != NULL &&
-	    failed_load(&failed, &nfailed) != CN_OK) {
-		failed = NULL;
-		nfailed = 0;
-	}
-	free(msg);
-	msg = NULL;
-	if ((r = inventory_select(inv, target, (const char *const *)failed,
-	    nfailed, &hosts, &nhosts, &msg)) != CN_OK) {
+	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
+	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
 		ret = EXIT_USAGE;
@@ -816,6 +834,7 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	(void)render_keep_log(p.rd, "provision");
 	p.hosts = (const struct host *const *)hosts;
 	p.nhosts = nhosts;
 	p.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
@@ -836,14 +855,7 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    provision_host, &p, status);
 	recap(&p);
 
-	/* Remember who failed for "@failed"; best effort. */
-	if ((failed_names = calloc(nhosts + 1, sizeof(*failed_names))) !=
-	    NULL) {
-		for (i = 0, nf = 0; i < nhosts; i++)
-			if (status[i] != EXIT_OK)
-				failed_names[nf++] = hosts[i]->name;
-		(void)failed_save(failed_names, nf);
-	}
+	targets_save_failed(hosts, nhosts, status);
  out:
 	if (sig_set)
 		sigaction(SIGINT, &old_int, NULL);
@@ -864,13 +876,9 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	free(p.runs);
 	render_destroy(p.rd);
-	free(failed_names);
-	if (failed != NULL)
-		failed_free(failed, nfailed);
 	free(status);
 	free(hosts);
 	inventory_destroy(own_inv);
-	free(path);
 	free(msg);
 	return ret;
 }

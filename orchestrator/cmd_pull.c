@@ -26,6 +26,7 @@
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
+#include "targets.h"
 #include "launch.h"
 #include "payload.h"
 #include "probe.h"
@@ -283,7 +284,7 @@ cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    a.lp.repo);
 	a.lp.include = a.include;
 	a.lp.exclude = a.exclude;
-	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
@@ -304,6 +305,7 @@ cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	(void)render_keep_log(a.rd, "pull");
 	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	if ((v = getenv("HF_TOKEN")) != NULL && v[0] != '\0')
 		a.hf_token = v;
@@ -312,7 +314,7 @@ cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    ctx->forks > 0 ? ctx->forks : 16, pull_host, &a, status);
 	jobs_sigint_restore();
 	render_finish(a.rd);
-	jobs_save_failed((const struct host *const *)hosts, nhosts, status);
+	targets_save_failed((const struct host *const *)hosts, nhosts, status);
  out:
 	render_destroy(a.rd);
 	free(status);

@@ -33,6 +33,7 @@
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
+#include "targets.h"
 #include "launch.h"
 #include "payload.h"
 #include "render.h"
@@ -365,7 +366,7 @@ cmd_resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return usage_error("--stall-after: expected seconds "
 			    "(1-86400), got '%s'", sv);
 	}
-	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
@@ -386,6 +387,7 @@ cmd_resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	(void)render_keep_log(a.rd, "resume");
 	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	if ((v = getenv("HF_TOKEN")) != NULL && v[0] != '\0')
 		a.hf_token = v;
@@ -394,7 +396,7 @@ cmd_resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    ctx->forks > 0 ? ctx->forks : 16, resume_host, &a, status);
 	jobs_sigint_restore();
 	render_finish(a.rd);
-	jobs_save_failed((const struct host *const *)hosts, nhosts, status);
+	targets_save_failed((const struct host *const *)hosts, nhosts, status);
  out:
 	render_destroy(a.rd);
 	free(status);

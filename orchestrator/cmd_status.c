@@ -29,6 +29,7 @@
 #include "fleet.h"
 #include "inventory.h"
 #include "jobs.h"
+#include "targets.h"
 #include "render.h"
 #include "session.h"
 
@@ -220,7 +221,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return usage_error("--stall-after: expected seconds "
 			    "(1-86400), got '%s'", sv);
 	}
-	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
@@ -237,7 +238,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	ret = fleet_run((const struct host *const *)hosts, nhosts,
 	    ctx->forks > 0 ? ctx->forks : 16, status_host, &a, status);
-	jobs_save_failed((const struct host *const *)hosts, nhosts, status);
+	targets_save_failed((const struct host *const *)hosts, nhosts, status);
  out:
 	render_destroy(a.rd);
 	free(status);

@@ -21,6 +21,7 @@
 #include "fleet.h"
 #include "inventory.h"
 #include "jobs.h"
+#include "targets.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
@@ -160,7 +161,7 @@ cmd_stop_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (target == NULL)
 		return usage_error("stop needs a TARGET%s", "");
-	if ((r = jobs_targets(ctx, target, &own, &hosts, &nhosts, &msg)) !=
+	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
@@ -174,10 +175,11 @@ cmd_stop_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	(void)render_keep_log(a.rd, "stop");
 	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	ret = fleet_run((const struct host *const *)hosts, nhosts,
 	    ctx->forks > 0 ? ctx->forks : 16, stop_host, &a, status);
-	jobs_save_failed((const struct host *const *)hosts, nhosts, status);
+	targets_save_failed((const struct host *const *)hosts, nhosts, status);
  out:
 	render_destroy(a.rd);
 	free(status);

@@ -159,20 +159,6 @@ int	jobs_interrupted(void *unused);
 int	jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, void *arg);
 
-/*
- * The hosts of a command's TARGET: the inventory of ctx (or loaded from
- * its path into *own, which the caller destroys) and @failed.  *hosts is
- * malloc'd (the caller frees the array).  Returns CN_OK or a code with a
- * one-line *msg.
- */
-int	jobs_targets(struct cmd_ctx *ctx, const char *target,
-	    struct inventory **own, const struct host ***hosts, size_t *n,
-	    char **msg);
-
-/* Remember the hosts whose status is not 0 for "@failed" (best effort). */
-void	jobs_save_failed(const struct host *const *hosts, size_t n,
-	    const int *status);
-
 /* Each line of msg as an error note about name ({"event": "error"} in
  * JSON), without saying the host's name twice. */
 void	jobs_note_error(struct render *rd, const char *name, const char *msg);

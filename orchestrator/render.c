@@ -7,7 +7,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "render.h"
+#include "runlog.h"
 
 #define PIPE_PROGRESS_INTERVAL	5.0	/* seconds between piped progress */
 
@@ -301,6 +303,7 @@ struct render {
 	struct row	*rows;
 	size_t		 nrows, caprows;
 	int		 drawn;	/* live rows on the screen now */
+	struct runlog	*log;	/* every host's full output, or NULL */
 };
 
 struct render *
@@ -375,8 +378,28 @@ render_destroy(struct render *r)
 	fflush(r->out);
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_destroy(&r->lock);
+	runlog_destroy(r->log);
 	free(r->rows);
 	free(r);
+}
+
+int
+render_keep_log(struct render *r, const char *command)
+{
+	char *msg = NULL;
+	int ret;
+
+	if ((ret = runlog_create(command, &r->log, &msg)) != CN_OK)
+		fprintf(r->err, "warning: %s\n", msg != NULL ? msg :
+		    cn_strerror(ret));
+	free(msg);
+	return ret;
+}
+
+const char *
+render_log_dir(const struct render *r)
+{
+	return r->log != NULL ? runlog_dir(r->log) : NULL;
 }
 
 /* Print one whole line (text or JSON) with the live rows kept below. */
@@ -433,6 +456,10 @@ render_note(struct render *r, const char *host, bool is_err, json_t *fields,
 			put_line(r, is_err, line);
 		free(line);
 	}
+	if (r->log != NULL) {
+		one_line(text);
+		runlog_line(r->log, host, text);
+	}
 	pthread_mutex_unlock(&r->lock);
 	json_decref(fields);
 	free(text);
@@ -477,12 +504,17 @@ render_event(struct render *r, const char *host, const char *label,
 	double now = num(ev, "ts", 0);
 
 	pthread_mutex_lock(&r->lock);
-	if (r->mode == RENDER_JSON) {
-		if ((js = render_event_json(host, ev)) != NULL)
+	/* The run log keeps every event whole, whatever is shown. */
+	if ((r->mode == RENDER_JSON || r->log != NULL) &&
+	    (js = render_event_json(host, ev)) != NULL) {
+		if (r->log != NULL)
+			runlog_line(r->log, host, js);
+		if (r->mode == RENDER_JSON)
 			put_line(r, false, js);
 		free(js);
-		goto out;
 	}
+	if (r->mode == RENDER_JSON)
+		goto out;
 	row = find_row(r, host, label, true);
 	if (row != NULL) {
 		if (strcmp(e, "plan") == 0) {

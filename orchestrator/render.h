@@ -89,6 +89,15 @@ void	render_event(struct render *r, const char *host, const char *label,
 /* Drop the live row of host/label (job ended or detached). */
 void	render_forget(struct render *r, const char *host, const char *label);
 
+/*
+ * Also keep every host's lines and events in
+ * $XDG_STATE_HOME/cnorch/runs/<run-id>/<host>.log (runlog.h).  Best
+ * effort: on failure a warning is printed and the run goes on.
+ */
+int	render_keep_log(struct render *r, const char *command);
+/* That run directory, or NULL. */
+const char *render_log_dir(const struct render *r);
+
 /* Erase the live rows (before the recap and exit). */
 void	render_finish(struct render *r);
 

@@ -103,7 +103,8 @@ JSON
 # Not for background runs: $! would be the function's subshell, not cnorch.
 cn() { "$CNORCH" -i "$inv" "$@"; }
 # Every line of the files starts with one of the box names and ': '.
-prefixed() { ! grep -hvE '^box[1-4]: ' "$@"; }
+# A host, or the recap's folded host list ("box[1-3]: ok").
+prefixed() { ! grep -hvE '^box([1-4]|\[[0-9,-]+\]): ' "$@"; }
 json_lines() {	# FILE...: every line an object with a host
 	python3 - "$@" <<'PY'
 import json, sys
@@ -140,6 +141,13 @@ check "provision all: exit 0 (got $rc)" test "$rc" = 0
 for b in box1 box2 box3 box4; do
 	check "provision all: $b ok" grep -Eq "^$b: ok=[0-9]+ changed=0 failed=0$" "$T/p3.out"
 done
+check "provision all: recap folds the identical hosts" grep -qx 'box\[1-4\]: ok' "$T/p3.out"
+check "box4 down: recap names the unreachable one apart" bash -c "grep -qx 'box\[1-3\]: changed' '$T/p1.out' || grep -qx 'box\[1-3\]: ok' '$T/p1.out'"
+# Each host's full output stays on the laptop, one log per host per run.
+runlog=$(ls -d "$XDG_STATE_HOME"/cnorch/runs/*-provision-* 2>/dev/null | head -n1)
+check "run log: one file per host" bash -c "for b in box1 box2 box3; do test -s '$runlog/'\$b.log || exit 1; done"
+check "run log: holds the job's events" grep -q '"event":"done"' "$runlog/box1.log"
+check "run log: private to the user" test "$(stat -c %a "$runlog")" = 700
 
 # ---------------------------------------------------------------- status
 cn status all > "$T/s1.out" 2> "$T/s1.err"
