@@ -168,7 +168,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct logs_args a = { NULL, NULL, false, false };
 	struct inventory *own = NULL;
 	const struct host **hosts = NULL;
-	const char *target = NULL, *term;
+	const char *target = NULL;
 	char *msg = NULL;
 	size_t nhosts = 0;
 	int *status = NULL, ret, r, argi;
@@ -199,13 +199,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (ctx->json)
-		mode = RENDER_JSON;
-	else if (a.follow && isatty(STDOUT_FILENO) &&
-	    (term = getenv("TERM")) != NULL && strcmp(term, "dumb") != 0)
-		mode = RENDER_TTY;
-	else
-		mode = RENDER_LINES;
+	mode = render_pick_mode(ctx->json, a.follow);
 	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
 	    (a.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
 	    NULL) {

@@ -821,13 +821,7 @@ cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (ctx->json)
-		mode = RENDER_JSON;
-	else if (isatty(STDOUT_FILENO) && (tok = getenv("TERM")) != NULL &&
-	    strcmp(tok, "dumb") != 0)
-		mode = RENDER_TTY;
-	else
-		mode = RENDER_LINES;
+	mode = render_pick_mode(ctx->json, true);
 	if ((p.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
 	    NULL) {
 		fprintf(stderr, "error: out of memory\n");

@@ -228,7 +228,7 @@ cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct pull_args a;
 	struct inventory *own = NULL;
 	const struct host **hosts = NULL;
-	const char *target = NULL, *v, *term;
+	const char *target = NULL, *v;
 	char *msg = NULL;
 	size_t nhosts = 0;
 	int *status = NULL, ret, r, argi;
@@ -291,13 +291,7 @@ cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (ctx->json)
-		mode = RENDER_JSON;
-	else if (isatty(STDOUT_FILENO) && (term = getenv("TERM")) != NULL &&
-	    strcmp(term, "dumb") != 0)
-		mode = RENDER_TTY;
-	else
-		mode = RENDER_LINES;
+	mode = render_pick_mode(ctx->json, true);
 	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
 	    (a.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
 	    NULL) {

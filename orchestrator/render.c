@@ -306,6 +306,19 @@ struct render {
 	struct runlog	*log;	/* every host's full output, or NULL */
 };
 
+enum render_mode
+render_pick_mode(bool json, bool live)
+{
+	const char *term;
+
+	if (json)
+		return RENDER_JSON;
+	if (live && isatty(STDOUT_FILENO) && (term = getenv("TERM")) != NULL &&
+	    strcmp(term, "dumb") != 0)
+		return RENDER_TTY;
+	return RENDER_LINES;
+}
+
 struct render *
 render_create(enum render_mode mode, FILE *out, FILE *err, int verbosity)
 {

@@ -66,6 +66,12 @@ int	render_row_text(char *buf, size_t n, const struct render_row *r,
 bool	render_progress_due(double last, double now, double interval,
 	    double done, double total);
 
+/*
+ * The mode for output going to stdout: JSON when asked, live rows when
+ * stdout is a terminal that can redraw (and live is wanted), else lines.
+ */
+enum render_mode render_pick_mode(bool json, bool live);
+
 struct render;
 
 struct render *render_create(enum render_mode mode, FILE *out, FILE *err,
