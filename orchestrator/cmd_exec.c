@@ -183,6 +183,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct exec_args a = { NULL, 0, false };
 	struct inventory *own_inv = NULL;
+	struct runlog *rl = NULL;
 	const struct host **hosts = NULL;
 	const char *target = NULL, *tv = NULL;
 	char *msg = NULL, *wrapped = NULL;
@@ -263,11 +264,20 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	/* Each host's output also stays on the laptop (best effort). */
+	if (runlog_create("exec", &rl, &msg) != CN_OK)
+		fprintf(stderr, "warning: %s\n", msg != NULL ? msg :
+		    "cannot keep run logs");
+	free(msg);
+	msg = NULL;
+	fleet_keep_log(rl);
 	ret = fleet_run((const struct host *const *)hosts, nhosts,
 	    ctx->forks > 0 ? ctx->forks : 16, exec_host, &a, status);
+	fleet_keep_log(NULL);
 
 	targets_save_failed(hosts, nhosts, status);
  out:
+	runlog_destroy(rl);
 	free(status);
 	free(hosts);
 	inventory_destroy(own_inv);

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "fleet.h"
+#include "runlog.h"
 #include "inventory.h"
 
 struct hostout {
@@ -28,6 +29,8 @@ struct pool {
 
 /* Whole lines from every worker go through here, one at a time. */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Where hostout lines are also kept (fleet_keep_log), or NULL. */
+static struct runlog *out_log;
 
 static void
 run_one(struct pool *p, size_t i)
@@ -99,6 +102,14 @@ fleet_run(const struct host *const *hosts, size_t n, int forks,
 }
 
 void
+fleet_keep_log(struct runlog *rl)
+{
+	pthread_mutex_lock(&out_lock);
+	out_log = rl;
+	pthread_mutex_unlock(&out_lock);
+}
+
+void
 hostout_line(struct hostout *o, int is_err, const char *fmt, ...)
 {
 	va_list ap;
@@ -110,6 +121,8 @@ hostout_line(struct hostout *o, int is_err, const char *fmt, ...)
 	n = vasprintf(&line, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&out_lock);
+	if (n >= 0 && out_log != NULL)
+		runlog_line(out_log, o->h->name, line);
 	if (n >= 0)
 		fprintf(fp, "%s: %s\n", o->h->name, line);
 	else

@@ -28,6 +28,11 @@ typedef int (*fleet_fn)(const struct host *h, void *arg, struct hostout *o);
 int	fleet_run(const struct host *const *hosts, size_t n, int forks,
 	    fleet_fn fn, void *arg, int *status);
 
+struct runlog;
+
+/* Also keep every hostout line in rl's per-host logs (NULL: stop). */
+void	fleet_keep_log(struct runlog *rl);
+
 /* One host-prefixed line to stdout (or stderr for is_err). */
 void	hostout_line(struct hostout *o, int is_err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -185,6 +185,8 @@ JSON
 run exec box1 -- 'echo hi; uname -m'
 check "exec prints host-prefixed output" \
     eval 'rc_is 0 && has_out "box1: hi" && has_out "box1: $(uname -m)"'
+check "exec keeps the host's output in a run log" \
+    eval 'grep -qx hi "$(ls -d "$XDG_STATE_HOME"/cnorch/runs/*-exec-* | head -n1)/box1.log"'
 
 run exec box1 -- 'echo out; echo err >&2; exit 0'
 check "stderr lines go to stderr, prefixed" \
