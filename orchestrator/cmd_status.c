@@ -144,15 +144,9 @@ status_host(const struct host *h, void *arg, struct hostout *o)
 	int r, ret;
 
 	(void)o;
-	if ((r = host_connect(h, a->interactive, &s, &msg)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg : cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
-		goto out;
-	}
-	if ((r = jobs_list(s, h->name, h->data_dir, &hj, &msg)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg : cn_strerror(r));
-		ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_REMOTE ||
-		    r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+	if ((r = jobs_connect_list(a->rd, h, a->interactive, &s, &hj)) !=
+	    EXIT_OK) {
+		ret = r;
 		goto out;
 	}
 	print_disk(a, h->name, &hj);

@@ -299,6 +299,30 @@ jobs_parse(const char *out, size_t len, struct host_jobs *hj)
 }
 
 int
+jobs_connect_list(struct render *rd, const struct host *h, bool interactive,
+    struct session **s, struct host_jobs *hj)
+{
+	char *msg = NULL;
+	int r, ret = EXIT_OK;
+
+	if ((r = host_connect(h, interactive, s, &msg)) != CN_OK) {
+		jobs_note_error(rd, h->name, msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if ((r = jobs_list(*s, h->name, h->data_dir, hj, &msg)) != CN_OK) {
+		jobs_note_error(rd, h->name, msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_REMOTE ||
+		    r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+	}
+ out:
+	free(msg);
+	return ret;
+}
+
+int
 jobs_list(struct session *s, const char *name, const char *data_dir,
     struct host_jobs *hj, char **msg)
 {

@@ -87,6 +87,16 @@ void	jobs_release(struct host_jobs *hj);
 int	jobs_list(struct session *s, const char *name, const char *data_dir,
 	    struct host_jobs *hj, char **msg);
 
+/*
+ * What every job command does first: connect to h and list its jobs,
+ * noting a failure on rd.  Returns EXIT_OK with *s and *hj filled (the
+ * caller destroys and releases them in any case), or the host's exit
+ * code: EXIT_UNREACHABLE when it could not be reached, EXIT_REMOTE when
+ * the box answered but the listing failed.
+ */
+int	jobs_connect_list(struct render *rd, const struct host *h,
+	    bool interactive, struct session **s, struct host_jobs *hj);
+
 /* The agent's state, or "stalled" for a running or queued job whose last
  * event or last byte is older than stall_after_s. */
 const char *job_display_state(const struct job_info *j,
