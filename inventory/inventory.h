@@ -26,7 +26,7 @@
  *
  * "pulls" in a host replaces the defaults' list (no merging); "mirrors" and
  * "mirror_candidates" ({"pypi": [URL...], "conda": [URL...]}: what mirrors
- * "auto" chooses from, see orchestrator/mirror_auto.h) are merged key by
+ * "auto" chooses from, see orchestrator/box/mirror_auto.h) are merged key by
  * key.  A JSON null for identity_file, password_env,
  * platform or proxy means "none" and stops the lookup (so a host can drop
  * a password_env or platform set in defaults).  ~ in identity_file and

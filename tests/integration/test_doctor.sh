@@ -158,7 +158,7 @@ PY
 
 # ------------------------------------------------- the checks script itself
 if command -v shellcheck >/dev/null 2>&1; then
-	check "doctor-checks.sh is shellcheck-clean" shellcheck "$CNORCH_SRC/orchestrator/doctor-checks.sh"
+	check "doctor-checks.sh is shellcheck-clean" shellcheck "$CNORCH_SRC/orchestrator/box/doctor-checks.sh"
 else
 	skip "doctor-checks.sh is shellcheck-clean" "no shellcheck"
 fi

@@ -1,4 +1,4 @@
-/* Unit tests for orchestrator/doctor.c (the checks' output and stdin
+/* Unit tests for orchestrator/box/doctor.c (the checks' output and stdin
  * preamble) and mirror_auto.c's candidate list. */
 #include <setjmp.h>
 #include <stdarg.h>

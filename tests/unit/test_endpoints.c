@@ -1,4 +1,4 @@
-/* Unit tests for orchestrator/endpoints.c: probe URLs, the list, reading
+/* Unit tests for orchestrator/box/endpoints.c: probe URLs, the list, reading
  * `cnorch-agent probe` lines back, the best pick. */
 #include <setjmp.h>
 #include <stdarg.h>
