@@ -371,6 +371,26 @@ rc=$?
 check "read-only env.sh needing a change: exit 0 and warn env naming chmod" \
 	bash -c "[ $rc -eq 0 ] && grep -q '^warn env ~/.cnorch/env.sh is read-only, left as is; .*chmod u+w' '$work/roenv.out' && grep -qF hf-mirror.com '$box/.cnorch/env.sh'"
 
+# A ~/.profile the user cannot write (owned by root, the user is not), as
+# on boxes where the image pins it: warn, exit 0, pulls can still start.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	chmod 711 "$work"
+	box=$(new_box rootowned)
+	chown -R nobody "$box"
+	chown root "$box/.profile"
+	chmod 644 "$box/.profile"
+	cp "$box/.profile" "$work/rootowned.orig"
+	env -u CNORCH_HOME -u CNORCH_PROXY -u CNORCH_PROXY_IN_SHELLS HOME="$box" CNORCH_DATA_DIR="$box/data" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups bash "$script" > "$work/rootowned.out" 2>&1
+	rc=$?
+	check "a .profile the user cannot write: exit 0 with warn profile and the line to add" \
+		bash -c "[ $rc -eq 0 ] && grep -qxF \"warn profile ~/.profile is read-only, left as is; add this line at its top: $LINE\" '$work/rootowned.out'"
+	check "a .profile the user cannot write: untouched, and .bashrc still set up" \
+		bash -c "cmp -s '$work/rootowned.orig' '$box/.profile' && [ \"\$(head -n 1 '$box/.bashrc')\" = '$LINE' ] && grep -qx 'changed env' '$work/rootowned.out'"
+else
+	skipped "a .profile the user cannot write: exit 0 with warn profile" "needs root and setpriv"
+fi
+
 # ------------------------------------------------ fixing what it finds
 # A foreign .condarc that mirrors pytorch-nightly.
 box=$(new_box condarc)
