@@ -182,7 +182,7 @@ put_file() {
 	mkdir -p -- "$dir" 2>/dev/null || { rm -f -- "$tmp"; return 1; }
 	new=$(mktemp "$dir/.cnorch-tmp.XXXXXX" 2>/dev/null) || { rm -f -- "$tmp"; return 1; }
 	tmpfiles+=("$new")
-	if ! cat -- "$tmp" > "$new" || ! chmod "$mode" -- "$new" ||
+	if ! cat -- "$tmp" > "$new" 2>/dev/null || ! chmod "$mode" -- "$new" ||
 		! mv -f -- "$new" "$path"; then
 		rm -f -- "$tmp" "$new"
 		return 1
@@ -194,7 +194,8 @@ put_file() {
 # write_in_place SRC PATH CUR_MODE MODE: copy SRC's bytes into PATH's own
 # inode.  Permissions are narrowed first (to CUR_MODE & MODE) so secrets
 # never sit in a file more open than MODE, and widened after.  If the
-# write fails half-way, the old content is put back.  Returns 10 or 1.
+# write fails half-way (disk full), the old content and mode are put
+# back.  Returns 10 or 1.
 write_in_place() {
 	local src=$1 path=$2 cur=$3 mode=$4 old
 	if [ -n "$cur" ] && [ "$cur" != "$mode" ]; then
@@ -208,6 +209,7 @@ write_in_place() {
 	if ! cat -- "$src" > "$path" 2>/dev/null; then
 		cat -- "$old" > "$path" 2>/dev/null
 		rm -f -- "$old"
+		[ -z "$cur" ] || chmod "$cur" -- "$path" 2>/dev/null
 		return 1
 	fi
 	rm -f -- "$old"

@@ -391,6 +391,36 @@ else
 	skipped "a .profile the user cannot write: exit 0 with warn profile" "needs root and setpriv"
 fi
 
+# A full disk while rewriting ~/.bashrc in place: the old content is put
+# back (never left truncated), and the run says which line to add.
+if [ "$(id -u)" = 0 ] && command -v unshare > /dev/null; then
+	box="$work/fulldisk"
+	mkdir -p "$box"
+	# A private mount namespace: the small tmpfs is gone when it exits.
+	# shellcheck disable=SC2034  # variables are for the inner script
+	unshare -m bash -c '
+		box=$1 script=$2 out=$3
+		mount -t tmpfs -o size=64k tmpfs "$box" || exit 90
+		head -c 4000 /dev/zero | tr "\0" x | fold -w 79 > "$box/.bashrc"
+		cp "$box/.bashrc" "$box/.bashrc.orig"
+		dd if=/dev/zero of="$box/filler" bs=4096 2> /dev/null
+		env -u CNORCH_HOME -u CNORCH_PROXY -u CNORCH_PROXY_IN_SHELLS HOME="$box" \
+			CNORCH_DATA_DIR="$(dirname "$out")/fulldisk-data" bash "$script" > "$out" 2> "$out.err"
+		echo "rc=$?" >> "$out"
+		cmp -s "$box/.bashrc" "$box/.bashrc.orig" && echo "bashrc=same" >> "$out"
+	' _ "$box" "$script" "$work/fulldisk.out"
+	if grep -q '^rc=' "$work/fulldisk.out" 2> /dev/null; then
+		check "full disk: .bashrc keeps its old content byte for byte" \
+			grep -qx 'bashrc=same' "$work/fulldisk.out"
+		check "full disk: warn bashrc with the line to add, stderr quiet" \
+			bash -c "grep -qxF \"warn bashrc cannot write ~/.bashrc, left as is; add this line at its top: $LINE\" '$work/fulldisk.out' && [ ! -s '$work/fulldisk.out.err' ]"
+	else
+		skipped "full disk: .bashrc keeps its old content" "cannot mount a tmpfs here"
+	fi
+else
+	skipped "full disk: .bashrc keeps its old content" "needs root and unshare"
+fi
+
 # ------------------------------------------------ fixing what it finds
 # A foreign .condarc that mirrors pytorch-nightly.
 box=$(new_box condarc)
