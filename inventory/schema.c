@@ -295,6 +295,9 @@ check_globs(const struct vctx *c, const char *path, json_t *arr)
 		if (!nonempty_string(v))
 			return inv_verr(c, CN_ERR_INVALID, ipath,
 			    "expected a non-empty string");
+		if (!valid_glob(json_string_value(v)))
+			return inv_verr(c, CN_ERR_INVALID, ipath, "%s",
+			    GLOB_EXPECTED);
 	}
 	return CN_OK;
 }
@@ -309,8 +312,8 @@ check_pull(const struct vctx *c, const char *path, json_t *p)
 
 	if (json_is_string(p)) {	/* shorthand: just the repo */
 		if (!valid_repo_id(json_string_value(p)))
-			return inv_verr(c, CN_ERR_INVALID, path, "expected "
-			    "'org/name' (letters, digits, '.', '_', '-')");
+			return inv_verr(c, CN_ERR_INVALID, path, "%s",
+			    REPO_ID_EXPECTED);
 		return CN_OK;
 	}
 	if (!json_is_object(p))
@@ -321,13 +324,12 @@ check_pull(const struct vctx *c, const char *path, json_t *p)
 		s = nonempty_string(v) ? json_string_value(v) : NULL;
 		if (strcmp(key, "repo") == 0) {
 			if (s == NULL || !valid_repo_id(s))
-				return inv_verr(c, CN_ERR_INVALID, kpath, "expected "
-				    "'org/name' (letters, digits, '.', '_', '-')");
+				return inv_verr(c, CN_ERR_INVALID, kpath,
+				    "%s", REPO_ID_EXPECTED);
 		} else if (strcmp(key, "revision") == 0) {
 			if (s == NULL || !valid_revision(s))
 				return inv_verr(c, CN_ERR_INVALID, kpath,
-				    "expected a branch, tag or commit "
-				    "(letters, digits, '.', '_', '-', '/')");
+				    "%s", REVISION_EXPECTED);
 		} else if (strcmp(key, "source") == 0) {
 			if (s == NULL || (strcmp(s, "hf") != 0 &&
 			    strcmp(s, "modelscope") != 0 &&
@@ -392,8 +394,8 @@ check_value(const struct vctx *c, const char *path, const struct field *f,
 		break;
 	case T_ENVNAME:
 		if (s == NULL || !valid_env_name(s))
-			return inv_verr(c, CN_ERR_INVALID, path, "expected the name "
-			    "of an environment variable (letters, digits, '_')");
+			return inv_verr(c, CN_ERR_INVALID, path, "%s",
+			    ENV_NAME_EXPECTED);
 		break;
 	case T_POLICY:
 		if (s == NULL || (strcmp(s, "strict") != 0 &&
