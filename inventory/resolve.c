@@ -25,6 +25,7 @@
 #define DEFAULT_MODELSCOPE	"https://www.modelscope.cn"
 #define DEFAULT_PYPI		"https://pypi.tuna.tsinghua.edu.cn/simple"
 #define DEFAULT_CONDA		"https://mirrors.tuna.tsinghua.edu.cn/anaconda"
+#define DEFAULT_HUGGINGFACE	"https://huggingface.co"
 
 static char *
 sdup(const char *s, int *nomem)
@@ -70,6 +71,8 @@ pull_release(struct pull_spec *p)
 	for (i = 0; i < p->nexclude; i++)
 		free(p->exclude[i]);
 	free(p->exclude);
+	free(p->laptop_proxy);
+	free(p->modelscope_repo);
 }
 
 void
@@ -84,6 +87,8 @@ inv_host_free(struct host *h)
 	free(h->user);
 	free(h->identity_file);
 	free(h->password_env);
+	free(h->hf_token_env);
+	free(h->modelscope_token_env);
 	free(h->known_hosts);
 	free(h->known_hosts_policy);
 	free(h->platform);
@@ -92,6 +97,7 @@ inv_host_free(struct host *h)
 	free(h->mirrors.modelscope);
 	free(h->mirrors.pypi);
 	free(h->mirrors.conda);
+	free(h->mirrors.huggingface);
 	free(h->proxy);
 	for (i = 0; i < h->npulls; i++)
 		pull_release(&h->pulls[i]);
@@ -129,6 +135,7 @@ static void
 build_pull(json_t *p, struct pull_spec *ps, int *nomem)
 {
 	const char *s;
+	json_t *v;
 
 	if (json_is_string(p)) {
 		ps->repo = sdup(json_string_value(p), nomem);
@@ -145,6 +152,11 @@ build_pull(json_t *p, struct pull_spec *ps, int *nomem)
 	    nomem);
 	ps->exclude = dup_array(json_object_get(p, "exclude"), &ps->nexclude,
 	    nomem);
+	v = json_object_get(p, "via_laptop_proxy");
+	ps->via_laptop_proxy = json_is_true(v) || json_is_string(v);
+	ps->laptop_proxy = sdup(inv_jstr(v), nomem);
+	ps->modelscope_repo = sdup(inv_jstr(json_object_get(p,
+	    "modelscope_repo")), nomem);
 }
 
 /* The value of key in the first of n layers that has it (maybe null). */
@@ -230,8 +242,12 @@ inv_resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 	else
 		h->identity_file = sdup(e.identity_file, &nomem);
 
-	h->password_env = sdup(inv_jstr(layer_get(layers, nconn, "password_env")),
-	    &nomem);
+	h->password_env = sdup(inv_jstr(layer_get(layers, nconn,
+	    "password_env")), &nomem);
+	h->hf_token_env = sdup(inv_jstr(layer_get(layers, nconn,
+	    "hf_token_env")), &nomem);
+	h->modelscope_token_env = sdup(inv_jstr(layer_get(layers, nconn,
+	    "modelscope_token_env")), &nomem);
 
 	v = layer_get(layers, nconn, "known_hosts");
 	h->known_hosts = expand_tilde(inv->home, v != NULL ?
@@ -253,7 +269,12 @@ inv_resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 	h->mirrors.conda = layer_mirror(layers, nl, "conda", DEFAULT_CONDA,
 	    &nomem);
 
+	h->mirrors.huggingface = layer_mirror(layers, nl, "huggingface",
+	    DEFAULT_HUGGINGFACE, &nomem);
+
 	h->proxy = sdup(inv_jstr(layer_get(layers, nl, "proxy")), &nomem);
+	h->proxy_in_shells = json_is_true(layer_get(layers, nl,
+	    "proxy_in_shells"));
 
 	/* mirror_candidates merge key by key, like mirrors. */
 	for (i = 0; i < nl; i++)

@@ -27,7 +27,7 @@
 enum ftype {
 	T_HOSTNAME, T_PORT, T_USER, T_LOCALPATH, T_ENVNAME, T_POLICY,
 	T_PLATFORM, T_DATADIR, T_MIRRORS, T_PROXY, T_PULLS, T_TIMEOUT, T_TEXT,
-	T_CANDIDATES
+	T_CANDIDATES, T_BOOL
 };
 
 static const struct field {
@@ -41,12 +41,15 @@ static const struct field {
 	{ "user",		T_USER,		IN_HOST | IN_PROFILE,	0 },
 	{ "identity_file",	T_LOCALPATH,	IN_HOST,		1 },
 	{ "password_env",	T_ENVNAME,	IN_HOST,		1 },
+	{ "hf_token_env",	T_ENVNAME,	IN_HOST,		1 },
+	{ "modelscope_token_env", T_ENVNAME,	IN_HOST,		1 },
 	{ "known_hosts",	T_LOCALPATH,	IN_HOST,		0 },
 	{ "known_hosts_policy",	T_POLICY,	IN_HOST | IN_PROFILE,	0 },
 	{ "platform",		T_PLATFORM,	IN_HOST,		1 },
 	{ "data_dir",		T_DATADIR,	IN_HOST | IN_PROFILE,	0 },
 	{ "mirrors",		T_MIRRORS,	IN_HOST | IN_PROFILE,	0 },
 	{ "proxy",		T_PROXY,	IN_HOST | IN_PROFILE,	1 },
+	{ "proxy_in_shells",	T_BOOL,		IN_HOST | IN_PROFILE,	0 },
 	{ "pulls",		T_PULLS,	IN_HOST,		0 },
 	{ "connect_timeout",	T_TIMEOUT,	IN_HOST | IN_PROFILE,	0 },
 	{ "mirror_candidates",	T_CANDIDATES,	IN_HOST | IN_PROFILE,	0 },
@@ -59,9 +62,18 @@ static const char *const proxy_schemes[] = { "http://", "https://",
     "socks5://", "socks5h://" };
 static const char *const top_keys[] = { "defaults", "groups", "hosts" };
 static const char *const mirror_keys[] = { "hf", "modelscope", "pypi",
-    "conda" };
+    "conda", "huggingface" };
 static const char *const pull_keys[] = { "repo", "revision", "source",
-    "repo_type", "include", "exclude" };
+    "repo_type", "include", "exclude", "via_laptop_proxy",
+    "modelscope_repo" };
+
+/*
+ * A mirror URL reaches box scripts, the agent's argv, job files and logs;
+ * only a proxy may carry a password (it stays in the process environment).
+ */
+#define NO_CREDENTIALS	"credentials in a mirror URL are refused: it is " \
+	"shown in job files, logs and 'hosts --json'; use a mirror that needs " \
+	"none (only 'proxy' may carry user:password@)"
 
 /* Common misnamings too far from the real key for the edit distance. */
 static const struct {
@@ -229,14 +241,18 @@ check_mirrors(const struct vctx *c, const char *path, json_t *obj)
 	char kpath[PATHBUF];
 	const char *key, *s;
 	json_t *v;
+	size_t i;
 	int is_pkg;
 
 	if (!json_is_object(obj))
 		return inv_verr(c, CN_ERR_INVALID, path, "expected an object");
 	json_object_foreach(obj, key, v) {
 		inv_join_key(kpath, path, key);
-		if (strcmp(key, "hf") != 0 && strcmp(key, "modelscope") != 0 &&
-		    strcmp(key, "pypi") != 0 && strcmp(key, "conda") != 0)
+		for (i = 0; i < sizeof(mirror_keys) / sizeof(mirror_keys[0]);
+		    i++)
+			if (strcmp(key, mirror_keys[i]) == 0)
+				break;
+		if (i == sizeof(mirror_keys) / sizeof(mirror_keys[0]))
 			return unknown_key(c, kpath, key, mirror_keys,
 			    sizeof(mirror_keys) / sizeof(mirror_keys[0]));
 		is_pkg = strcmp(key, "pypi") == 0 || strcmp(key, "conda") == 0;
@@ -247,6 +263,9 @@ check_mirrors(const struct vctx *c, const char *path, json_t *obj)
 			return inv_verr(c, CN_ERR_INVALID, kpath, is_pkg ?
 			    "expected an http:// or https:// URL or 'auto'" :
 			    "expected an http:// or https:// URL");
+		if (url_has_credentials(s))
+			return inv_verr(c, CN_ERR_INVALID, kpath, "%s",
+			    NO_CREDENTIALS);
 	}
 	return CN_OK;
 }
@@ -276,6 +295,9 @@ check_candidates(const struct vctx *c, const char *path, json_t *obj)
 			    !url_http_ok(json_string_value(e)))
 				return inv_verr(c, CN_ERR_INVALID, ipath,
 				    "expected an http:// or https:// URL");
+			if (url_has_credentials(json_string_value(e)))
+				return inv_verr(c, CN_ERR_INVALID, ipath, "%s",
+				    NO_CREDENTIALS);
 		}
 	}
 	return CN_OK;
@@ -341,6 +363,16 @@ check_pull(const struct vctx *c, const char *path, json_t *p)
 			    strcmp(s, "dataset") != 0))
 				return inv_verr(c, CN_ERR_INVALID, kpath,
 				    "expected 'model' or 'dataset'");
+		} else if (strcmp(key, "modelscope_repo") == 0) {
+			if (s == NULL || !valid_repo_id(s))
+				return inv_verr(c, CN_ERR_INVALID, kpath,
+				    "%s", REPO_ID_EXPECTED);
+		} else if (strcmp(key, "via_laptop_proxy") == 0) {
+			if (!json_is_boolean(v) && (s == NULL ||
+			    !url_ok(s, proxy_schemes, 4)))
+				return inv_verr(c, CN_ERR_INVALID, kpath,
+				    "expected true, false or an http://, "
+				    "socks5:// or socks5h:// proxy URL");
 		} else if (strcmp(key, "include") == 0 ||
 		    strcmp(key, "exclude") == 0) {
 			if ((r = check_globs(c, kpath, v)) != CN_OK)
@@ -428,6 +460,11 @@ check_value(const struct vctx *c, const char *path, const struct field *f,
 			    "http://, https://, socks5:// or socks5h:// URL, "
 			    "or null");
 		break;
+	case T_BOOL:
+		if (!json_is_boolean(v))
+			return inv_verr(c, CN_ERR_INVALID, path,
+			    "expected true or false");
+		break;
 	case T_PULLS:
 		if (!json_is_array(v))
 			return inv_verr(c, CN_ERR_INVALID, path, "expected an array");
@@ -468,6 +505,14 @@ inv_check_fields(const struct vctx *c, const char *path, json_t *obj, int in)
 			    "never stored in the inventory: put it in an "
 			    "environment variable and name that in "
 			    "'password_env'");
+		if (strcasecmp(key, "hf_token") == 0 ||
+		    strcasecmp(key, "token") == 0 ||
+		    strcasecmp(key, "modelscope_token") == 0)
+			return inv_verr(c, CN_ERR_INVALID, kpath, "tokens are "
+			    "never stored in the inventory: put it in an "
+			    "environment variable and name that in '%s'",
+			    strncasecmp(key, "modelscope", 10) == 0 ?
+			    "modelscope_token_env" : "hf_token_env");
 		for (i = 0; i < NFIELDS; i++)
 			if ((fields[i].in & in) &&
 			    strcmp(fields[i].key, key) == 0)
