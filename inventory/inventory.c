@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "ansible.h"
 #include "error.h"
 #include "inventory_int.h"
 #include "validate.h"
@@ -229,12 +230,45 @@ inventory_load_string(const char *json, const char *origin,
 	return r;
 }
 
+/* The whole of fp, NUL-terminated, in *buf (malloc'd); CN_ERR_IO/NOMEM. */
+static int
+read_all(FILE *fp, char **buf, size_t *len)
+{
+	size_t cap = 8192, n = 0, got;
+	char *b = NULL, *nb;
+
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		if ((nb = realloc(b, cap + 1)) == NULL) {
+			free(b);
+			return CN_ERR_NOMEM;
+		}
+		b = nb;
+		got = fread(b + n, 1, cap - n, fp);
+		n += got;
+		if (n < cap)
+			break;
+		cap *= 2;
+	}
+	if (ferror(fp)) {
+		free(b);
+		return CN_ERR_IO;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return CN_OK;
+}
+
 int
 inventory_load(const char *path, const struct inventory_opts *opts,
     struct inventory **out, char **msg)
 {
 	json_error_t jerr;
-	json_t *root;
+	json_t *root = NULL;
+	char *text = NULL;
+	size_t len;
 	FILE *fp;
 	int r, e;
 
@@ -248,19 +282,34 @@ inventory_load(const char *path, const struct inventory_opts *opts,
 		    strerror(e));
 		return e == ENOENT ? CN_ERR_NOT_FOUND : CN_ERR_IO;
 	}
-	root = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL && ferror(fp)) {
-		inv_set_msg(msg, "cannot read inventory '%s': %s", path,
-		    strerror(errno));
-		fclose(fp);
-		return CN_ERR_IO;
-	}
+	r = read_all(fp, &text, &len);
+	e = errno;
 	fclose(fp);
-	if (root == NULL) {
-		inv_set_msg(msg, "inventory '%s': line %d column %d: %s", path,
-		    jerr.line, jerr.column, jerr.text);
-		return CN_ERR_PARSE;
+	if (r != CN_OK) {
+		inv_set_msg(msg, "cannot read inventory '%s': %s", path,
+		    r == CN_ERR_IO ? strerror(e) : cn_strerror(r));
+		return r;
 	}
+	switch (inventory_format_guess(path, text, len)) {
+	case INVENTORY_JSON:
+		root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			inv_set_msg(msg, "inventory '%s': line %d column %d: %s",
+			    path, jerr.line, jerr.column, jerr.text);
+			r = CN_ERR_PARSE;
+		}
+		break;
+	case INVENTORY_INI:
+		r = ansible_to_json(INVENTORY_INI, text, len, path, &root, msg);
+		break;
+	case INVENTORY_YAML:
+		r = ansible_to_json(INVENTORY_YAML, text, len, path, &root,
+		    msg);
+		break;
+	}
+	free(text);
+	if (r != CN_OK)
+		return r;
 	r = load_root(root, path, opts, out, msg);
 	json_decref(root);
 	return r;

@@ -54,6 +54,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct mirrors {
 	char	*hf;
@@ -120,10 +121,12 @@ struct inventory_opts {
 struct inventory;
 
 /*
- * Load and validate the inventory at path (opts may be NULL).  On success
+ * Load and validate the inventory at path (opts may be NULL): JSON, or an
+ * Ansible INI or YAML inventory (by extension, else by content; see
+ * ansible.h), converted to the same document and checked the same way.  On success
  * *out is a new inventory (free with inventory_destroy()).  Returns CN_OK;
  * CN_ERR_NOT_FOUND (file missing) or CN_ERR_IO (unreadable); CN_ERR_PARSE
- * for malformed JSON or a malformed ssh_config; CN_ERR_INVALID for JSON
+ * for malformed JSON, INI or YAML or a malformed ssh_config; CN_ERR_INVALID for JSON
  * that breaks the schema; CN_ERR_NOMEM.
  */
 int	inventory_load(const char *path, const struct inventory_opts *opts,
@@ -167,6 +170,15 @@ const struct host *inventory_find(const struct inventory *inv,
 int	inventory_select(struct inventory *inv, const char *target,
 	    const char *const *failed, size_t nfailed,
 	    const struct host ***out, size_t *nout, char **msg);
+
+/*
+ * Write the inventory file's hosts, groups and defaults (not hosts added
+ * from ssh_config) to fp as an Ansible YAML inventory (see ansible.h):
+ * `cnorch hosts --ansible`.  Returns CN_OK; CN_ERR_IO or CN_ERR_NOMEM with
+ * *msg set.
+ */
+int	inventory_write_ansible(const struct inventory *inv, FILE *fp,
+	    char **msg);
 
 /*
  * The inventory path: flag_path (-i) if not NULL, else $CNORCH_INVENTORY if
