@@ -123,11 +123,12 @@ struct inventory;
 /*
  * Load and validate the inventory at path (opts may be NULL): JSON, or an
  * Ansible INI or YAML inventory (by extension, else by content; see
- * ansible.h), converted to the same document and checked the same way.  On success
- * *out is a new inventory (free with inventory_destroy()).  Returns CN_OK;
- * CN_ERR_NOT_FOUND (file missing) or CN_ERR_IO (unreadable); CN_ERR_PARSE
- * for malformed JSON, INI or YAML or a malformed ssh_config; CN_ERR_INVALID for JSON
- * that breaks the schema; CN_ERR_NOMEM.
+ * ansible.h), converted to the same document and checked the same way.
+ * On success *out is a new inventory (free with inventory_destroy()).
+ * Returns CN_OK; CN_ERR_NOT_FOUND (file missing) or CN_ERR_IO
+ * (unreadable); CN_ERR_PARSE for malformed JSON, INI or YAML or a
+ * malformed ssh_config; CN_ERR_INVALID for an inventory that breaks the
+ * schema; CN_ERR_NOMEM.
  */
 int	inventory_load(const char *path, const struct inventory_opts *opts,
 	    struct inventory **out, char **msg);
