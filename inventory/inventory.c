@@ -141,8 +141,9 @@ load_groups(struct inventory *inv, const struct vctx *c, json_t *groups)
 }
 
 /* Takes a reference to root. */
-static int
-load_root(json_t *root, const char *origin, const struct inventory_opts *opts,
+int
+inv_load_root(json_t *root, const char *origin,
+    const struct inventory_opts *opts,
     struct inventory **out, char **msg)
 {
 	struct inventory *inv = NULL;
@@ -225,7 +226,7 @@ inventory_load_string(const char *json, const char *origin,
 		    jerr.line, jerr.column, jerr.text);
 		return CN_ERR_PARSE;
 	}
-	r = load_root(root, origin, opts, out, msg);
+	r = inv_load_root(root, origin, opts, out, msg);
 	json_decref(root);
 	return r;
 }
@@ -310,7 +311,7 @@ inventory_load(const char *path, const struct inventory_opts *opts,
 	free(text);
 	if (r != CN_OK)
 		return r;
-	r = load_root(root, path, opts, out, msg);
+	r = inv_load_root(root, path, opts, out, msg);
 	json_decref(root);
 	return r;
 }

@@ -90,6 +90,10 @@ void	inv_host_free(struct host *h);
 char	*inv_get_home(void);
 
 /* inventory.c */
+/* Check and resolve the document root (origin names it in messages). */
+int	inv_load_root(json_t *root, const char *origin,
+	    const struct inventory_opts *opts, struct inventory **out,
+	    char **msg);
 int	inv_add_host(struct inventory *inv, struct host *h);
 int	inv_host_index(const struct inventory *inv, const char *name,
 	    size_t *idx);
