@@ -16,6 +16,7 @@
 #include "ansible.h"
 #include "ansible_int.h"
 #include "error.h"
+#include "inventory_int.h"
 
 #define MAX_DEPTH	64	/* children nesting; deeper is a cycle */
 #define MAX_EXPAND	100000	/* hosts one range pattern may make */
@@ -253,19 +254,6 @@ inventory_format_guess(const char *path, const char *text, size_t len)
 	return INVENTORY_JSON;
 }
 
-static void
-set_msg(char **msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg == NULL || *msg != NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(msg, fmt, ap) < 0)
-		*msg = NULL;
-	va_end(ap);
-}
-
 /* Ansible's connection vars and the cnorch key each stands for. */
 static const struct {
 	const char	*var;
@@ -325,7 +313,7 @@ map_vars(json_t *vars, const char *prefix, const char *name, json_t *out,
 		for (i = 0; i < sizeof(password_vars) /
 		    sizeof(password_vars[0]); i++)
 			if (strcmp(var, password_vars[i]) == 0) {
-				set_msg(msg, "%s: %s%s%s: %s: passwords are "
+				inv_set_msg(msg, "%s: %s%s%s: %s: passwords are "
 				    "never stored in the inventory: put it in "
 				    "an environment variable and name that in "
 				    "'cnorch_password_env'", prefix,
@@ -369,7 +357,7 @@ group_depths(struct amodel *m, json_t *depth, const char *prefix, char **msg)
 	while (changed) {
 		changed = 0;
 		if (++rounds > MAX_DEPTH) {
-			set_msg(msg, "%s: groups nest too deep or form a cycle",
+			inv_set_msg(msg, "%s: groups nest too deep or form a cycle",
 			    prefix);
 			return CN_ERR_INVALID;
 		}
@@ -379,7 +367,7 @@ group_depths(struct amodel *m, json_t *depth, const char *prefix, char **msg)
 			    c) {
 				child = json_string_value(c);
 				if (strcmp(child, "all") == 0) {
-					set_msg(msg, "%s: group '%s': 'all' "
+					inv_set_msg(msg, "%s: group '%s': 'all' "
 					    "cannot be a child", prefix, name);
 					return CN_ERR_INVALID;
 				}
@@ -568,7 +556,7 @@ ansible_to_json(enum inventory_format fmt, const char *text, size_t len,
 		r = model_to_json(&m, prefix, out, msg);
  out:
 	if (r == CN_ERR_NOMEM)
-		set_msg(msg, "%s: %s", prefix != NULL ? prefix : "inventory",
+		inv_set_msg(msg, "%s: %s", prefix != NULL ? prefix : "inventory",
 		    cn_strerror(r));
 	free(prefix);
 	am_release(&m);

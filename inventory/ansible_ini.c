@@ -14,6 +14,7 @@
 
 #include "ansible_int.h"
 #include "error.h"
+#include "inventory_int.h"
 
 enum section { S_HOSTS, S_VARS, S_CHILDREN };
 
@@ -29,21 +30,15 @@ struct ini {
 static int
 ierr(struct ini *p, const char *fmt, ...)
 {
+	char head[512];
 	va_list ap;
-	char *text = NULL;
+	int r;
 
+	snprintf(head, sizeof(head), "%s: line %zu", p->prefix, p->lineno);
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	r = inv_vmsg(p->msg, CN_ERR_PARSE, head, fmt, ap);
 	va_end(ap);
-	if (text == NULL)
-		return CN_ERR_NOMEM;
-	if (p->msg != NULL && *p->msg == NULL &&
-	    asprintf(p->msg, "%s: line %zu: %s", p->prefix, p->lineno,
-	    text) < 0)
-		*p->msg = NULL;
-	free(text);
-	return CN_ERR_PARSE;
+	return r;
 }
 
 static char *

@@ -15,6 +15,7 @@
 
 #include "ansible_int.h"
 #include "error.h"
+#include "inventory_int.h"
 
 #define MAX_NEST	64
 #define MAX_NODES	1000000	/* aliases can multiply a small file */
@@ -30,19 +31,13 @@ struct ywalk {
 static int
 yerr(struct ywalk *w, int r, const char *path, const char *fmt, ...)
 {
+	char head[PATHBUF + 256];
 	va_list ap;
-	char *text = NULL;
 
+	snprintf(head, sizeof(head), "%s: %s", w->prefix, path);
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	r = inv_vmsg(w->msg, r, head, fmt, ap);
 	va_end(ap);
-	if (text == NULL)
-		return CN_ERR_NOMEM;
-	if (w->msg != NULL && *w->msg == NULL &&
-	    asprintf(w->msg, "%s: %s: %s", w->prefix, path, text) < 0)
-		*w->msg = NULL;
-	free(text);
 	return r;
 }
 

@@ -231,9 +231,8 @@ inventory_load_string(const char *json, const char *origin,
 	return r;
 }
 
-/* The whole of fp, NUL-terminated, in *buf (malloc'd); CN_ERR_IO/NOMEM. */
-static int
-read_all(FILE *fp, char **buf, size_t *len)
+int
+inv_read_all(FILE *fp, char **buf, size_t *len)
 {
 	size_t cap = 8192, n = 0, got;
 	char *b = NULL, *nb;
@@ -283,7 +282,7 @@ inventory_load(const char *path, const struct inventory_opts *opts,
 		    strerror(e));
 		return e == ENOENT ? CN_ERR_NOT_FOUND : CN_ERR_IO;
 	}
-	r = read_all(fp, &text, &len);
+	r = inv_read_all(fp, &text, &len);
 	e = errno;
 	fclose(fp);
 	if (r != CN_OK) {

@@ -31,7 +31,7 @@ read_doc(const char *path, json_t **root, mode_t *mode, char **msg)
 	json_error_t jerr;
 	struct stat st;
 	char *text = NULL;
-	size_t len = 0, cap = 0, got;
+	size_t len = 0;
 	FILE *fp;
 	int r, e;
 
@@ -49,33 +49,17 @@ read_doc(const char *path, json_t **root, mode_t *mode, char **msg)
 	}
 	if (fstat(fileno(fp), &st) == 0)
 		*mode = st.st_mode & 07777;
-	for (;;) {
-		if (len == cap) {
-			char *nt;
-
-			cap = cap == 0 ? 8192 : cap * 2;
-			if ((nt = realloc(text, cap + 1)) == NULL) {
-				r = CN_ERR_NOMEM;
-				goto out;
-			}
-			text = nt;
-		}
-		if ((got = fread(text + len, 1, cap - len, fp)) == 0)
-			break;
-		len += got;
-	}
-	if (ferror(fp)) {
-		inv_set_msg(msg, "cannot read inventory '%s': %s", path,
-		    strerror(errno));
-		r = CN_ERR_IO;
+	if ((r = inv_read_all(fp, &text, &len)) != CN_OK) {
+		if (r == CN_ERR_IO)
+			inv_set_msg(msg, "cannot read inventory '%s': %s",
+			    path, strerror(errno));
 		goto out;
 	}
-	if (text == NULL || len == 0) {
+	if (len == 0) {
 		*root = json_object();
 		r = *root != NULL ? CN_OK : CN_ERR_NOMEM;
 		goto out;
 	}
-	text[len] = '\0';
 	if (inventory_format_guess(path, text, len) != INVENTORY_JSON) {
 		inv_set_msg(msg, "inventory '%s' is an Ansible inventory: "
 		    "change it with Ansible's tools (cnorch edits only JSON "
@@ -110,21 +94,19 @@ static int
 make_dirs(const char *dir)
 {
 	char *copy, *p;
-	int r = CN_OK;
+	int r = CN_OK, last = 0;
 
 	if ((copy = strdup(dir)) == NULL)
 		return CN_ERR_NOMEM;
-	for (p = copy + 1; r == CN_OK; p++) {
+	for (p = copy + 1; !last && r == CN_OK; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		char c = *p;
-
+		last = *p == '\0';
 		*p = '\0';
 		if (mkdir(copy, NEW_DIR_MODE) != 0 && errno != EEXIST)
 			r = CN_ERR_SYSTEM;
-		*p = c;
-		if (c == '\0')
-			break;
+		if (!last)
+			*p = '/';
 	}
 	free(copy);
 	return r;
@@ -203,26 +185,20 @@ check_and_write(const char *path, json_t *root, mode_t mode, char **msg)
 {
 	static const struct inventory_opts opts = { .ssh_config = "" };
 	struct inventory *inv = NULL;
-	char *text;
+	char *text, *dump;
 	int r;
 
 	if ((r = inv_load_root(root, path, &opts, &inv, msg)) != CN_OK)
 		return r;
 	inventory_destroy(inv);
-	if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+	if ((dump = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return CN_ERR_NOMEM;
 	/* One trailing newline, as an editor leaves it. */
-	{
-		char *nl;
-
-		if (asprintf(&nl, "%s\n", text) < 0) {
-			free(text);
-			return CN_ERR_NOMEM;
-		}
-		free(text);
-		text = nl;
-	}
+	r = asprintf(&text, "%s\n", dump);
+	free(dump);
+	if (r < 0)
+		return CN_ERR_NOMEM;
 	r = write_atomic(path, text, mode != 0 ? mode : NEW_FILE_MODE, msg);
 	free(text);
 	return r;

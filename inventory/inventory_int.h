@@ -6,7 +6,9 @@
 #ifndef CN_INVENTORY_INT_H
 #define CN_INVENTORY_INT_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -49,6 +51,12 @@ struct vctx {
  * schema.c.  inv_verr() sets *c->msg (if not set yet) to "prefix: path:
  * text" and returns r; inv_set_msg() sets *msg if not set yet.
  */
+/*
+ * Set *msg (if msg is not NULL and *msg not set yet) to "head: text" and
+ * return r; CN_ERR_NOMEM if the text cannot be made.
+ */
+int	inv_vmsg(char **msg, int r, const char *head, const char *fmt,
+	    va_list ap);
 int	inv_verr(const struct vctx *c, int r, const char *path,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	inv_set_msg(char **msg, const char *fmt, ...)
@@ -90,6 +98,8 @@ void	inv_host_free(struct host *h);
 char	*inv_get_home(void);
 
 /* inventory.c */
+/* The whole of fp, NUL-terminated, in *buf (malloc'd); CN_ERR_IO/NOMEM. */
+int	inv_read_all(FILE *fp, char **buf, size_t *len);
 /* Check and resolve the document root (origin names it in messages). */
 int	inv_load_root(json_t *root, const char *origin,
 	    const struct inventory_opts *opts, struct inventory **out,

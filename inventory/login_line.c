@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "inventory_int.h"
 #include "login_line.h"
 #include "validate.h"
 
@@ -24,19 +25,12 @@ static int
 lerr(char **msg, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
+	int r;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	r = inv_vmsg(msg, CN_ERR_INVALID, "login line", fmt, ap);
 	va_end(ap);
-	if (text == NULL)
-		return CN_ERR_NOMEM;
-	if (msg != NULL && *msg == NULL &&
-	    asprintf(msg, "login line: %s", text) < 0)
-		*msg = NULL;
-	free(text);
-	return CN_ERR_INVALID;
+	return r;
 }
 
 /* Split line into shell-like words (quotes removed); -1 on a bad quote. */

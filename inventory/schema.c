@@ -87,24 +87,32 @@ static const struct {
 };
 
 int
-inv_verr(const struct vctx *c, int r, const char *path, const char *fmt, ...)
+inv_vmsg(char **msg, int r, const char *head, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *text = NULL;
 
-	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (text == NULL)
 		return CN_ERR_NOMEM;
-	if (c->msg != NULL && *c->msg == NULL) {
-		if ((path != NULL ? asprintf(c->msg, "%s: %s: %s", c->prefix,
-		    path, text) : asprintf(c->msg, "%s: %s", c->prefix,
-		    text)) < 0)
-			*c->msg = NULL;
-	}
+	if (msg != NULL && *msg == NULL &&
+	    asprintf(msg, "%s: %s", head, text) < 0)
+		*msg = NULL;
 	free(text);
+	return r;
+}
+
+int
+inv_verr(const struct vctx *c, int r, const char *path, const char *fmt, ...)
+{
+	char head[PATHBUF + 256];
+	va_list ap;
+
+	if (path != NULL)
+		snprintf(head, sizeof(head), "%s: %s", c->prefix, path);
+	else
+		snprintf(head, sizeof(head), "%s", c->prefix);
+	va_start(ap, fmt);
+	r = inv_vmsg(c->msg, r, head, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
