@@ -330,9 +330,13 @@ map_vars(json_t *vars, const char *prefix, const char *name, json_t *out,
 			key = var + 7;
 		if (key == NULL)
 			continue;	/* Ansible's own business */
-		/* ansible_host is text even when it looks like a number. */
-		t = strcmp(key, "host") == 0 || strcmp(key, "user") == 0 ?
-		    json_incref(v) : typed(v);
+		/* A host or user is text even when it looks like a number. */
+		if (strcmp(key, "host") == 0 || strcmp(key, "user") == 0)
+			t = json_is_integer(v) ? json_sprintf("%"
+			    JSON_INTEGER_FORMAT, json_integer_value(v)) :
+			    json_incref(v);
+		else
+			t = typed(v);
 		if (t == NULL || json_object_set_new(out, key, t) != 0)
 			return CN_ERR_NOMEM;
 	}

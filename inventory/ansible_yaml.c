@@ -26,6 +26,7 @@ struct ywalk {
 	const char	*prefix;
 	char		**msg;
 	size_t		 nodes;
+	int		 bad_key;	/* a mapping key that is not a scalar */
 };
 
 static int
@@ -139,6 +140,7 @@ node_json(struct ywalk *w, yaml_node_t *node, int level)
 		    pair < node->data.mapping.pairs.top; pair++) {
 			k = yaml_document_get_node(w->doc, pair->key);
 			if (k == NULL || k->type != YAML_SCALAR_NODE) {
+				w->bad_key = 1;
 				json_decref(out);
 				return NULL;
 			}
@@ -305,8 +307,10 @@ ansible_yaml_parse(const char *text, size_t len, const char *prefix,
 		goto out;
 	}
 	if ((root = node_json(&w, rootn, 0)) == NULL) {
-		r = w.nodes > MAX_NODES ? yerr(&w, CN_ERR_INVALID, "(top)",
-		    "too many nodes (aliases?)") : CN_ERR_NOMEM;
+		r = w.bad_key ? yerr(&w, CN_ERR_INVALID, "(top)", "a mapping "
+		    "key that is not plain text") : w.nodes > MAX_NODES ?
+		    yerr(&w, CN_ERR_INVALID, "(top)", "too many nodes "
+		    "(aliases?)") : CN_ERR_NOMEM;
 		goto out;
 	}
 	if (json_is_null(root)) {

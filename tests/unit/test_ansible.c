@@ -266,6 +266,33 @@ test_ranges(void **state)
 	free(path);
 }
 
+/* YAML scalars typed as Ansible's PyYAML types them. */
+static void
+test_yaml_types(void **state)
+{
+	struct inventory *inv;
+	const struct host *h;
+	char *path;
+
+	(void)state;
+	path = write_tmp(".yaml", "---\nall:\n  hosts:\n    h1:\n"
+	    "      ansible_host: 1234\n      ansible_port: \"2200\"\n"
+	    "      cnorch_proxy_in_shells: yes\n"
+	    "      cnorch_pulls: '[\"org/a\"]'\n"
+	    "      other_var: [1, 2]\n");
+	inv = load(path);
+	h = inventory_find(inv, "h1");
+	assert_non_null(h);
+	assert_string_equal(h->hostname, "1234");
+	assert_int_equal(h->port, 2200);
+	assert_true(h->proxy_in_shells);
+	assert_int_equal(h->npulls, 1);
+	assert_string_equal(h->pulls[0].repo, "org/a");
+	inventory_destroy(inv);
+	unlink(path);
+	free(path);
+}
+
 static void
 test_refused(void **state)
 {
@@ -307,6 +334,9 @@ test_refused(void **state)
 		{ ".yml", "all:\n  hosts:\n  h1: {\n", CN_ERR_PARSE, NULL },
 		{ ".yml", "- a\n", CN_ERR_INVALID, "(top): expected a mapping "
 		  "of groups (such as 'all:')" },
+		{ ".yml", "all:\n  hosts:\n    ? [a, b]\n    : x\n",
+		  CN_ERR_INVALID, "(top): a mapping key that is not plain "
+		  "text" },
 	};
 	struct inventory *inv;
 	char *path, *msg, want[512];
@@ -343,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_write_roundtrip),
 		cmocka_unit_test(test_format_guess),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_yaml_types),
 		cmocka_unit_test(test_refused),
 	};
 
