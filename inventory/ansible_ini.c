@@ -54,42 +54,6 @@ trim(char *s)
 	return s;
 }
 
-/*
- * Next shell-like word of *sp into out (quotes removed, \" and \\ kept
- * literal inside double quotes); 0 at the end of the line or at a '#'
- * comment, -1 for an unterminated quote.
- */
-static int
-next_word(char **sp, char *out, size_t outlen)
-{
-	char *s = *sp, q = 0;
-	size_t n = 0;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0' || *s == '#')
-		return 0;
-	for (; *s != '\0'; s++) {
-		if (q == 0 && isspace((unsigned char)*s))
-			break;
-		if (q == 0 && (*s == '"' || *s == '\'')) {
-			q = *s;
-			continue;
-		}
-		if (q != 0 && *s == q) {
-			q = 0;
-			continue;
-		}
-		if (q == '"' && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
-			s++;
-		if (n + 1 < outlen)
-			out[n++] = *s;
-	}
-	out[n] = '\0';
-	*sp = s;
-	return q != 0 ? -1 : 1;
-}
-
 /* "[name]", "[name:vars]", "[name:children]". */
 static int
 section(struct ini *p, char *line)
@@ -163,13 +127,14 @@ port_colon(char *pattern)
 static int
 host_line(struct ini *p, char *line)
 {
-	char word[4096], pattern[1024], *s = line, *colon;
+	char word[4096], pattern[1024], *colon;
+	const char *s = line;
 	json_t *names = NULL, *vars = NULL, *v, *h;
 	const char *why;
 	size_t i;
 	int r, w;
 
-	if ((w = next_word(&s, pattern, sizeof(pattern))) <= 0)
+	if ((w = inv_word(&s, pattern, sizeof(pattern), 1)) <= 0)
 		return w < 0 ? ierr(p, "unterminated quote") : CN_OK;
 	if ((vars = json_object()) == NULL)
 		return CN_ERR_NOMEM;
@@ -182,7 +147,7 @@ host_line(struct ini *p, char *line)
 			goto out;
 		}
 	}
-	while ((w = next_word(&s, word, sizeof(word))) > 0)
+	while ((w = inv_word(&s, word, sizeof(word), 1)) > 0)
 		if ((r = set_var(p, vars, word)) != CN_OK)
 			goto out;
 	if (w < 0) {

@@ -97,6 +97,15 @@ int	inv_resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 void	inv_host_free(struct host *h);
 char	*inv_get_home(void);
 
+/*
+ * words.c: the next shell-like word of *sp into out (at most outlen - 1
+ * bytes kept): quotes removed, a backslash outside single quotes takes
+ * the next character literally; with comments, a '#' starting a word
+ * ends the line.  Returns 1 for a word, 0 when none is left, -1 for an
+ * unterminated quote.  *sp moves past the word.
+ */
+int	inv_word(const char **sp, char *out, size_t outlen, int comments);
+
 /* inventory.c */
 /* The whole of fp, NUL-terminated, in *buf (malloc'd); CN_ERR_IO/NOMEM. */
 int	inv_read_all(FILE *fp, char **buf, size_t *len);

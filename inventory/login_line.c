@@ -33,37 +33,24 @@ lerr(char **msg, const char *fmt, ...)
 	return r;
 }
 
-/* Split line into shell-like words (quotes removed); -1 on a bad quote. */
+/* Split line into shell-like words; -1 on a bad quote or too many. */
 static int
 split(const char *line, char **words, size_t *n, char *buf)
 {
 	const char *s = line;
-	char q, *o = buf;
+	size_t left = strlen(line) + MAX_WORDS + 1, len;
+	int w;
 
 	*n = 0;
-	for (;;) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s == '\0')
-			return 0;
+	while ((w = inv_word(&s, buf, left, 0)) > 0) {
 		if (*n == MAX_WORDS)
 			return -1;
-		words[(*n)++] = o;
-		for (q = 0; *s != '\0' && (q != 0 ||
-		    !isspace((unsigned char)*s)); s++) {
-			if (q == 0 && (*s == '"' || *s == '\''))
-				q = *s;
-			else if (q != 0 && *s == q)
-				q = 0;
-			else if (q != '\'' && *s == '\\' && s[1] != '\0')
-				*o++ = *++s;
-			else
-				*o++ = *s;
-		}
-		*o++ = '\0';
-		if (q != 0)
-			return -1;
+		words[(*n)++] = buf;
+		len = strlen(buf) + 1;
+		buf += len;
+		left -= len;
 	}
+	return w;
 }
 
 static int
