@@ -1,6 +1,7 @@
 /*
  * Inside the inventory module: the loaded inventory's layout and the
- * helpers its files share (schema.c, resolve.c, select.c, inventory.c).
+ * helpers its files share (schema.c, resolve.c, select.c, inventory.c,
+ * the Ansible readers, the editor and the login-line parser).
  * Not for callers outside inventory/: they use inventory.h.
  */
 #ifndef CN_INVENTORY_INT_H

@@ -1,5 +1,6 @@
 /*
- * Unit tests for inventory loading and validation (inventory/inventory.c):
+ * Unit tests for inventory loading and validation (inventory/inventory.c,
+ * schema.c, resolve.c):
  * every malformed input gives its exact message naming the JSON path,
  * the precedence host > defaults > platform > ssh_config > built-in, ~
  * expansion, and every example and profile shipped in inventory/.
