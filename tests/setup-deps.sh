@@ -5,7 +5,7 @@ set -eu
 
 pkgs=(gcc make meson ninja-build pkg-config python3 file curl
 	libssh2-1-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev
-	libssl-dev libc-ares-dev dpkg-dev xz-utils
+	libssl-dev libc-ares-dev libyaml-dev dpkg-dev xz-utils
 	openssh-server openssh-client procps shellcheck aria2
 	iproute2 tinyproxy dante-server)
 # Tests run their own tinyproxy and danted (tests/fixtures/proxies.sh):
