@@ -393,6 +393,16 @@ segmap_save(const struct segmap *m, const char *etag, const char *path,
 }
 
 int
+segmap_checkpoint(struct segmap *m, const char *etag, const char *path,
+    int data_fd, bool durable)
+{
+	if (durable && data_fd >= 0)
+		(void)fdatasync(data_fd);
+	segmap_compact(m);
+	return segmap_save(m, etag, path, durable);
+}
+
+int
 segmap_load(const char *path, uint64_t size, const char *etag,
     uint64_t data_len, struct segmap **out)
 {
