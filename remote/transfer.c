@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "hash.h"
+#include "retry.h"
 #include "segment.h"
 #include "transfer.h"
 #include "transfer_int.h"
@@ -53,20 +54,6 @@ emit(struct engine *e, const char *event, json_t *fields)
 		json_decref(fields);
 }
 
-/* Exponential backoff with jitter in [d/2, d]. */
-static double
-backoff(const struct transfer_opts *o, int attempt)
-{
-	double d = o->backoff_base_s;
-	int i;
-
-	for (i = 1; i < attempt && d < o->backoff_max_s; i++)
-		d *= 2;
-	if (d > o->backoff_max_s)
-		d = o->backoff_max_s;
-	return d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
-}
-
 /* -------------------------------------------------------------- files */
 
 static void
@@ -79,21 +66,6 @@ record_failure(struct engine *e, int code, const char *msg)
 	}
 }
 
-
-/* Save the control file; with durable, the data first. */
-static void
-save_ctl(struct xfile *f, bool durable, double now)
-{
-	if (f->map == NULL || f->ctl == NULL)
-		return;
-	if (segmap_checkpoint(f->map, f->pf->etag, f->ctl, f->fd,
-	    durable) == CN_OK) {
-		f->dirty = false;
-		f->saved_at = now;
-		if (durable)
-			f->durable_at = now;
-	}
-}
 
 static void
 conn_free(struct conn *c)
@@ -137,7 +109,7 @@ file_close(struct engine *e, struct xfile *f, bool keep_data)
 	while (f->conns != NULL)
 		conn_release(f->conns);
 	if (keep_data && f->map != NULL)
-		save_ctl(f, true, now);
+		xfer_save_ctl(f, true, now);
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -161,81 +133,6 @@ file_fail(struct engine *e, struct xfile *f, int code, const char *msg)
 	record_failure(e, code, msg);
 	emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", f->pf->path,
 	    "message", msg, "code", cn_strerror(code)));
-}
-
-/* Mark [0, len) written in a fresh map: an .incomplete without control
- * file was written sequentially (by huggingface_hub, or by us before the
- * first save). */
-static void
-mark_prefix(struct segmap *m, uint64_t len)
-{
-	size_t i;
-
-	for (i = 0; i < m->nsegs; i++) {
-		struct seg *s = &m->segs[i];
-
-		if (s->end <= len)
-			s->done = s->end - s->start;
-		else if (s->start < len)
-			s->done = len - s->start;
-	}
-}
-
-static int
-file_open(struct engine *e, struct xfile *f, char **msg)
-{
-	const struct plan_file *pf = f->pf;
-	struct stat st;
-	uint64_t len;
-	int r;
-
-	*msg = NULL;
-	if (f->part == NULL &&
-	    ((f->part = cache_part_path(e->o->cache, pf->etag)) == NULL ||
-	    (f->ctl = cache_ctl_path(e->o->cache, pf->etag)) == NULL))
-		return CN_ERR_NOMEM;
-	if ((f->fd = open(f->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-	    fstat(f->fd, &st) != 0) {
-		if (asprintf(msg, "cannot open '%s': %s", f->part,
-		    strerror(errno)) < 0)
-			*msg = NULL;
-		return CN_ERR_SYSTEM;
-	}
-	len = (uint64_t)st.st_size;
-	r = segmap_load(f->ctl, pf->size, pf->etag, len, &f->map);
-	if (r == CN_ERR_NOMEM)
-		return r;
-	if (r != CN_OK) {
-		if (len > pf->size) {
-			(void)ftruncate(f->fd, 0);
-			len = 0;
-		}
-		/* One segment: connections carve pieces off it in file order
-		 * (segmap_split), so the digest, which must read the file
-		 * front to back, follows close behind the downloads. */
-		if ((r = segmap_create(pf->size, 1, e->o->min_seg,
-		    &f->map)) != CN_OK)
-			return r;
-		mark_prefix(f->map, len);
-		save_ctl(f, false, mono());
-	}
-	/* Reserve the blocks up front (no ENOSPC halfway, less
-	 * fragmentation) without changing the length, which must keep
-	 * meaning "bytes written".  Unsupported filesystems just skip it. */
-	if (pf->size > 0)
-		(void)fallocate(f->fd, FALLOC_FL_KEEP_SIZE, 0,
-		    (off_t)pf->size);
-	f->kind = hash_kind_for(pf);
-	if ((r = hasher_create(f->kind, pf->size, &f->hash)) != CN_OK)
-		return r;
-	hash_pool_attach(e->hpool, &f->hj, f->fd, f->hash);
-	f->allow = 0;
-	f->ramp_later = false;
-	f->piece_rate = 0;
-	f->saved_at = f->durable_at = mono();
-	f->active = true;
-	e->nactive++;
-	return CN_OK;
 }
 
 /* --------------------------------------------------------- connections */
@@ -410,7 +307,7 @@ conn_offset(const struct conn *c)
  */
 static bool
 conn_retry(struct engine *e, struct conn *c, const char *reason,
-    double min_delay, bool counts)
+    long retry_after_s, bool counts)
 {
 	struct xfile *f = c->f;
 	double delay;
@@ -430,10 +327,8 @@ conn_retry(struct engine *e, struct conn *c, const char *reason,
 		free(msg);
 		return false;
 	}
-	delay = counts ? backoff(e->o, c->fails) : 0;
-	if (min_delay > delay)
-		delay = min_delay > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S :
-		    min_delay;
+	delay = counts ? retry_wait(e->o->backoff_base_s, e->o->backoff_max_s,
+	    c->fails, retry_after_s, RETRY_AFTER_MAX_S) : 0;
 	c->wake_at = mono() + delay;
 	if (counts)
 		emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:I}", "path",
@@ -481,6 +376,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	char reason[CURL_ERROR_SIZE + 64];
 	const char *path = f->pf->path;
 	char *msg = NULL;
+	enum http_class cls;
 	long i, redirects = 0;
 	struct seg *s;
 	int r;
@@ -509,7 +405,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 		return;
 	case STOP_PROTO:
 		snprintf(reason, sizeof(reason), "%s", c->proto_msg);
-		conn_retry(e, c, reason, 0, true);
+		conn_retry(e, c, reason, -1, true);
 		return;
 	default:
 		break;
@@ -539,22 +435,23 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 			/* A clean but short answer: ask for the rest. */
 			snprintf(reason, sizeof(reason),
 			    "short response (%" PRIu64 " bytes)", c->got);
-			conn_retry(e, c, reason, 0, c->got == 0);
+			conn_retry(e, c, reason, -1, c->got == 0);
 		} else {
 			snprintf(reason, sizeof(reason), "%s",
 			    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-			conn_retry(e, c, reason, 0, true);
+			conn_retry(e, c, reason, -1, true);
 		}
 		return;
 	}
 	if (c->status == 0) {
 		snprintf(reason, sizeof(reason), "%s",
 		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-		conn_retry(e, c, reason, 0, true);
+		conn_retry(e, c, reason, -1, true);
 		return;
 	}
-	if ((c->status == 403 || c->status == 410) &&
-	    (redirects > 0 || c->via_cdn)) {
+	cls = http_status_class(c->status);
+	if ((cls == HTTP_CLASS_DENIED || c->status == 410) &&
+	    c->status != 401 && (redirects > 0 || c->via_cdn)) {
 		/* A signed CDN URL expired: a fresh one from /resolve/,
 		 * keeping the bytes. */
 		free(f->cdn_url);
@@ -562,37 +459,28 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 		snprintf(reason, sizeof(reason),
 		    "download URL expired (HTTP %ld), asking for a new one",
 		    c->status);
-		conn_retry(e, c, reason, 0, true);
-		return;
-	}
-	if (c->status == 401 || c->status == 403) {
-		if (asprintf(&msg, "access denied to '%s' (HTTP %ld): a gated "
-		    "or private repo needs a token (HF_TOKEN or "
-		    "--token-file)", path, c->status) < 0)
-			msg = NULL;
-		file_fail(e, f, CN_ERR_ACCESS, msg ? msg : "access denied");
-		free(msg);
-		return;
-	}
-	if (c->status == 404) {
-		if (asprintf(&msg, "'%s' not found on the server (HTTP 404)",
-		    path) < 0)
-			msg = NULL;
-		file_fail(e, f, CN_ERR_NOT_FOUND, msg ? msg : "not found");
-		free(msg);
+		conn_retry(e, c, reason, -1, true);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "HTTP %ld", c->status);
-	if (c->status == 429 || c->status == 408 || c->status == 416 ||
-	    c->status >= 500) {
-		conn_retry(e, c, reason, c->status == 429 &&
-		    c->retry_after > 0 ? (double)c->retry_after : 0, true);
+	if (http_class_retryable(cls)) {
+		conn_retry(e, c, reason, c->retry_after > 0 ? c->retry_after :
+		    -1, true);
 		return;
 	}
-	if (asprintf(&msg, "cannot download '%s': HTTP %ld", path,
-	    c->status) < 0)
+	if (cls == HTTP_CLASS_DENIED)
+		r = asprintf(&msg, "access denied to '%s' (HTTP %ld): a gated "
+		    "or private repo needs a token (HF_TOKEN or "
+		    "--token-file)", path, c->status);
+	else if (cls == HTTP_CLASS_NOT_FOUND)
+		r = asprintf(&msg, "'%s' not found on the server (HTTP 404)",
+		    path);
+	else
+		r = asprintf(&msg, "cannot download '%s': HTTP %ld", path,
+		    c->status);
+	if (r < 0)
 		msg = NULL;
-	file_fail(e, f, CN_ERR_HTTP, msg ? msg : reason);
+	file_fail(e, f, http_class_err(cls), msg ? msg : reason);
 	free(msg);
 }
 
@@ -703,7 +591,7 @@ check_stalls(struct engine *e, struct xfile *f, double now)
 		emit(e, "stall", json_pack("{s:s,s:I,s:i}", "path",
 		    f->pf->path, "offset", (json_int_t)off, "attempt",
 		    c->fails + 1));
-		conn_retry(e, c, "stall", 0, true);
+		conn_retry(e, c, "stall", -1, true);
 	}
 }
 
@@ -731,7 +619,7 @@ file_finish(struct engine *e, struct xfile *f)
 			    pf->path, "reason", f->kind == HASH_SHA256 ?
 			    "sha256 mismatch" : "git sha1 mismatch",
 			    "attempt", 1, "delay_s", 0.0));
-			if ((r = file_open(e, f, &msg)) != CN_OK) {
+			if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
 				file_fail(e, f, r, msg ? msg : cn_strerror(r));
 				free(msg);
 			}
@@ -808,29 +696,6 @@ progress(struct engine *e, double now, bool force)
 	    "files_done", (int)e->st->files_done));
 }
 
-uint64_t
-transfer_space_needed(const struct plan *p, struct cache *c)
-{
-	uint64_t need = 0, have;
-	struct stat st;
-	char *part;
-	size_t i;
-
-	for (i = 0; i < p->nfiles; i++) {
-		const struct plan_file *f = &p->files[i];
-
-		if (cache_have(c, f))
-			continue;
-		have = 0;
-		if ((part = cache_part_path(c, f->etag)) != NULL &&
-		    stat(part, &st) == 0)
-			have = (uint64_t)st.st_blocks * 512;
-		free(part);
-		need += have >= f->size ? 0 : f->size - have;
-	}
-	return need;
-}
-
 /* Is a file with f's etag being downloaded?  Twins share the partial
  * file, so the second waits and then only links the first's blob. */
 static bool
@@ -896,7 +761,7 @@ open_more(struct engine *e)
 			link_cached(e, f);
 			continue;
 		}
-		if ((r = file_open(e, f, &msg)) != CN_OK) {
+		if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
 			file_close(e, f, false);
 			e->st->files_failed++;
 			record_failure(e, r, msg ? msg : cn_strerror(r));
@@ -940,7 +805,6 @@ transfer_run(const struct plan *p, const bool *skip,
 	    (e.files = calloc(p->nfiles + 1, sizeof(*e.files))) == NULL ||
 	    (e.multi = curl_multi_init()) == NULL)
 		goto out;
-	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	for (i = 0; i < p->nfiles; i++) {
 		f = &e.files[i];
 		f->pf = &p->files[i];
@@ -1015,7 +879,7 @@ transfer_run(const struct plan *p, const bool *skip,
 			    (uint64_t)hashed == f->pf->size)
 				file_finish(&e, f);
 			else if (f->dirty && now - f->saved_at >= SAVE_EVERY_S)
-				save_ctl(f, now - f->durable_at >=
+				xfer_save_ctl(f, now - f->durable_at >=
 				    DURABLE_EVERY_S, now);
 		}
 		progress(&e, now, false);

@@ -142,4 +142,9 @@ mono(void)
 size_t	xfer_on_header(char *data, size_t size, size_t nmemb, void *arg);
 size_t	xfer_on_body(char *data, size_t size, size_t nmemb, void *arg);
 
+/* Partial files (transfer_file.c). */
+int	xfer_file_open(struct engine *e, struct xfile *f, char **msg);
+/* Save f's control file; with durable, the data first. */
+void	xfer_save_ctl(struct xfile *f, bool durable, double now);
+
 #endif
