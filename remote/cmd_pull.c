@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "cmds.h"
 #include "error.h"
+#include "fsutil.h"
 #include "event.h"
 #include "http.h"
 #include "job.h"
@@ -634,7 +635,7 @@ cmd_pull(int argc, char **argv)
 		goto out;
 	}
 	if (a.job_dir != NULL) {
-		if (job_mkdirs(a.job_dir) != CN_OK) {
+		if (fs_mkdirs(a.job_dir) != CN_OK) {
 			fprintf(stderr, "error: cannot create job dir '%s': "
 			    "%s\n", a.job_dir, strerror(errno));
 			rc = AGENT_EXIT_FAIL;
