@@ -1,3 +1,4 @@
+/* The cache writer (cache.h): HF hub cache layout or a plain directory, locks, commits, refs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Content hashes on OpenSSL EVP and the hashing pool that follows downloads (hash.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+/* Detached jobs (job.h): job directories, state.json and job.json, daemonizing, liveness. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

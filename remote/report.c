@@ -1,3 +1,4 @@
+/* What a pull reports (report.h): events.jsonl, state.json, human lines and the progress bar. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Byte-range segments of a download and their control file (segment.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
