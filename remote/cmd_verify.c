@@ -25,9 +25,6 @@
 #include "error.h"
 #include "hash.h"
 
-static const char verify_usage[] =
-"usage: cnorch-agent verify --repo ID (--cache-dir DIR | --local-dir DIR)\n"
-"           [--revision R] [--repo-type model|dataset] [--json]\n";
 
 struct vctx {
 	bool		 json;
@@ -221,87 +218,94 @@ resolve_commit(const char *repo_dir, const char *rev)
 	return c;
 }
 
-int
-cmd_verify(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "repo",	required_argument, NULL, 'r' },
-		{ "revision",	required_argument, NULL, 'R' },
-		{ "repo-type",	required_argument, NULL, 't' },
-		{ "cache-dir",	required_argument, NULL, 'c' },
-		{ "local-dir",	required_argument, NULL, 'l' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct vctx v = { 0 };
-	enum repo_type type = REPO_MODEL;
-	const char *repo = NULL, *rev = "main", *cache_dir = NULL;
-	const char *local_dir = NULL;
-	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
-	int ch, r, rc = AGENT_EXIT_FAIL;
+struct verify_args {
+	const char	*repo;
+	const char	*rev;
+	const char	*cache_dir;
+	const char	*local_dir;
+	enum repo_type	 type;
+	bool		 json;
+};
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			repo = optarg;
-			break;
-		case 'R':
-			rev = optarg;
-			break;
-		case 't':
-			if (strcmp(optarg, "dataset") == 0)
-				type = REPO_DATASET;
-			else if (strcmp(optarg, "model") != 0) {
-				fprintf(stderr, "error: --repo-type: expected "
-				    "model or dataset, got '%s'\n", optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			cache_dir = optarg;
-			break;
-		case 'l':
-			local_dir = optarg;
-			break;
-		case 'J':
-			v.json = true;
-			break;
-		case 'h':
-			fputs(verify_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(verify_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
+static const struct option verify_options[] = {
+	{ "repo",	required_argument, NULL, 'r' },
+	{ "revision",	required_argument, NULL, 'R' },
+	{ "repo-type",	required_argument, NULL, 't' },
+	{ "dataset",	no_argument,	   NULL, 'd' },	/* --repo-type dataset */
+	{ "cache-dir",	required_argument, NULL, 'c' },
+	{ "local-dir",	required_argument, NULL, 'l' },
+	{ "json",	no_argument,	   NULL, 'J' },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+static int
+verify_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
+{
+	struct verify_args *a = arg;
+
+	switch (ch) {
+	case 'r':
+		a->repo = v;
+		break;
+	case 'R':
+		a->rev = v;
+		break;
+	case 't':
+		return agent_parse_repo_type(c, v, &a->type);
+	case 'd':
+		a->type = REPO_DATASET;
+		break;
+	case 'c':
+		a->cache_dir = v;
+		break;
+	case 'l':
+		a->local_dir = v;
+		break;
+	case 'J':
+		a->json = true;
+		break;
 	}
-	if (optind != argc || repo == NULL ||
-	    (cache_dir == NULL) == (local_dir == NULL)) {
-		fputs(verify_usage, stderr);
-		return AGENT_EXIT_USAGE;
-	}
-	if ((folder = cache_repo_folder(type, repo)) == NULL) {
-		fprintf(stderr, "error: invalid repo id '%s'\n", repo);
-		return AGENT_EXIT_USAGE;
-	}
-	if (local_dir != NULL) {
-		if (asprintf(&root, "%s/.cache/cnorch/meta", local_dir) < 0) {
+	return CN_OK;
+}
+
+static int
+verify_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct verify_args a = { .rev = "main", .type = REPO_MODEL };
+	struct vctx v = { 0 };
+	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
+	int first, r, rc = CN_ERR_NOMEM;
+
+	if ((r = agent_parse(self, argc, argv, verify_opt, &a, &first)) !=
+	    CN_OK)
+		return r;
+	if (first != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[first]);
+	if ((r = agent_check_repo(self, a.repo, a.rev)) != CN_OK)
+		return r;
+	if ((a.cache_dir == NULL) == (a.local_dir == NULL))
+		return agent_usage(self, "give one of --cache-dir and "
+		    "--local-dir");
+	v.json = a.json;
+	if ((folder = cache_repo_folder(a.type, a.repo)) == NULL)
+		return agent_usage(self, "--repo '%s': expected 'org/name'",
+		    a.repo);
+	if (a.local_dir != NULL) {
+		if (asprintf(&root, "%s/.cache/cnorch/meta", a.local_dir) < 0) {
 			root = NULL;
 			goto out;
 		}
-		r = walk(&v, root, "", false, local_dir);
+		r = walk(&v, root, "", false, a.local_dir);
 	} else {
-		if (asprintf(&repo_dir, "%s/%s", cache_dir, folder) < 0) {
+		if (asprintf(&repo_dir, "%s/%s", a.cache_dir, folder) < 0) {
 			repo_dir = NULL;
 			goto out;
 		}
-		if ((commit = resolve_commit(repo_dir, rev)) == NULL) {
+		if ((commit = resolve_commit(repo_dir, a.rev)) == NULL) {
 			fprintf(stderr, "error: no snapshot of '%s' at '%s' in "
-			    "'%s'\n", repo, rev, cache_dir);
-			rc = AGENT_EXIT_NOTFOUND;
+			    "'%s'\n", a.repo, a.rev, a.cache_dir);
+			rc = CN_ERR_NOT_FOUND;
 			goto out;
 		}
 		if (asprintf(&root, "%s/snapshots/%s", repo_dir, commit) < 0) {
@@ -314,13 +318,13 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, "error: cannot read '%s': %s\n", root,
 		    r == CN_ERR_SYSTEM ? strerror(errno) : cn_strerror(r));
 		rc = r == CN_ERR_SYSTEM && errno == ENOENT ?
-		    AGENT_EXIT_NOTFOUND : AGENT_EXIT_FAIL;
+		    CN_ERR_NOT_FOUND : CN_ERR_IO;
 		goto out;
 	}
 	if (!v.json)
 		printf("%u ok, %u bad, %u missing, %u unchecked\n", v.ok,
 		    v.bad, v.missing, v.unchecked);
-	rc = v.bad > 0 || v.missing > 0 ? AGENT_EXIT_FAIL : AGENT_EXIT_OK;
+	rc = v.bad > 0 || v.missing > 0 ? CN_ERR_VERIFY : CN_OK;
  out:
 	free(folder);
 	free(repo_dir);
@@ -328,3 +332,12 @@ cmd_verify(int argc, char **argv)
 	free(root);
 	return rc;
 }
+
+const struct agent_cmd agent_cmd_verify = {
+	.name = "verify",
+	.summary = "re-hash a downloaded snapshot",
+	.synopsis = "verify --repo ID (--cache-dir DIR | --local-dir DIR)\n"
+	    "           [--revision R] [--repo-type model|dataset] [--json]",
+	.options = verify_options,
+	.run = verify_run,
+};
