@@ -131,7 +131,14 @@ file_release(struct plan_file *f)
 const char *
 plan_source_name(enum hub_source s)
 {
-	return s == SOURCE_MODELSCOPE ? "modelscope" : "hf";
+	switch (s) {
+	case SOURCE_MODELSCOPE:
+		return "modelscope";
+	case SOURCE_HUGGINGFACE:
+		return "huggingface";
+	default:
+		return "hf";
+	}
 }
 
 int

@@ -18,7 +18,11 @@
 enum hub_source {
 	SOURCE_HF = 0,		/* Hugging Face API at an endpoint (hf-mirror) */
 	SOURCE_MODELSCOPE,
-	SOURCE_AUTO,		/* HF first, ModelScope on failure */
+	SOURCE_AUTO,		/* the ladder: mirror, ModelScope,
+				 * huggingface.co through a proxy */
+	SOURCE_HUGGINGFACE,	/* the last rung: the HF API at the
+				 * upstream endpoint (huggingface.co),
+				 * through --proxy when one is given */
 };
 
 enum repo_type {
@@ -109,7 +113,8 @@ int	plan_push(struct plan *p, size_t *cap, const char *path,
  */
 int	plan_file_add_source(struct plan_file *f, const char *name,
 	    const char *url, const char *const *headers, int max_conns);
-/* Name of a plan's own source in events: "hf" or "modelscope". */
+/* Name of a plan's own source in events: "hf", "modelscope" or
+ * "huggingface" (the upstream rung). */
 const char *plan_source_name(enum hub_source s);
 /*
  * Sort by path, refuse duplicates and a path that is both a file and a
