@@ -28,6 +28,7 @@
 #include "report.h"
 #include "segment.h"
 #include "transfer.h"
+#include "ms_layout.h"
 #include "upstream.h"
 
 #define MAX_GLOBS	64
@@ -51,6 +52,7 @@ struct pull_args {
 	const char	*ms_repo;	/* --modelscope-repo */
 	const char	*upstream;	/* --upstream-endpoint */
 	const char	*proxy;		/* --proxy: the last rung only */
+	bool		 ms_layout;	/* --modelscope-layout */
 	char		*cache_dir;
 	char		*local_dir;
 	const char	*include[MAX_GLOBS];
@@ -157,6 +159,7 @@ static const struct option pull_options[] = {
 	{ "modelscope-repo",	required_argument, NULL, 'g' },
 	{ "upstream-endpoint",	required_argument, NULL, 'u' },
 	{ "proxy",		required_argument, NULL, 'P' },
+	{ "modelscope-layout",	no_argument,	   NULL, 'L' },
 	{ "cache-dir",		required_argument, NULL, 'c' },
 	{ "local-dir",		required_argument, NULL, 'l' },
 	{ "include",		required_argument, NULL, 'I' },
@@ -223,6 +226,9 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 			return agent_usage(c, "--proxy: expected an http://, "
 			    "https://, socks5:// or socks5h:// URL");
 		a->proxy = v;
+		break;
+	case 'L':
+		a->ms_layout = true;
 		break;
 	case 'c':
 		free(a->cache_dir);
@@ -332,6 +338,9 @@ parse_args(const struct agent_cmd *self, int argc, char **argv,
 	}
 	if (a->detach && a->job_dir == NULL)
 		return agent_usage(self, "--detach needs --job-dir");
+	if (a->ms_layout && a->local_dir != NULL)
+		return agent_usage(self, "--modelscope-layout needs the cache "
+		    "layout, not --local-dir");
 	if (a->ms_repo != NULL && agent_check_repo(self, a->ms_repo, NULL) !=
 	    CN_OK)
 		return CN_ERR_USAGE;
@@ -628,6 +637,27 @@ climb_upstream(struct pull_run *pr, bool *ok)
 	return r;
 }
 
+/* --modelscope-layout: the model in ModelScope's own cache too. */
+static int
+ms_layout(struct pull_run *pr)
+{
+	char *dir = NULL, *m = NULL;
+	int r;
+
+	r = ms_layout_write(pr->plan, NULL, pr->cache,
+	    getenv("MODELSCOPE_CACHE"), pr->a->ms_repo ? pr->a->ms_repo :
+	    pr->a->repo, &dir, &m);
+	if (r != CN_OK) {
+		free(pr->msg);
+		pr->msg = m ? m : strdup(cn_strerror(r));
+		return r;
+	}
+	report_emit(pr->rep, "modelscope_layout", json_pack("{s:s,s:I}",
+	    "dir", dir, "files", (json_int_t)pr->plan->nfiles));
+	free(dir);
+	return CN_OK;
+}
+
 /*
  * Everything after the arguments: plan, space, fetch, then the ladder one
  * file at a time: what the mirror could not give goes to ModelScope when
@@ -708,6 +738,8 @@ run(struct pull_run *pr)
 		free(pr->msg);
 		pr->msg = m;
 	}
+	if (r == CN_OK && a->ms_layout)
+		r = ms_layout(pr);
 	if (r == CN_OK) {
 		free(pr->msg);
 		pr->msg = NULL;
@@ -913,7 +945,7 @@ const struct agent_cmd agent_cmd_pull = {
 	.synopsis = "pull --repo ID [--revision R] [--repo-type model|dataset]\n"
 "           [--source hf|modelscope|auto|huggingface] [--endpoint URL]\n"
 "           [--modelscope-endpoint URL] [--modelscope-repo ID]\n"
-"           [--upstream-endpoint URL] [--proxy URL]\n"
+"           [--upstream-endpoint URL] [--proxy URL] [--modelscope-layout]\n"
 "           (--cache-dir DIR | --local-dir DIR)\n"
 "           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
 "           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
@@ -939,6 +971,8 @@ const struct agent_cmd agent_cmd_pull = {
 "  --proxy URL          http/https/socks5/socks5h proxy for the last rung's\n"
 "                       requests only; every other request uses no proxy\n"
 "  $MODELSCOPE_API_TOKEN  ModelScope token (cookie m_session_id)\n"
+"  --modelscope-layout  also lay the model out in ModelScope's own cache\n"
+"                       ($MODELSCOPE_CACHE/models/org/name, hard links)\n"
 "\n"
 "exit: 0 ok, 1 download/verify failed (partial data kept), 2 usage,\n"
 "      3 not found / access denied, 4 no space, 5 locked, 6 bad hub reply,\n"

@@ -27,6 +27,7 @@
 
 #include "error.h"
 #include "hub.h"
+#include "pathsafe.h"
 
 #define MS_PAGE_SIZE	200	/* what modelscope_hub asks for */
 #define MS_MAX_PAGES	10000
@@ -36,6 +37,7 @@ ms_parse_files(json_t *j, const struct hub_query *q, const char *url,
     struct plan *p, size_t *cap, char **msg)
 {
 	json_t *code, *ok, *data, *files, *e, *type, *sz, *sha, *islfs, *m;
+	json_t *rev;
 	const char *path;
 	char sha256[65], *epath = NULL, *erev = NULL, *furl;
 	size_t i;
@@ -126,6 +128,15 @@ ms_parse_files(json_t *j, const struct hub_query *q, const char *url,
 			break;
 		snprintf(p->files[p->nfiles - 1].etag,
 		    sizeof(p->files[0].etag), "%s", sha256);
+		rev = json_object_get(e, "Revision");
+		if (json_is_string(rev) && json_string_length(rev) > 0 &&
+		    json_string_length(rev) <= 64 &&
+		    pathsafe_revision(json_string_value(rev)) == 0 &&
+		    (p->files[p->nfiles - 1].ms_revision =
+		    strdup(json_string_value(rev))) == NULL) {
+			r = CN_ERR_NOMEM;
+			break;
+		}
 	}
 	free(erev);
 	return r;

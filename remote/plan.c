@@ -126,6 +126,7 @@ file_release(struct plan_file *f)
 	free(f->alts);
 	free(f->xet_hash);
 	free(f->linked_etag);
+	free(f->ms_revision);
 }
 
 const char *

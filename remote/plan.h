@@ -76,6 +76,10 @@ struct plan_file {
 	int		 max_conns;
 	char		*xet_hash;
 	char		*linked_etag;
+	/* ModelScope's "Revision" of the file in its listing (the key its
+	 * own cache, .msc, stores), or NULL when ModelScope did not list
+	 * it; for --modelscope-layout. */
+	char		*ms_revision;
 };
 
 struct plan {

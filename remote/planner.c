@@ -131,6 +131,9 @@ planner_pair(struct plan *p, const struct plan *other, size_t *paired,
 		if ((r = plan_file_add_source(f, plan_source_name(
 		    other->source), o->url, NULL, 0)) != CN_OK)
 			return r;
+		if (o->ms_revision != NULL && f->ms_revision == NULL &&
+		    (f->ms_revision = strdup(o->ms_revision)) == NULL)
+			return CN_ERR_NOMEM;
 		np++;
 	}
 	if (paired != NULL)

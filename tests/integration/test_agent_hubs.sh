@@ -21,6 +21,9 @@ cat >"$T/spec.json" <<'JSON'
     "modelscope_id": "ms-org/ms-name",
     "files": [{"path": "config.json"},
               {"path": "model.safetensors", "size": 2097152, "lfs": true}]},
+  "test-org/dot.model": {"revision": "main", "modelscope": true,
+    "files": [{"path": "config.json"},
+              {"path": "sub/w.safetensors", "size": 1048576, "lfs": true}]},
   "test-org/differ": {"revision": "main", "modelscope": true,
     "files": [{"path": "a.safetensors", "size": 1048576, "lfs": true},
               {"path": "b.safetensors", "size": 1048576, "lfs": true,
@@ -140,6 +143,28 @@ pull --repo test-org/hf-name --modelscope-repo ms-org/ms-name --source modelscop
 RC=$?
 check "--modelscope-repo: lists and fetches ms-org/ms-name, lands as models--test-org--hf-name" \
 	bash -c "[ $RC -eq 0 ] && [ -s '$T/m1/models--test-org--hf-name/refs/main' ] && grep -q '\"/api/v1/models/ms-org/ms-name/repo\"' '$T/stub.log' && [ \$(snapshot_files '$T/m1' | wc -l) -eq 2 ]"
+
+# --- --modelscope-layout: ModelScope's own cache finds it too ---------------------
+MODELSCOPE_CACHE=$T/msc pull --repo test-org/dot.model --source modelscope --modelscope-layout \
+	--cache-dir "$T/l1" --json >"$T/l1.jsonl" 2>"$T/l1.err"
+RC=$?
+check "--modelscope-layout: the pull ends ok" test "$RC" -eq 0
+check "--modelscope-layout: files, .msc, .mdl, .mv as modelscope's ModelFileSystemCache reads them" python3 -c "
+import hashlib, json, os, pickle, urllib.request
+r = [x for x in json.load(urllib.request.urlopen('$URL/_stub/repos')) if x['id'] == 'test-org/dot.model'][0]
+d = '$T/msc/models/test-org/dot___model'
+msc = pickle.load(open(os.path.join(d, '.msc'), 'rb'))
+assert sorted(k['Path'] for k in msc) == sorted(f['path'] for f in r['files']), msc
+assert all(k['Revision'] == r['sha'] and set(k) == {'Path', 'Revision'} for k in msc), msc
+assert pickle.load(open(os.path.join(d, '.mdl'), 'rb')) == {'id': 'test-org/dot___model'}
+assert open(os.path.join(d, '.mv')).read() == 'Revision:main'
+for f in r['files']:
+    p = os.path.join(d, f['path'])
+    assert os.path.isfile(p) and not os.path.islink(p), p
+    assert hashlib.sha256(open(p, 'rb').read()).hexdigest() == f['sha256'], p
+"
+check "--modelscope-layout: hard links, not a second copy of the bytes" bash -c "
+	[ \$(stat -c %h '$T/msc/models/test-org/dot___model/sub/w.safetensors') -ge 2 ]"
 
 # --- auto: two sources where the sha256 agree ----------------------------------
 "$AGENT" plan --repo test-org/differ --source auto --endpoint "$URL" --ms-endpoint "$URL" \
