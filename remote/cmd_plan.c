@@ -46,7 +46,7 @@ plan_json(const struct plan *p)
 	size_t i;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
-	    "source", p->source == SOURCE_MODELSCOPE ? "modelscope" : "hf",
+	    "source", plan_source_name(p->source),
 	    "repo_type", p->repo_type == REPO_DATASET ? "dataset" : "model",
 	    "repo", p->repo, "revision", p->revision, "commit", p->commit,
 	    "endpoint", p->endpoint, "files_total", (json_int_t)p->nfiles,
@@ -78,6 +78,7 @@ struct plan_args {
 	const char	*exclude[PLAN_MAX_GLOBS];
 	const char	*cacert;
 	const char	*token_file;
+	const char	*proxy;
 	bool		 json;
 };
 
@@ -90,6 +91,9 @@ static const struct option plan_options[] = {
 	{ "endpoint",		required_argument, NULL, 'e' },
 	{ "modelscope-endpoint", required_argument, NULL, 'm' },
 	{ "ms-endpoint",	required_argument, NULL, 'm' },
+	{ "modelscope-repo",	required_argument, NULL, 'g' },
+	{ "upstream-endpoint",	required_argument, NULL, 'u' },
+	{ "proxy",		required_argument, NULL, 'P' },
 	{ "include",		required_argument, NULL, 'i' },
 	{ "exclude",		required_argument, NULL, 'x' },
 	{ "cacert",		required_argument, NULL, 'c' },
@@ -120,13 +124,24 @@ plan_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 	case 's':
 		if (planner_source_parse(v, &o->source) != CN_OK)
 			return agent_usage(c, "unknown source '%s': expected "
-			    "hf, modelscope or auto", v);
+			    "hf, modelscope, auto or huggingface", v);
 		break;
 	case 'e':
 		o->hf_endpoint = v;
 		break;
 	case 'm':
 		o->ms_endpoint = v;
+		break;
+	case 'g':
+		if ((r = agent_check_repo(c, v, NULL)) != CN_OK)
+			return r;
+		o->ms_repo = v;
+		break;
+	case 'u':
+		o->upstream_endpoint = v;
+		break;
+	case 'P':
+		a->proxy = v;
 		break;
 	case 'i':
 	case 'x':
@@ -160,7 +175,7 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 	struct plan_args a;
 	struct planner_opts *o = &a.o;
 	const char *endpoint;
-	struct http_conf conf;
+	struct http_conf conf, upconf;
 	struct plan *p = NULL;
 	json_t *j = NULL;
 	char *msg = NULL;
@@ -198,7 +213,18 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	have_conf = 1;
+	if ((r = http_conf_set_modelscope(&conf, o->ms_endpoint ?
+	    o->ms_endpoint : getenv("MODELSCOPE_ENDPOINT") ?
+	    getenv("MODELSCOPE_ENDPOINT") : PLANNER_MS_ENDPOINT, &msg)) != 0) {
+		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
+		ret = r;
+		goto out;
+	}
 	o->http = &conf;
+	upconf = conf;		/* shallow: released with conf */
+	upconf.proxy = a.proxy;
+	if (a.proxy != NULL)
+		o->upstream_http = &upconf;
 	if ((r = planner_build(o, &p, &msg)) != 0) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
 		ret = r;
@@ -236,8 +262,11 @@ const struct agent_cmd agent_cmd_plan = {
 	.name = "plan",
 	.summary = "list what a pull would fetch",
 	.synopsis = "plan --repo ORG/NAME [--revision REV]\n"
-	    "           [--repo-type model|dataset] [--source hf|modelscope|auto]\n"
+	    "           [--repo-type model|dataset]\n"
+	    "           [--source hf|modelscope|auto|huggingface]\n"
 	    "           [--endpoint URL] [--modelscope-endpoint URL]\n"
+	    "           [--modelscope-repo ID] [--upstream-endpoint URL]\n"
+	    "           [--proxy URL]\n"
 	    "           [--include GLOB]... [--exclude GLOB]... [--cacert FILE]\n"
 	    "           [--token-file FILE] [--json]",
 	.help = "\n"

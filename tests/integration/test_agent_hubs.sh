@@ -78,6 +78,29 @@ d=json.load(open('$T/huge.json'))
 f=[x for x in d['files'] if x['path']=='huge.safetensors'][0]
 assert f['size']==53687091200, f
 assert d['bytes_total']==53687091200+41943040+$(stub_size test-org/xet-model config.json), d['bytes_total']"
+# Its first and last MiB, by the URL the agent planned: the resolve hop
+# 302s to the signed bridge, which serves the Range at offsets past 2^35
+# with a 64-bit Content-Range total; the bytes are the stand-in's
+# (docstring formula).  The engine's own fetch of a 50 GB file is not run
+# here: it would need 50 GB on disk (the space check refuses, as it must).
+hurl=$(python3 -c "import json; print([f['url'] for f in json.load(open('$T/huge.json'))['files'] if f['path']=='huge.safetensors'][0])")
+curl -s -L -r 0-1048575 -D "$T/h0.hdr" -o "$T/h0.bin" "$hurl"
+curl -s -L -r 53686042624-53687091199 -D "$T/h1.hdr" -o "$T/h1.bin" "$hurl"
+check "huge: first and last MiB through the bridge are the stand-in's bytes" python3 -c "
+import hashlib
+seed = b'model:test-org/xet-model:huge.safetensors'
+base = hashlib.shake_256(b'cnorch-hubstub-v1\\0' + seed).digest(1 << 20)
+def block(i):
+    b = bytearray(base)
+    if i:
+        for j in range(8): b[j] ^= (i >> (8 * j)) & 0xFF
+    return bytes(b)
+assert open('$T/h0.bin', 'rb').read() == block(0)
+assert open('$T/h1.bin', 'rb').read() == block(53687091200 // (1 << 20) - 1)
+h = open('$T/h1.hdr').read()
+assert 'cas-bridge.xethub/xet-bridge-us/' in h and 'Content-Range: bytes 53686042624-53687091199/53687091200' in h, h
+"
+
 # The free-space check sees it too: a pull into a small filesystem stops
 # before the first byte with exit 4, naming the need.
 mkdir -p "$T/small"
