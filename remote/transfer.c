@@ -241,6 +241,8 @@ conn_start(struct engine *e, struct conn *c)
 	c->why = STOP_NONE;
 	c->status = 0;
 	c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
+	c->linked_size = -1;
+	c->linked_etag[0] = '\0';
 	c->retry_after = -1;
 	c->last_byte = c->win_start = c->req_t0 = now;
 	c->win_bytes = 0;

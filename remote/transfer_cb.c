@@ -61,6 +61,16 @@ xfer_on_header(char *data, size_t size, size_t nmemb, void *arg)
 		c->cr_total = q[1] == '*' ? -1 : parse_i64(q + 1, &q);
 	} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
 		c->clen = parse_i64(line + 15 + strspn(line + 15, " "), &q);
+	} else if (strncasecmp(line, "X-Linked-Size:", 14) == 0) {
+		c->linked_size = parse_i64(line + 14 + strspn(line + 14, " "),
+		    &q);
+	} else if (strncasecmp(line, "X-Linked-Etag:", 14) == 0) {
+		p = line + 14 + strspn(line + 14, " ");
+		if (*p == '"')
+			p++;
+		if (strspn(p, "0123456789abcdefABCDEF") == 64)
+			snprintf(c->linked_etag, sizeof(c->linked_etag),
+			    "%.64s", p);
 	} else if (strncasecmp(line, "Retry-After:", 12) == 0) {
 		c->retry_after = http_parse_retry_after(line + 12 +
 		    strspn(line + 12, " "));
@@ -80,6 +90,22 @@ check_response(struct conn *c)
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
 	if (c->status < 200 || c->status >= 300)
 		return true;	/* error body: discarded, status decides */
+	/* The resolve hop names the file it redirects to (hf-mirror's Xet
+	 * bridge: X-Linked-Size, X-Linked-Etag = sha256): another size or
+	 * sha256 than listed is another file, whatever the bridge sends. */
+	if ((c->linked_size >= 0 && (uint64_t)c->linked_size != size) ||
+	    (c->linked_etag[0] != '\0' && f->pf->lfs &&
+	    f->pf->sha256[0] != '\0' &&
+	    strcasecmp(c->linked_etag, f->pf->sha256) != 0)) {
+		snprintf(c->proto_msg, sizeof(c->proto_msg),
+		    "the resolve hop names another file (X-Linked-Size %"
+		    PRId64 ", X-Linked-Etag %.12s...) than listed (%" PRIu64
+		    " bytes, sha256 %.12s...)", c->linked_size,
+		    c->linked_etag[0] ? c->linked_etag : "-", size,
+		    f->pf->sha256[0] ? f->pf->sha256 : "-");
+		c->why = STOP_PROTO;
+		return false;
+	}
 	if (c->status == 200) {
 		if (c->ranged) {
 			c->why = STOP_NORANGE;

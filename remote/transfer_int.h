@@ -70,6 +70,11 @@ struct conn {
 	char		 proto_msg[160];
 	long		 status;
 	int64_t		 cr_start, cr_end, cr_total, clen;
+	/* The resolve hop's identity of the file (X-Linked-Size,
+	 * X-Linked-Etag; a Xet bridge's 302 carries them): checked against
+	 * the plan before the first byte is kept.  -1 / "" when absent. */
+	int64_t		 linked_size;
+	char		 linked_etag[65];
 	long		 retry_after;
 	double		 last_byte;
 	double		 req_t0;	/* when this request started */
