@@ -4,6 +4,8 @@
  * error mapping, plan checks.  No HTTP.
  */
 #include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -505,14 +507,20 @@ test_build_refuses_early(void **state)
 		enum hub_source src;
 		enum repo_type type;
 		int want;
+		const char *ms_repo;
 	} cases[] = {
-		{ "../etc", NULL, SOURCE_HF, REPO_MODEL, CN_ERR_INVALID },
-		{ "org/na/me", NULL, SOURCE_AUTO, REPO_MODEL, CN_ERR_INVALID },
-		{ NULL, NULL, SOURCE_HF, REPO_MODEL, CN_ERR_INVALID },
+		{ "../etc", NULL, SOURCE_HF, REPO_MODEL, CN_ERR_INVALID, NULL },
+		{ "org/na/me", NULL, SOURCE_AUTO, REPO_MODEL, CN_ERR_INVALID,
+		  NULL },
+		{ NULL, NULL, SOURCE_HF, REPO_MODEL, CN_ERR_INVALID, NULL },
 		{ "org/name", "../../x", SOURCE_HF, REPO_MODEL,
-		  CN_ERR_UNSAFE_PATH },
+		  CN_ERR_UNSAFE_PATH, NULL },
+		/* ModelScope datasets are listed now (issue 11); a bad
+		 * ModelScope id is refused like a bad HF id */
 		{ "org/name", NULL, SOURCE_MODELSCOPE, REPO_DATASET,
-		  CN_ERR_UNSUPPORTED },
+		  CN_ERR_INVALID, "ms/../x" },
+		{ "org/name", NULL, SOURCE_AUTO, REPO_MODEL, CN_ERR_INVALID,
+		  "no-slash" },
 	};
 	struct http_conf conf;
 	struct planner_opts o;
@@ -528,6 +536,7 @@ test_build_refuses_early(void **state)
 		o.revision = cases[i].rev;
 		o.source = cases[i].src;
 		o.repo_type = cases[i].type;
+		o.ms_repo = cases[i].ms_repo;
 		o.http = &conf;
 		/* never reached: refused before any request */
 		o.hf_endpoint = o.ms_endpoint = "http://127.0.0.1:1";
@@ -553,8 +562,182 @@ test_source_names(void **state)
 	assert_int_equal(s, SOURCE_MODELSCOPE);
 	assert_int_equal(planner_source_parse("auto", &s), CN_OK);
 	assert_int_equal(s, SOURCE_AUTO);
+	assert_int_equal(planner_source_parse("huggingface", &s), CN_OK);
+	assert_int_equal(s, SOURCE_HUGGINGFACE);
 	assert_int_equal(planner_source_parse("HF", &s), CN_ERR_INVALID);
 	assert_string_equal(planner_source_name(SOURCE_AUTO), "auto");
+	assert_string_equal(planner_source_name(SOURCE_HUGGINGFACE),
+	    "huggingface");
+	assert_string_equal(plan_source_name(SOURCE_HUGGINGFACE),
+	    "huggingface");
+	assert_string_equal(plan_source_name(SOURCE_MODELSCOPE), "modelscope");
+	assert_string_equal(plan_source_name(SOURCE_HF), "hf");
+}
+
+/* ---------------------------------------------------------------- auto */
+
+#define SHA256C	"d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"
+
+/* A finished plan of (path, size, sha256) triples from source src. */
+static struct plan *
+mkplan(enum hub_source src, const char *const (*files)[3], size_t n)
+{
+	struct plan *p;
+	size_t cap = 0, i;
+	char *url, *msg = NULL;
+
+	assert_int_equal(plan_create(src == SOURCE_MODELSCOPE ? &qms :
+	    &qmodel, src, &p), CN_OK);
+	for (i = 0; i < n; i++) {
+		assert_true(asprintf(&url, "%s://%s", plan_source_name(src),
+		    files[i][0]) > 0);
+		assert_int_equal(plan_push(p, &cap, files[i][0],
+		    strtoull(files[i][1], NULL, 10), files[i][2][0] != '\0',
+		    files[i][2], "", url), CN_OK);
+		snprintf(p->files[i].etag, sizeof(p->files[i].etag), "%s",
+		    files[i][2]);
+	}
+	assert_int_equal(plan_finish(p, "URL", &msg), CN_OK);
+	if ((p->commit = strdup(SHA1A)) == NULL)
+		fail();
+	return p;
+}
+
+static void
+test_pair(void **state)
+{
+	static const char *const hf[][3] = {
+		{ "a.bin", "10", SHA256A },	/* same on both: paired */
+		{ "b.bin", "10", SHA256A },	/* other sha256: one source */
+		{ "c.json", "3", "" },		/* no sha256 here: one */
+		{ "d.bin", "10", SHA256A },	/* not on ModelScope: one */
+		{ "e.bin", "11", SHA256A },	/* other size: one */
+	};
+	static const char *const ms[][3] = {
+		{ "a.bin", "10", SHA256A },
+		{ "b.bin", "10", SHA256C },
+		{ "c.json", "3", SHA256C },
+		{ "e.bin", "10", SHA256A },
+		{ "only-ms.bin", "1", SHA256A },	/* never added */
+	};
+	static const struct {
+		const char *path;
+		const char *alt;	/* NULL: no further source */
+	} want[] = {
+		{ "a.bin", "modelscope://a.bin" },
+		{ "b.bin", NULL },
+		{ "c.json", NULL },
+		{ "d.bin", NULL },
+		{ "e.bin", NULL },
+	};
+	struct plan *p = mkplan(SOURCE_HF, hf, 5);
+	struct plan *o = mkplan(SOURCE_MODELSCOPE, ms, 5);
+	size_t paired = 9, differ = 9, missing = 9, i;
+
+	(void)state;
+	o->files[0].ms_revision = strdup("abc123");
+	assert_int_equal(planner_pair(p, o, &paired, &differ, &missing),
+	    CN_OK);
+	assert_int_equal(paired, 1);
+	assert_int_equal(differ, 3);
+	assert_int_equal(missing, 1);
+	assert_int_equal(p->nfiles, 5);		/* ModelScope adds none */
+	for (i = 0; i < 5; i++) {
+		const struct plan_file *f = &p->files[i];
+
+		assert_string_equal(f->path, want[i].path);
+		if (want[i].alt == NULL) {
+			assert_int_equal(f->nalts, 0);
+			continue;
+		}
+		assert_int_equal(f->nalts, 1);
+		assert_string_equal(f->alts[0].name, "modelscope");
+		assert_string_equal(f->alts[0].url, want[i].alt);
+		assert_string_equal(f->url, "hf://a.bin");	/* own first */
+	}
+	/* ModelScope's per-file Revision travels with the pairing */
+	assert_string_equal(p->files[0].ms_revision, "abc123");
+	plan_destroy(p);
+	plan_destroy(o);
+}
+
+static void
+test_rung(void **state)
+{
+	static const char *const hf[][3] = {
+		{ "a.bin", "10", SHA256A },
+		{ "dir/b c.bin", "10", SHA256A },
+		{ "c.json", "3", "" },
+	};
+	struct plan *p = mkplan(SOURCE_HF, hf, 3), *q = NULL;
+	bool ok[3] = { true, false, false };
+
+	(void)state;
+	/* sorted: a.bin, c.json, dir/b c.bin */
+	assert_string_equal(p->files[2].path, "dir/b c.bin");
+	assert_int_equal(plan_file_add_source(&p->files[2], "modelscope",
+	    "ms://b", NULL, 0), CN_OK);
+	/* ModelScope: only the failed files it has the same bytes of */
+	assert_int_equal(planner_rung(p, ok, SOURCE_MODELSCOPE, NULL, &q),
+	    CN_OK);
+	assert_non_null(q);
+	assert_int_equal(q->nfiles, 1);
+	assert_string_equal(q->files[0].path, "dir/b c.bin");
+	assert_string_equal(q->files[0].url, "ms://b");
+	assert_string_equal(q->files[0].etag, SHA256A);	/* same blob */
+	assert_string_equal(q->commit, SHA1A);
+	assert_int_equal(q->source, SOURCE_MODELSCOPE);
+	assert_true(q->bytes_total == 10);
+	plan_destroy(q);
+	/* huggingface.co: every failed file, at the mirror's commit */
+	assert_int_equal(planner_rung(p, ok, SOURCE_HUGGINGFACE,
+	    "https://huggingface.co", &q), CN_OK);
+	assert_non_null(q);
+	assert_int_equal(q->nfiles, 2);
+	assert_string_equal(q->files[0].path, "c.json");
+	assert_string_equal(q->files[0].url, "https://huggingface.co/org/name"
+	    "/resolve/" SHA1A "/c.json");
+	assert_string_equal(q->files[1].url, "https://huggingface.co/org/name"
+	    "/resolve/" SHA1A "/dir/b%20c.bin");
+	assert_string_equal(q->endpoint, "https://huggingface.co");
+	assert_int_equal(q->source, SOURCE_HUGGINGFACE);
+	plan_destroy(q);
+	/* nothing left: no plan */
+	ok[1] = ok[2] = true;
+	q = (struct plan *)1;
+	assert_int_equal(planner_rung(p, ok, SOURCE_HUGGINGFACE,
+	    "https://huggingface.co", &q), CN_OK);
+	assert_null(q);
+	plan_destroy(p);
+}
+
+static void
+test_ms_dataset_files(void **state)
+{
+	struct plan *p = NULL;
+	char *msg = NULL;
+	static const struct hub_query qmsdata = {
+		NULL, EP, REPO_DATASET, "org/data", "master",
+	};
+
+	(void)state;
+	assert_int_equal(ms_files(&qmsdata, MS_OK("["
+	    "{\"Path\":\"data\",\"Type\":\"tree\",\"Size\":0},"
+	    "{\"Path\":\"data/train.bin\",\"Type\":\"blob\","
+	    "\"Size\":68719476736,\"Sha256\":\"" SHA256A "\","
+	    "\"IsLFS\":true,\"Revision\":\"" SHA1B "\"},"
+	    "{\"Path\":\"x.txt\",\"Type\":\"blob\",\"Size\":1,"
+	    "\"Revision\":\"../evil\"}"
+	    "]"), &p, &msg), CN_OK);
+	assert_int_equal(p->nfiles, 2);
+	/* 64 GiB: sizes are 64-bit all the way */
+	assert_true(p->files[0].size == 68719476736ULL);
+	assert_string_equal(p->files[0].url, EP "/api/v1/datasets/org/data/"
+	    "repo?Revision=master&FilePath=data%2Ftrain.bin");
+	assert_string_equal(p->files[0].ms_revision, SHA1B);
+	/* an unsafe Revision is not kept (it names nothing we write) */
+	assert_null(p->files[1].ms_revision);
+	plan_destroy(p);
 }
 
 int
@@ -572,6 +755,9 @@ main(void)
 		cmocka_unit_test(test_ms_commit_id),
 		cmocka_unit_test(test_build_refuses_early),
 		cmocka_unit_test(test_source_names),
+		cmocka_unit_test(test_pair),
+		cmocka_unit_test(test_rung),
+		cmocka_unit_test(test_ms_dataset_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
