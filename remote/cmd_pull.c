@@ -659,6 +659,36 @@ ms_layout(struct pull_run *pr)
 }
 
 /*
+ * Plan; when listing failed on the network and a proxy was given that
+ * does not answer (the laptop went away before the pull could list
+ * huggingface.co), wait for it as the fetch does.
+ */
+static int
+plan_waiting(struct pull_run *pr)
+{
+	double wait = 1;
+	int r;
+
+	for (;;) {
+		r = make_plan(pr, pr->a->source);
+		if (r == CN_OK || pr->a->proxy == NULL || stop_flag ||
+		    (r != CN_ERR_RETRIES && r != CN_ERR_CONNECT &&
+		    r != CN_ERR_TIMEOUT && r != CN_ERR_CURL) ||
+		    upstream_proxy_alive(pr->a->proxy, 5) == CN_OK)
+			return stop_flag ? CN_ERR_INTERRUPTED : r;
+		report_emit(pr->rep, "waiting", json_pack("{s:s,s:s,s:f}",
+		    "reason", "laptop proxy gone", "step", "plan", "delay_s",
+		    wait));
+		report_state(pr->rep, "waiting", "laptop proxy gone");
+		nap(wait);
+		report_state(pr->rep, "running", NULL);
+		free(pr->msg);
+		pr->msg = NULL;
+		wait = wait * 2 > 30 ? 30 : wait * 2;
+	}
+}
+
+/*
  * Everything after the arguments: plan, space, fetch, then the ladder one
  * file at a time: what the mirror could not give goes to ModelScope when
  * ModelScope has the same bytes, then to huggingface.co when a proxy was
@@ -673,7 +703,7 @@ run(struct pull_run *pr)
 	char *m = NULL;
 	int r, budget;
 
-	if ((r = make_plan(pr, a->source)) != CN_OK)
+	if ((r = plan_waiting(pr)) != CN_OK)
 		return r;
 	if ((r = check_space(pr)) != CN_OK)
 		return r;

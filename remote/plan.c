@@ -142,6 +142,20 @@ plan_source_name(enum hub_source s)
 	}
 }
 
+const char *
+plan_file_refresh_url(const struct plan_file *f, enum hub_source own,
+    const char *name)
+{
+	size_t i;
+
+	if (name == NULL || strcmp(name, plan_source_name(own)) == 0)
+		return f->url;
+	for (i = 0; i < f->nalts; i++)
+		if (strcmp(f->alts[i].name, name) == 0)
+			return f->alts[i].url;
+	return NULL;
+}
+
 int
 plan_file_add_source(struct plan_file *f, const char *name, const char *url,
     const char *const *headers, int max_conns)

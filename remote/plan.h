@@ -117,6 +117,16 @@ int	plan_push(struct plan *p, size_t *cap, const char *path,
  */
 int	plan_file_add_source(struct plan_file *f, const char *name,
 	    const char *url, const char *const *headers, int max_conns);
+/*
+ * Where the engine asks again when a signed download URL it was sent to
+ * expires (an S3-style 403 from a CDN or a Xet bridge): the URL of f on
+ * the source named name ("hf", "modelscope", "huggingface"; NULL or the
+ * plan's own source, own: f->url, the /resolve/ URL whose redirect is
+ * signed anew each time; else that source's url).  NULL when f has no
+ * such source.  Borrowed from f.
+ */
+const char *plan_file_refresh_url(const struct plan_file *f,
+	    enum hub_source own, const char *name);
 /* Name of a plan's own source in events: "hf", "modelscope" or
  * "huggingface" (the upstream rung). */
 const char *plan_source_name(enum hub_source s);

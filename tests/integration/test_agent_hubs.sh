@@ -265,7 +265,7 @@ check "ladder: --source huggingface with no proxy goes straight there" \
 # a fixed port in front of tinyproxy, as the SSH remote forward would be.
 RELAY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 relay() {
-	python3 - "$RELAY_PORT" "$HTTP_PROXY_PORT" <<'PY' &
+	python3 - "$RELAY_PORT" "$HTTP_PROXY_PORT" >>"$T/relay.log" 2>&1 <<'PY' &
 import socket, sys, threading
 lp, tp = int(sys.argv[1]), int(sys.argv[2])
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -306,6 +306,16 @@ check "proxy back: it continued from the bytes on disk (fetched / size <= 1.02)"
 import json
 d=[json.loads(l) for l in open('$T/job4/events.jsonl') if '\"done\"' in l][-1]
 assert d['bytes_fetched'] <= 1.02 * (20971520 + $(curl -sf --noproxy '*' "$UP/_stub/repos" | python3 -c 'import json,sys; print([f["size"] for r in json.load(sys.stdin) if r["id"]=="test-org/upstream-only" for f in r["files"] if f["path"]=="config.json"][0])')), d"
+[ -f "$T/relay.pid" ] && kill "$(cat "$T/relay.pid")" 2>/dev/null
+
+# Gone before the pull could even list huggingface.co: it waits there too.
+CNORCH_HTTP_RETRY_BASE_MS=20 "$AGENT" pull --repo test-org/upstream-only --endpoint "$URL" \
+	--modelscope-endpoint "$URL" --cache-dir "$T/u5" --upstream-endpoint "$UP" \
+	--proxy "http://127.0.0.1:$RELAY_PORT" --job-dir "$T/job5" --detach >/dev/null 2>"$T/u5.err"
+check "proxy gone at the start: the job waits while planning" wait_for 60 bash -c "
+	grep -q '\"event\":\"waiting\".*laptop proxy gone.*\"step\":\"plan\"' '$T/job5/events.jsonl'"
+relay
+check "proxy back: that job lists and finishes" wait_for 120 bash -c "grep -q '\"event\":\"done\".*\"status\":\"ok\"' '$T/job5/events.jsonl'"
 [ -f "$T/relay.pid" ] && kill "$(cat "$T/relay.pid")" 2>/dev/null
 
 finish

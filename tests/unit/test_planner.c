@@ -657,6 +657,15 @@ test_pair(void **state)
 	}
 	/* ModelScope's per-file Revision travels with the pairing */
 	assert_string_equal(p->files[0].ms_revision, "abc123");
+	/* where the engine asks again for a fresh signed URL */
+	assert_string_equal(plan_file_refresh_url(&p->files[0], SOURCE_HF,
+	    NULL), "hf://a.bin");
+	assert_string_equal(plan_file_refresh_url(&p->files[0], SOURCE_HF,
+	    "hf"), "hf://a.bin");
+	assert_string_equal(plan_file_refresh_url(&p->files[0], SOURCE_HF,
+	    "modelscope"), "modelscope://a.bin");
+	assert_null(plan_file_refresh_url(&p->files[1], SOURCE_HF,
+	    "modelscope"));
 	plan_destroy(p);
 	plan_destroy(o);
 }
