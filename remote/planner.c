@@ -246,34 +246,6 @@ ms_revision(const struct planner_opts *o)
 	return o->revision;
 }
 
-/*
- * Swap each paired file's own URL with its source named name: the
- * measured-faster hub goes first (the engine starts there).
- */
-static int
-prefer_alts(struct plan *p, const char *name)
-{
-	struct plan_file *f;
-	char *t;
-	size_t i, k;
-
-	for (i = 0; i < p->nfiles; i++) {
-		f = &p->files[i];
-		for (k = 0; k < f->nalts; k++) {
-			if (strcmp(f->alts[k].name, name) != 0)
-				continue;
-			t = f->url;
-			f->url = f->alts[k].url;
-			f->alts[k].url = t;
-			free(f->alts[k].name);
-			if ((f->alts[k].name = strdup(plan_source_name(
-			    p->source))) == NULL)
-				return CN_ERR_NOMEM;
-		}
-	}
-	return CN_OK;
-}
-
 /* The pairing of --source auto, reported. */
 static int
 pair_and_report(const struct planner_opts *o, struct plan *p,
@@ -313,7 +285,6 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	char *ms_msg = NULL, *up_msg = NULL, *why = NULL;
 	char commit[41] = "";
 	const char *want, *ms_id;
-	bool prefer_ms = false;
 	int r, hf_r = CN_OK, ms_r = CN_OK;
 
 	*out = NULL;
@@ -376,10 +347,25 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		goto filter;
 	}
 	/* --- the mirror --- */
+	/* Measured failing or much slower (source_measure.h): ModelScope
+	 * alone, without waiting out the mirror's retries. */
 	if (o->source == SOURCE_AUTO && o->repo_type == REPO_MODEL &&
 	    source_measure_prefers_ms(&conf, hf_ep, ms_ep, ms_id,
-	    o->revision, &why))
-		prefer_ms = true;
+	    o->revision, &why)) {
+		q.endpoint = ms_ep;
+		q.repo = ms_id;
+		q.revision = ms_revision(o);
+		if ((r = ms_plan(&q, NULL, &p, &ms_msg)) == CN_OK) {
+			emit(o, "source", json_pack("{s:s, s:s, s:s}", "from",
+			    "hf", "to", "modelscope", "reason",
+			    why != NULL ? why : ""));
+			goto filter;
+		}
+		/* Not on ModelScope after all: the usual way. */
+		free(ms_msg);
+		ms_msg = NULL;
+		q.repo = o->repo;
+	}
 	q.endpoint = hf_ep;
 	q.revision = o->revision ? o->revision : "main";
 	hf_r = hf_plan(&q, commit, &p, &hf_msg);
@@ -396,15 +382,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	ms_r = ms_plan(&q, commit[0] ? commit : NULL, &ms, &ms_msg);
 	q.repo = o->repo;
 	if (hf_r == CN_OK && ms_r == CN_OK) {
-		if (prefer_ms) {
-			/* measured faster: its URLs first, same blobs */
-			emit(o, "source", json_pack("{s:s, s:s, s:s}", "from",
-			    "hf", "to", "modelscope", "reason",
-			    why != NULL ? why : ""));
-		}
 		r = pair_and_report(o, p, ms);
-		if (r == CN_OK && prefer_ms)
-			r = prefer_alts(p, "modelscope");
 		goto filter;
 	}
 	if (hf_r == CN_OK) {
