@@ -620,13 +620,19 @@ climb_upstream(struct pull_run *pr, bool *ok)
 			 * only a blip (a few tries more). */
 			if (++waits > 3)
 				break;
+		} else {
+			report_emit(pr->rep, "waiting", json_pack(
+			    "{s:s,s:I,s:f}", "reason", "laptop proxy gone",
+			    "files", (json_int_t)up->nfiles, "delay_s", wait));
+			/* "running": stop, status and the laptop know that
+			 * state; the note is what status shows (issue 13) */
+			report_state(pr->rep, "running",
+			    "waiting: laptop proxy gone");
 		}
-		report_emit(pr->rep, "waiting", json_pack("{s:s,s:I,s:f}",
-		    "reason", "laptop proxy gone", "files",
-		    (json_int_t)up->nfiles, "delay_s", wait));
-		report_state(pr->rep, "waiting", "laptop proxy gone");
 		nap(wait);
-		report_state(pr->rep, "running", NULL);
+		/* the note stays until the proxy answers again */
+		if (upstream_proxy_alive(pr->a->proxy, 5) == CN_OK)
+			report_state(pr->rep, "running", NULL);
 		if (stop_flag) {
 			r = CN_ERR_INTERRUPTED;
 			break;
@@ -679,9 +685,13 @@ plan_waiting(struct pull_run *pr)
 		report_emit(pr->rep, "waiting", json_pack("{s:s,s:s,s:f}",
 		    "reason", "laptop proxy gone", "step", "plan", "delay_s",
 		    wait));
-		report_state(pr->rep, "waiting", "laptop proxy gone");
+		/* "running": stop, status and the laptop know that state;
+		 * the note is what status shows (issue 13) */
+		report_state(pr->rep, "running", "waiting: laptop proxy gone");
 		nap(wait);
-		report_state(pr->rep, "running", NULL);
+		/* the note stays until the proxy answers again */
+		if (upstream_proxy_alive(pr->a->proxy, 5) == CN_OK)
+			report_state(pr->rep, "running", NULL);
 		free(pr->msg);
 		pr->msg = NULL;
 		wait = wait * 2 > 30 ? 30 : wait * 2;
@@ -832,7 +842,6 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 		}
 		if (job_state_read(a.job_dir, &js) == CN_OK &&
 		    (strcmp(js.state, "running") == 0 ||
-		    strcmp(js.state, "waiting") == 0 ||
 		    strcmp(js.state, "queued") == 0) &&
 		    job_alive(js.pid, js.proc_start)) {
 			fprintf(stderr, "error: job dir '%s' is in use by pid "

@@ -296,10 +296,13 @@ curl -sf --noproxy '*' -X POST -d '{"conn_rate_bps": 2000000}' "$UP/_stub/faults
 	-x 2 --stall-timeout 2 --job-dir "$T/job4" --detach >/dev/null 2>"$T/u4.err"
 wait_for 30 bash -c "grep -q '\"event\":\"progress\"' '$T/job4/events.jsonl'"
 kill "$(cat "$T/relay.pid")"; rm -f "$T/relay.pid"
-check "proxy gone: the job shows waiting 'laptop proxy gone'" wait_for 60 bash -c "
+check "proxy gone: the job (still running) shows waiting: laptop proxy gone" wait_for 60 bash -c "
 	grep -q '\"event\":\"waiting\".*laptop proxy gone' '$T/job4/events.jsonl' &&
-	grep -q '\"state\": *\"waiting\"' '$T/job4/state.json'"
+	grep -q '\"state\": *\"running\"' '$T/job4/state.json' &&
+	grep -q '\"error\": *\"waiting: laptop proxy gone\"' '$T/job4/state.json'"
 check "proxy gone: the job is still alive" bash -c "! grep -q '\"event\":\"done\"' '$T/job4/events.jsonl'"
+check "proxy gone: cnorch-agent status shows 'waiting: laptop proxy gone'" bash -c "
+	'$AGENT' status '$T/job4' | grep -q 'running.*waiting: laptop proxy gone'"
 relay
 check "proxy back: the job finishes" wait_for 120 bash -c "grep -q '\"event\":\"done\".*\"status\":\"ok\"' '$T/job4/events.jsonl'"
 check "proxy back: it continued from the bytes on disk (fetched / size <= 1.02)" python3 -c "
