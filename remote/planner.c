@@ -3,6 +3,7 @@
  * fallback; it asks the hubs for a listing and applies include/exclude
  * (the plan helpers themselves are in plan.c).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +46,34 @@ planner_source_parse(const char *name, enum hub_source *out)
 
 /* ---------------------------------------------------------------- build */
 
+/* Listings run on two threads at once (auto): one event at a time. */
+static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 emit(const struct planner_opts *o, const char *event, json_t *fields)
 {
+	pthread_mutex_lock(&emit_lock);
 	if (o->on_event != NULL && fields != NULL)
 		o->on_event(o->arg, event, fields);
+	pthread_mutex_unlock(&emit_lock);
 	json_decref(fields);
+}
+
+/* ModelScope's listing beside the mirror's, on a thread of its own. */
+struct ms_listing {
+	struct hub_query q;
+	struct plan	*p;
+	char		*msg;
+	int		 r;
+};
+
+static void *
+ms_listing_run(void *arg)
+{
+	struct ms_listing *l = arg;
+
+	l->r = ms_plan(&l->q, NULL, &l->p, &l->msg);
+	return NULL;
 }
 
 static void
@@ -278,12 +301,15 @@ pair_and_report(const struct planner_opts *o, struct plan *p,
 int
 planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 {
-	struct http_conf conf, upconf;
+	struct http_conf conf, upconf, msconf;
 	struct hub_query q;
 	struct plan *p = NULL, *ms = NULL;
 	char *hf_ep = NULL, *ms_ep = NULL, *up_ep = NULL, *hf_msg = NULL;
 	char *ms_msg = NULL, *up_msg = NULL, *why = NULL;
 	char commit[41] = "";
+	struct ms_listing msl = { .r = CN_ERR_NOT_FOUND };
+	pthread_t tid;
+	bool listing = false;
 	const char *want, *ms_id;
 	int r, hf_r = CN_OK, ms_r = CN_OK;
 
@@ -366,21 +392,50 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		ms_msg = NULL;
 		q.repo = o->repo;
 	}
+	/* --- auto: ModelScope listed at the same time (a second source
+	 * for the files with the same sha256, or the fallback) --- */
+	if (o->source == SOURCE_AUTO) {
+		/* Optional when the mirror answers: shorter waits between
+		 * its tries, so an unreachable ModelScope costs seconds. */
+		msconf = conf;
+		msconf.retry_base_ms = conf.retry_base_ms / 4;
+		msl.q = q;
+		msl.q.http = &msconf;
+		msl.q.endpoint = ms_ep;
+		msl.q.repo = ms_id;
+		msl.q.revision = ms_revision(o);
+		listing = pthread_create(&tid, NULL, ms_listing_run, &msl) == 0;
+	}
 	q.endpoint = hf_ep;
 	q.revision = o->revision ? o->revision : "main";
 	hf_r = hf_plan(&q, commit, &p, &hf_msg);
+	if (listing) {
+		pthread_join(tid, NULL);
+		listing = false;
+	} else if (o->source == SOURCE_AUTO && (hf_r == CN_OK ||
+	    fallback_ok(hf_r)))
+		ms_listing_run(&msl);
+	ms = msl.p;
+	msl.p = NULL;
+	ms_r = msl.r;
+	ms_msg = msl.msg;
+	msl.msg = NULL;
 	if (o->source == SOURCE_HF || (hf_r != CN_OK && !fallback_ok(hf_r))) {
 		r = hf_r;
 		*msg = hf_msg;
 		hf_msg = NULL;
 		goto filter;
 	}
-	/* --- auto: ModelScope too (a second source, or the fallback) --- */
-	q.endpoint = ms_ep;
-	q.repo = ms_id;
-	q.revision = ms_revision(o);
-	ms_r = ms_plan(&q, commit[0] ? commit : NULL, &ms, &ms_msg);
-	q.repo = o->repo;
+	/* The mirror resolved the commit even if its tree failed: the
+	 * snapshot is named by it (huggingface_hub finds it so). */
+	if (ms_r == CN_OK && commit[0] != '\0' &&
+	    strcmp(ms->commit, commit) != 0) {
+		free(ms->commit);
+		if ((ms->commit = strdup(commit)) == NULL) {
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+	}
 	if (hf_r == CN_OK && ms_r == CN_OK) {
 		r = pair_and_report(o, p, ms);
 		goto filter;
@@ -454,6 +509,8 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		    cn_strerror(r));
 	plan_destroy(p);
 	plan_destroy(ms);
+	plan_destroy(msl.p);
+	free(msl.msg);
 	free(hf_ep);
 	free(ms_ep);
 	free(up_ep);
