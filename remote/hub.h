@@ -76,14 +76,16 @@ int	hf_error(int r, const struct http_resp *resp, const struct hub_query *q,
 /* --- hub_modelscope.c --- */
 
 /*
- * List q->repo (a model) at q->revision on ModelScope at q->endpoint.
- * commit_hint: a commit already resolved by HF (auto fallback) or NULL;
- * else the commit is the revision when it is 40 hex, else derived with
- * ms_commit_id().
+ * List q->repo (a model: repo/files; a dataset: the paged repo/tree) at
+ * q->revision on ModelScope at q->endpoint.  commit_hint: a commit
+ * already resolved by HF or NULL; else the commit is the revision when
+ * it is 40 hex, else derived with ms_commit_id().  Each file keeps the
+ * listing's "Revision" (plan_file.ms_revision).
  */
 int	ms_plan(const struct hub_query *q, const char *commit_hint,
 	    struct plan **out, char **msg);
-/* Add the blobs of a repo/files reply to p. */
+/* Add the blobs of a repo/files (or one repo/tree page) reply to p;
+ * download URLs under /api/v1/{models|datasets}/. */
 int	ms_parse_files(json_t *j, const struct hub_query *q, const char *url,
 	    struct plan *p, size_t *cap, char **msg);
 /*
