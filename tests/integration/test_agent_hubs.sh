@@ -70,6 +70,17 @@ faults '{}'
 check "xet: a bridge reply without Content-Length is accepted when bytes and size agree" \
 	bash -c "[ $RC -eq 0 ] && [ \"\$(sha256sum < '$T/x2/models--test-org--xet-model/blobs/$sha' | cut -c1-64)\" = '$sha' ]"
 
+# A bridge whose 206s carry no Content-Range (hf-hub issue 132).
+faults '{"rules":[{"match":"/cas-bridge.xethub/","kind":"no_content_range"}]}'
+pull --repo test-org/xet-model --source hf --cache-dir "$T/x3" --include model.safetensors \
+	-x 4 --json >"$T/x3.jsonl" 2>"$T/x3.err"
+RC=$?
+faults '{}'
+check "xet: 206s without Content-Range are taken as the range asked; the sha256 agrees" \
+	bash -c "[ $RC -eq 0 ] && [ \"\$(sha256sum < '$T/x3/models--test-org--xet-model/blobs/$sha' | cut -c1-64)\" = '$sha' ]"
+check "xet: ... and they were ranged requests (several connections)" \
+	bash -c "[ \$(grep 'cas-bridge.xethub' '$T/stub.log' | grep -c '\"range\": \"bytes=') -ge 2 ]"
+
 # --- a file over 50 GB: the plan, in 64 bits --------------------------------
 "$AGENT" plan --repo test-org/xet-model --source hf --endpoint "$URL" --json >"$T/huge.json" 2>"$T/huge.err"
 check "huge: the plan lists the 50 GiB file with its exact size" python3 -c "
