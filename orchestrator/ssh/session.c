@@ -200,42 +200,56 @@ tcp_connect(struct session *s, const char *host, int port, int timeout_s,
 
 /* ----------------------------------------------------------- host key */
 
+/* The known_hosts path as the user wrote it (for messages) and expanded. */
+static const char *
+khfile_shown(const struct session_opts *o)
+{
+	return o->known_hosts != NULL ? o->known_hosts : "~/.ssh/known_hosts";
+}
+
+/* A note for a refusal when @cert-authority lines were passed over. */
+static const char *
+ca_note(const struct known_hosts_verdict *v)
+{
+	return v->cert_authority > 0 ? "\nnote: @cert-authority lines for "
+	    "this host are ignored (cnorch does not check host certificates)"
+	    : "";
+}
+
 static int
 check_hostkey(struct session *s, const struct session_opts *o)
 {
-	const char *key, *hash;
+	const char *key, *hash, *shown;
 	size_t keylen;
 	int type, r;
-	char spec[1100], fp[64];
+	char name[1100], fp[64];
 	char *path = NULL;
-	const char *shown;
-	enum known_hosts_result res;
+	struct known_hosts_verdict v;
 
 	key = libssh2_session_hostkey(s->ssh, &keylen, &type);
 	hash = libssh2_hostkey_hash(s->ssh, LIBSSH2_HOSTKEY_HASH_SHA256);
 	if (key == NULL || hash == NULL) {
-		session_set_err(s, "cannot get the host key: %s", session_lasterr(s));
+		session_set_err(s, "cannot get the host key: %s",
+		    session_lasterr(s));
 		return CN_ERR_SSH;
 	}
-	if ((r = known_hosts_hostspec(o->hostname, o->port, spec,
-	    sizeof(spec))) != CN_OK ||
+	if ((r = known_hosts_lookup_name(o->hostname, o->port,
+	    o->host_key_alias, name, sizeof(name))) != CN_OK ||
 	    (r = known_hosts_fingerprint((const unsigned char *)hash, fp,
 	    sizeof(fp))) != CN_OK) {
 		session_set_err(s, "host name '%s' too long", o->hostname);
 		return r;
 	}
-	shown = o->known_hosts != NULL ? o->known_hosts : "~/.ssh/known_hosts";
+	shown = khfile_shown(o);
 	if ((path = session_expand_home(shown)) == NULL) {
 		r = CN_ERR_NOMEM;
 		session_set_err(s, "out of memory");
 		goto out;
 	}
-	r = known_hosts_check(s->ssh, path, o->hostname, o->port, key,
-	    keylen, type, &res);
-	if (r == CN_ERR_UNSUPPORTED) {
-		session_set_err(s, "host key for %s has a type libssh2 cannot check "
-		    "(%s %s); refusing to connect", spec,
-		    known_hosts_keytype_label(type), fp);
+	r = known_hosts_check(path, name, key, keylen, &v);
+	if (r == CN_ERR_INVALID) {
+		session_set_err(s, "host key for %s has no type cnorch can "
+		    "read (%s); refusing to connect", name, fp);
 		r = CN_ERR_HOSTKEY_UNKNOWN;
 		goto out;
 	}
@@ -244,32 +258,60 @@ check_hostkey(struct session *s, const struct session_opts *o)
 		    r == CN_ERR_IO ? strerror(errno) : cn_strerror(r));
 		goto out;
 	}
-	switch (res) {
+	switch (v.result) {
 	case KNOWN_HOSTS_MATCH:
 		r = CN_OK;
 		break;
+	case KNOWN_HOSTS_REVOKED:
+		session_set_err(s, "host key for %s is revoked (%s %s, "
+		    "@revoked in '%s' line %lu); refusing to connect", name,
+		    known_hosts_keytype_label(type), fp, shown, v.line);
+		r = CN_ERR_HOSTKEY_CHANGED;
+		break;
 	case KNOWN_HOSTS_MISMATCH:
-		session_set_err(s, "host key for %s changed (now %s %s); refusing to "
-		    "connect", spec, known_hosts_keytype_label(type), fp);
+		session_set_err(s, "host key for %s changed (now %s %s; "
+		    "'%s' line %lu has another key); refusing to connect",
+		    name, known_hosts_keytype_label(type), fp, shown, v.line);
 		r = CN_ERR_HOSTKEY_CHANGED;
 		break;
 	case KNOWN_HOSTS_NOTFOUND:
 		if (o->policy == HOSTKEY_ACCEPT_NEW) {
-			r = known_hosts_append(s->ssh, path, o->hostname,
-			    o->port, key, keylen, type);
+			/* As ssh: a name with pattern or quoting characters
+			 * is never written down. */
+			if (!known_hosts_recordable(o->hostname)) {
+				session_set_err(s, "host key for %s is not "
+				    "known (%s %s) and host name '%s' cannot "
+				    "be recorded; refusing to connect", name,
+				    known_hosts_keytype_label(type), fp,
+				    o->hostname);
+				r = CN_ERR_HOSTKEY_UNKNOWN;
+				break;
+			}
+			r = known_hosts_append(path, name, key, keylen);
 			if (r != CN_OK)
-				session_set_err(s, "cannot record host key for %s in "
-				    "'%s': %s", spec, shown,
+				session_set_err(s, "cannot record host key for "
+				    "%s in '%s': %s", name, shown,
 				    r == CN_ERR_SYSTEM ? strerror(errno) :
 				    cn_strerror(r));
 			break;
 		}
-		session_set_err(s, "host key for %s is not known (%s %s)\n"
-		    "%s: check the fingerprint, then: ssh-keyscan -p %d -t %s "
-		    "%s >> %s (or set known_hosts_policy to accept-new)",
-		    spec, known_hosts_keytype_label(type), fp, s->name,
-		    o->port, known_hosts_keyscan_type(type), o->hostname,
-		    shown);
+		if (o->host_key_alias != NULL && *o->host_key_alias != '\0')
+			session_set_err(s, "host key for %s is not known (%s "
+			    "%s)\ncheck the fingerprint, then add a line "
+			    "\"%s <key>\" to %s (ssh-keyscan -p %d -t %s %s "
+			    "prints the key; HostKeyAlias is set) or set "
+			    "known_hosts_policy to accept-new%s", name,
+			    known_hosts_keytype_label(type), fp, name, shown,
+			    o->port, known_hosts_keyscan_type(type),
+			    o->hostname, ca_note(&v));
+		else
+			session_set_err(s, "host key for %s is not known (%s "
+			    "%s)\ncheck the fingerprint, then: ssh-keyscan -p "
+			    "%d -t %s %s >> %s (or set known_hosts_policy to "
+			    "accept-new)%s", name,
+			    known_hosts_keytype_label(type), fp, o->port,
+			    known_hosts_keyscan_type(type), o->hostname, shown,
+			    ca_note(&v));
 		r = CN_ERR_HOSTKEY_UNKNOWN;
 		break;
 	}
@@ -285,7 +327,7 @@ session_open(const struct session_opts *opts, struct session **out,
     char **msg)
 {
 	struct session *s = NULL;
-	char *khpath = NULL, algs[256];
+	char *khpath = NULL, algs[256], name[1100];
 	int r, rc, timeout_s;
 
 	if (out != NULL)
@@ -336,13 +378,12 @@ session_open(const struct session_opts *opts, struct session **out,
 	libssh2_session_set_timeout(s->ssh, (long)timeout_s * 1000);
 	/* Ask for a host key type known_hosts holds for this host, as ssh
 	 * does; else OpenSSH's order (ed25519 first). */
-	if ((khpath = session_expand_home(opts->known_hosts != NULL ?
-	    opts->known_hosts : "~/.ssh/known_hosts")) != NULL)
-		(void)known_hosts_algorithms(s->ssh, khpath, opts->hostname,
-		    opts->port, algs, sizeof(algs));
-	else
-		(void)known_hosts_algorithms(NULL, NULL, NULL, 0, algs,
-		    sizeof(algs));
+	khpath = session_expand_home(khfile_shown(opts));
+	if (known_hosts_lookup_name(opts->hostname, opts->port,
+	    opts->host_key_alias, name, sizeof(name)) != CN_OK)
+		name[0] = '\0';
+	(void)known_hosts_algorithms(khpath, name[0] != '\0' ? name : NULL,
+	    algs, sizeof(algs));
 	free(khpath);
 	(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
 	    algs);
