@@ -734,6 +734,7 @@ host_free(struct host *h)
 	free(h->password_env);
 	free(h->known_hosts);
 	free(h->known_hosts_policy);
+	free(h->host_key_alias);
 	free(h->platform);
 	free(h->data_dir);
 	free(h->mirrors.hf);
@@ -880,6 +881,7 @@ resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 
 	h->password_env = sdup(jstr(layer_get(layers, nconn, "password_env")),
 	    &nomem);
+	h->host_key_alias = sdup(e.host_key_alias, &nomem);
 
 	v = layer_get(layers, nconn, "known_hosts");
 	h->known_hosts = expand_tilde(inv->home, v != NULL ?
