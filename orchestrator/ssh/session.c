@@ -216,14 +216,40 @@ ca_note(const struct known_hosts_verdict *v)
 	    : "";
 }
 
+/*
+ * The key is not known as [host]:port but is as the bare host name: ssh
+ * would fall back to that line, cnorch does not (many tenants share one
+ * name on AutoDL-style platforms).  Say so, so the refusal is not a riddle.
+ */
+static void
+bare_note(const struct session_opts *o, const char *path, const void *key,
+    size_t keylen, char *note, size_t len)
+{
+	struct known_hosts_verdict v;
+	char bare[1100];
+
+	note[0] = '\0';
+	if (o->port == 22 || (o->host_key_alias != NULL &&
+	    *o->host_key_alias != '\0') ||
+	    known_hosts_lookup_name(o->hostname, 22, NULL, bare,
+	    sizeof(bare)) != CN_OK ||
+	    known_hosts_check(path, bare, key, keylen, &v) != CN_OK ||
+	    v.result != KNOWN_HOSTS_MATCH)
+		return;
+	if ((size_t)snprintf(note, len, "\nnote: this key is known for '%s' (port 22) "
+	    "only; cnorch checks [%s]:%d and does not fall back to the bare "
+	    "name", bare, bare, o->port) >= len)
+		note[0] = '\0';
+}
+
 static int
 check_hostkey(struct session *s, const struct session_opts *o)
 {
 	const char *key, *hash, *shown;
 	size_t keylen;
 	int type, r;
-	char name[1100], fp[64];
-	char *path = NULL;
+	char name[1100], fp[64], note[2400];
+	char *path = NULL, *m;
 	struct known_hosts_verdict v;
 
 	key = libssh2_session_hostkey(s->ssh, &keylen, &type);
@@ -295,6 +321,7 @@ check_hostkey(struct session *s, const struct session_opts *o)
 				    cn_strerror(r));
 			break;
 		}
+		bare_note(o, path, key, keylen, note, sizeof(note));
 		if (o->host_key_alias != NULL && *o->host_key_alias != '\0')
 			session_set_err(s, "host key for %s is not known (%s "
 			    "%s)\ncheck the fingerprint, then add a line "
@@ -312,6 +339,11 @@ check_hostkey(struct session *s, const struct session_opts *o)
 			    known_hosts_keytype_label(type), fp, o->port,
 			    known_hosts_keyscan_type(type), o->hostname, shown,
 			    ca_note(&v));
+		if (note[0] != '\0' && s->errmsg != NULL &&
+		    asprintf(&m, "%s%s", s->errmsg, note) != -1) {
+			free(s->errmsg);
+			s->errmsg = m;
+		}
 		r = CN_ERR_HOSTKEY_UNKNOWN;
 		break;
 	}

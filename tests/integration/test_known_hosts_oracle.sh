@@ -152,6 +152,12 @@ row "[host]:port wrong + bare name right" same box $y \
 row "bare name right, no [host]:port (no fallback)" stricter box $y \
     "127.0.0.1 $KEY
 "
+if grep -q "does not fall back to the bare name" "$work/cnorch.out"; then
+	ok "the stricter refusal says why (no bare-name fallback)"
+else
+	not_ok "the stricter refusal says why (no bare-name fallback)"
+	sed 's/^/#   cnorch: /' "$work/cnorch.out"
+fi
 row "another port's entry only" same box $y \
     "[127.0.0.1]:1 $KEY
 "
@@ -191,6 +197,11 @@ row "@revoked key (also listed as known)" same box $y \
     "[127.0.0.1]:$P $KEY
 @revoked * $KEY
 "
+if grep -q "is revoked" "$work/cnorch.out"; then
+	ok "the @revoked refusal says revoked"
+else
+	not_ok "the @revoked refusal says revoked"
+fi
 row "@revoked another key" same box $y \
     "[127.0.0.1]:$P $KEY
 @revoked * $WRONG
@@ -198,6 +209,12 @@ row "@revoked another key" same box $y \
 row "@cert-authority only" same box $y \
     "@cert-authority * $KEY
 "
+if grep -q "@cert-authority lines for this host are ignored" \
+    "$work/cnorch.out"; then
+	ok "the @cert-authority refusal has its one-line note"
+else
+	not_ok "the @cert-authority refusal has its one-line note"
+fi
 row "known key of another type (ecdsa)" same box $y \
     "[127.0.0.1]:$P $WRONG_ECDSA
 "
