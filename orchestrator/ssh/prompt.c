@@ -108,8 +108,11 @@ prompt_secret_fd(int fd, const char *prompt, char *buf, size_t len)
 	catch_signals();
 	if (tcgetattr(fd, &tty_saved) == 0) {
 		quiet = tty_saved;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ISIG);
-		quiet.c_lflag |= ICANON;
+		/* Byte by byte (no ICANON) so Ctrl-C is seen at once; the
+		 * line editing keys are handled below. */
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ISIG | ICANON);
+		quiet.c_cc[VMIN] = 1;
+		quiet.c_cc[VTIME] = 0;
 		tty_fd = fd;
 		tty_restore = 1;
 		restore = true;
@@ -144,6 +147,22 @@ prompt_secret_fd(int fd, const char *prompt, char *buf, size_t len)
 			forward_int = c == (char)tty_saved.c_cc[VINTR];
 			r = CN_ERR_INTERRUPTED;
 			goto out;
+		}
+		if (restore && c == (char)tty_saved.c_cc[VEOF]) {
+			if (n == 0)
+				goto out;	/* EOF on an empty line */
+			break;
+		}
+		if (restore && (c == (char)tty_saved.c_cc[VERASE] ||
+		    c == '\b' || c == 0x7f)) {
+			if (n > 0)
+				buf[--n] = '\0';
+			continue;
+		}
+		if (restore && c == (char)tty_saved.c_cc[VKILL]) {
+			explicit_bzero(buf, len);
+			n = 0;
+			continue;
 		}
 		if (n + 1 < len)
 			buf[n++] = c;

@@ -2,8 +2,9 @@
  * Secret prompts on the terminal (password, passphrase) with echo off,
  * and the terminal put back on every way out.
  *
- * While a prompt waits, the terminal's own signal keys are off (ISIG), so
- * Ctrl-C and Ctrl-\ arrive as bytes: the prompt restores the terminal and
+ * While a prompt waits, the terminal is in non-canonical mode without
+ * echo or signal keys (ISIG): Backspace, Ctrl-U and Ctrl-D are handled
+ * here as the line discipline would, and Ctrl-C and Ctrl-\ arrive as bytes: the prompt restores the terminal and
  * returns CN_ERR_INTERRUPTED, and only that host's connect fails.  When
  * the program has its own SIGINT handler (a live follower), it is then
  * raised so that handler sees the Ctrl-C too; with the default action the
