@@ -263,13 +263,16 @@ collect_cb(void *arg, int stream, const char *p, size_t n)
 	if (b == NULL)
 		return 0;
 	if (n > c->cap || b->len > c->cap - n) {
-		session_set_err(c->s, "command output on %s over the %zu MiB "
-		    "cap for collected output; stopped it",
-		    stream == 1 ? "stdout" : "stderr", c->cap >> 20);
-		if (c->cap < ((size_t)1 << 20))
-			session_set_err(c->s, "command output on %s over the "
-			    "%zu byte cap for collected output; stopped it",
-			    stream == 1 ? "stdout" : "stderr", c->cap);
+		if (c->cap >= ((size_t)1 << 20) && c->cap % ((size_t)1 << 20) == 0)
+			session_set_err(c->s, "command output on %s went over "
+			    "the %zu MiB cap for collected output; command "
+			    "stopped", stream == 1 ? "stdout" : "stderr",
+			    c->cap >> 20);
+		else
+			session_set_err(c->s, "command output on %s went over "
+			    "the %zu byte cap for collected output; command "
+			    "stopped", stream == 1 ? "stdout" : "stderr",
+			    c->cap);
 		return CN_ERR_PROTOCOL;
 	}
 	if ((r = buf_append(b, p, n)) != CN_OK)

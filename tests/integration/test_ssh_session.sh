@@ -274,6 +274,24 @@ python3 "$PTY" "passphrase" 'half\x03' -- "$CNORCH" -i "$INV" exec enckey,box1 -
 check "Ctrl-C at the passphrase prompt: terminal restored, host aborted cleanly" \
     eval 'has_out "exit=3" && has_out "echo=on" && has_out "enckey: interrupted at the passphrase prompt" && has_out "box1: after"'
 
+# Collected output is capped (a JSON reply cannot grow cnorch without
+# bound); streams come in big chunks, not a callback per line.
+probe() { "$CNORCH_SSH_PROBE" "$box1_PORT" "$box1_USER" "$box1_KEY" "$KH" "$@" >"$work/out" 2>"$work/err"; }
+probe collect 1048576 'head -c 2000000 /dev/zero'
+check "collect over a 1 MiB cap -> stopped, message names the cap" \
+    eval 'has_out "rc=-28 " && has_out "went over the 1 MiB cap for collected output"'
+probe collect 0 'head -c 3000000 /dev/zero; echo e >&2'
+check "collect under the default cap -> every byte" \
+    eval 'has_out "rc=0 out=3000000 err=2 "'
+probe collect 0 'head -c 17000000 /dev/zero'
+check "collect 17 MB -> over the default 16 MiB cap" \
+    eval 'has_out "rc=-28 " && has_out "16 MiB cap"'
+probe collect 1000 'head -c 1000 /dev/zero'
+check "collect exactly at the cap is fine" eval 'has_out "rc=0 out=1000 "'
+probe stream 'yes | head -c 4194304'
+check "stream: 2M short lines arrive in big chunks, every byte" \
+    eval 'has_out "rc=0 " && has_out " bytes=4194304 " && [ "$(sed -n "s/.*chunks=\([0-9]*\).*/\1/p" "$work/out")" -lt 2000 ] && [ "$(sed -n "s/.*max=\([0-9]*\).*/\1/p" "$work/out")" -gt 16384 ]'
+
 run exec box1 --timeout 2 -- 'sleep 30; echo late'
 gone=0
 for _ in $(seq 1 30); do
