@@ -52,9 +52,8 @@ struct auth_state {
 	char	 missing_key[1100];	/* identity_file we cannot read */
 	int	 missing_errno;
 	bool	 lost;			/* the connection went away */
-	int	 lost_rc;
-	/* Ctrl-C at a prompt: this host stops here, message already set. */
-	bool	 interrupted;
+	int	 lost_rc;		/* also CN_ERR_INTERRUPTED: Ctrl-C
+					   at a prompt, message set */
 };
 
 static void
@@ -176,7 +175,6 @@ auth_keyfile(struct session *s, const struct session_opts *o,
 		    "key '%s': ", s->name, shown);
 		rc = prompt_secret(prompt, pass, sizeof(pass));
 		if (rc == CN_ERR_INTERRUPTED) {
-			a->interrupted = true;
 			a->lost = true;
 			a->lost_rc = CN_ERR_INTERRUPTED;
 			session_set_err(s, "interrupted at the passphrase "
@@ -264,7 +262,6 @@ session_authenticate(struct session *s, const struct session_opts *o)
 			if (rc == CN_OK)
 				password = pw;
 			else if (rc == CN_ERR_INTERRUPTED) {
-				a.interrupted = true;
 				a.lost = true;
 				a.lost_rc = CN_ERR_INTERRUPTED;
 				session_set_err(s, "interrupted at the password "

@@ -14,9 +14,10 @@
 
 static pthread_mutex_t tty_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* What a user or the system sends to stop us.  Not SIGPIPE or SIGALRM:
+ * another host's thread may raise those without anyone wanting out. */
 static const int caught[] = {
-	SIGALRM, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN,
-	SIGTTOU,
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU,
 };
 #define NCAUGHT	(sizeof(caught) / sizeof(caught[0]))
 
@@ -58,8 +59,12 @@ catch_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NCAUGHT; i++)
-		(void)sigaction(caught[i], &sa, &old_act[i]);
+	for (i = 0; i < NCAUGHT; i++) {
+		if (sigaction(caught[i], NULL, &old_act[i]) == -1 ||
+		    old_act[i].sa_handler == SIG_IGN)
+			continue;	/* ignored stays ignored */
+		(void)sigaction(caught[i], &sa, NULL);
+	}
 }
 
 static void
@@ -159,6 +164,10 @@ prompt_secret_fd(int fd, const char *prompt, char *buf, size_t len)
 				buf[--n] = '\0';
 			continue;
 		}
+		/* Job control keys are not part of a secret. */
+		if (restore && (c == (char)tty_saved.c_cc[VSUSP] ||
+		    c == (char)tty_saved.c_cc[VLNEXT]))
+			continue;
 		if (restore && c == (char)tty_saved.c_cc[VKILL]) {
 			explicit_bzero(buf, len);
 			n = 0;

@@ -9,7 +9,7 @@
  * the program has its own SIGINT handler (a live follower), it is then
  * raised so that handler sees the Ctrl-C too; with the default action the
  * process is not killed.  A signal from outside (kill: INT, TERM, HUP,
- * QUIT, ALRM, TSTP, TTIN, TTOU, PIPE) restores the terminal in the handler
+ * QUIT, TSTP, TTIN, TTOU; unless ignored) restores the terminal in the handler
  * and is re-raised with the program's own disposition, as OpenSSH's
  * readpassphrase() does; the prompt then ends with CN_ERR_INTERRUPTED.
  *

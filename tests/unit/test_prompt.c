@@ -132,6 +132,7 @@ test_restored(void **state)
 		{ "abc\177d\n", CN_OK, "abd" },		/* Backspace */
 		{ "wrong\025right\n", CN_OK, "right" },	/* Ctrl-U */
 		{ "half\004", CN_OK, "half" },		/* Ctrl-D ends */
+		{ "a\032b\n", CN_OK, "ab" },		/* Ctrl-Z: not kept */
 		{ "half typed\003", CN_ERR_INTERRUPTED, "" },	/* Ctrl-C */
 		{ "\034", CN_ERR_INTERRUPTED, "" },		/* Ctrl-\ */
 		{ "\004", CN_ERR_IO, "" },			/* EOF */
@@ -256,6 +257,29 @@ test_signal_from_outside(void **state)
 	assert_int_equal(sigaction(SIGTERM, &old, NULL), 0);
 }
 
+/* An ignored signal stays ignored: it does not end the prompt. */
+static void
+test_ignored_signal(void **state)
+{
+	struct sigaction sa, old, cur;
+	struct pty p;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTERM, &sa, &old), 0);
+	start(&p);
+	assert_int_equal(sigaction(SIGTERM, NULL, &cur), 0);
+	assert_ptr_equal(cur.sa_handler, SIG_IGN);
+	assert_int_equal(kill(getpid(), SIGTERM), 0);
+	type(&p, "still\n");
+	finish(&p);
+	assert_int_equal(p.r, CN_OK);
+	assert_string_equal(p.buf, "still");
+	assert_int_equal(sigaction(SIGTERM, &old, NULL), 0);
+}
+
 static void
 test_no_tty(void **state)
 {
@@ -280,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_ctrl_c_reaches_handler),
 		cmocka_unit_test(test_ctrl_c_default_not_fatal),
 		cmocka_unit_test(test_signal_from_outside),
+		cmocka_unit_test(test_ignored_signal),
 		cmocka_unit_test(test_no_tty),
 	};
 
