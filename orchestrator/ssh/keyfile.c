@@ -1,4 +1,4 @@
-/* keyfile: the bits of OpenSSH key files cnorch reads itself (see keyfile.h). */
+/* keyfile: the bits of OpenSSH key files cnorch reads itself (keyfile.h). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* prompt: secret prompts on the terminal, echo restored on every exit (see prompt.h). */
+/* prompt: secret prompts on the terminal, echo always restored (prompt.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
