@@ -101,6 +101,7 @@ struct host {
 	char		*modelscope_token_env; /* same for ModelScope, or NULL */
 	char		*known_hosts;	/* ~ expanded; default ~/.ssh/known_hosts */
 	char		*known_hosts_policy; /* "strict" (default) | "accept-new" */
+	char		*host_key_alias; /* ssh_config HostKeyAlias, may be NULL */
 	char		*platform;	/* profile name, may be NULL */
 	char		*data_dir;	/* REMOTE path: ~ and $HOME left for the box */
 	struct mirrors	 mirrors;	/* defaults: hf-mirror.com, modelscope.cn, tuna */
