@@ -114,9 +114,12 @@ struct job_info *jobs_find(struct host_jobs *hj, const char *what);
 
 /*
  * Stop jobs with `cnorch-agent stop` (SIGTERM to the job's process group,
- * SIGKILL after timeout_s).  rc[i] gets the agent's exit code for ids[i]
- * (-1 when it did not say).  One remote command for all.
+ * SIGKILL after timeout_s; 0: the agent's default).  rc[i] gets the
+ * agent's exit code for ids[i] (-1 when it did not say); rc may be NULL
+ * (best effort, as for an abort).  One remote command for all.
  */
+char	*jobs_stop_script(const char *payload_id, const char *const *ids,
+	    size_t n, int timeout_s);
 int	jobs_stop(struct session *s, const char *payload_id,
 	    const char *const *ids, size_t n, int timeout_s, int *rc);
 
@@ -168,6 +171,7 @@ int	jobs_interrupted(void *unused);
  */
 int	jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, void *arg);
+char	*jobs_replay_script(const struct follow_job *jobs, size_t n);
 
 /* Each line of msg as an error note about name ({"event": "error"} in
  * JSON), without saying the host's name twice. */

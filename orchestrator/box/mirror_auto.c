@@ -121,7 +121,7 @@ mirror_auto_pick(struct session *s, const struct host *h, const char *kind,
 		goto out;
 	}
 	r = CN_ERR_NOMEM;
-	best = endpoint_best(&l, kind, false);
+	best = endpoint_best(&l, kind, 0);
 	for (i = 0; i < l.n; i++) {
 		if ((int)i == best)
 			continue;

@@ -1,3 +1,7 @@
+/*
+ * setup: run setup-china-mirrors.sh on the box and read its report (see
+ * setup.h).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,46 +9,26 @@
 #include "error.h"
 #include "session.h"
 #include "setup.h"
-#include "shquote.h"
-
-static int
-add_export(FILE *fp, const char *key, const char *val)
-{
-	char *q;
-
-	if (val == NULL)
-		return fprintf(fp, "unset %s\n", key) < 0 ? -1 : 0;
-	if ((q = sh_quote(val)) == NULL)
-		return -1;
-	fprintf(fp, "%s=%s\nexport %s\n", key, q, key);
-	free(q);
-	return 0;
-}
+#include "script.h"
 
 char *
 setup_script(const char *payload_id, const struct setup_opts *o)
 {
-	char *s = NULL;
-	size_t n = 0;
-	FILE *fp;
-	int bad = 0;
+	struct script *s;
 
-	if ((fp = open_memstream(&s, &n)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	bad |= add_export(fp, "CNORCH_DATA_DIR", o->data_dir);
-	bad |= add_export(fp, "CNORCH_HF_ENDPOINT", o->hf);
-	bad |= add_export(fp, "CNORCH_MODELSCOPE_ENDPOINT", o->modelscope);
-	bad |= add_export(fp, "CNORCH_PYPI_MIRROR", o->pypi);
-	bad |= add_export(fp, "CNORCH_CONDA_MIRROR", o->conda);
+	script_export(s, "CNORCH_DATA_DIR", o->data_dir);
+	script_export(s, "CNORCH_HF_ENDPOINT", o->hf);
+	script_export(s, "CNORCH_MODELSCOPE_ENDPOINT", o->modelscope);
+	script_export(s, "CNORCH_PYPI_MIRROR", o->pypi);
+	script_export(s, "CNORCH_CONDA_MIRROR", o->conda);
 	/* Empty, not unset: "no proxy" removes a block written earlier. */
-	bad |= add_export(fp, "CNORCH_PROXY", o->proxy ? o->proxy : "");
-	fprintf(fp, "exec bash \"$HOME/.cnorch/payload/%s/"
-	    "setup-china-mirrors.sh\" </dev/null 2>&1\n", payload_id);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_export(s, "CNORCH_PROXY", o->proxy ? o->proxy : "");
+	script_code(s, "exec bash ");
+	script_payload_path(s, payload_id, "setup-china-mirrors.sh");
+	script_code(s, " </dev/null 2>&1\n");
+	return script_finish(s);
 }
 
 static int

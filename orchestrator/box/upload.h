@@ -16,7 +16,13 @@
 #include <stdbool.h>
 
 struct session;
-struct probe;
+
+/* The box scripts, malloc'd (NULL on ENOMEM): make the private payload
+ * directories and the temporary tmp (an absolute path on the box),
+ * removing stale temporaries; check tmp and rename it into place as
+ * payload_id's directory. */
+char	*upload_prepare_script(const char *tmp);
+char	*upload_commit_script(const char *tmp, const char *payload_id);
 
 /*
  * Upload unless p says the payload is present.  *changed is set when

@@ -84,7 +84,7 @@ relaunch(struct session *s, const char *name, const struct resume_args *a,
 {
 	struct launch_pull lp;
 	struct launch_env le;
-	struct job_state js;
+	struct box_job_state js;
 	const char **inc = NULL, **exc = NULL, *cache;
 	char *data_dir = NULL, *id = NULL, *msg = NULL;
 	size_t cl, sl = strlen(CACHE_SUFFIX);
