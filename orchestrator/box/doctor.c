@@ -162,9 +162,8 @@ doctor_parse(const char *out, struct doctor_result *res)
 }
 
 int
-doctor_run(struct session *s, const char *name,
-    const struct doctor_inputs *in, int timeout_s,
-    struct doctor_result *res, char **msg)
+doctor_run(struct session *s, const struct doctor_inputs *in,
+    int timeout_s, struct doctor_result *res, char **msg)
 {
 	struct buf out = { 0 };
 	char *script = NULL;
@@ -185,8 +184,8 @@ doctor_run(struct session *s, const char *name,
 	}
 	if ((r = doctor_parse(out.data, res)) != CN_OK)
 		goto out;
-	if (!res->complete && asprintf(msg, "%s: the checks ended early "
-	    "(exit %d)", name, status) < 0)
+	if (!res->complete && asprintf(msg, "the checks ended early "
+	    "(exit %d)", status) < 0)
 		*msg = NULL;
 	r = CN_OK;
  out:
@@ -335,8 +334,8 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 	}
 	if (!ended) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: sizing the pulls failed (exit %d)",
-		    h->name, status) < 0)
+		if (asprintf(msg, "sizing the pulls failed (exit %d)",
+		    status) < 0)
 			*msg = NULL;
 		goto out;
 	}

@@ -246,9 +246,8 @@ endpoints_script(const char *payload_id, const struct endpoint_list *l,
 }
 
 int
-endpoints_measure(struct session *s, const char *name,
-    struct endpoint_list *l, double timeout_s, uint64_t sample_bytes,
-    char **msg)
+endpoints_measure(struct session *s, struct endpoint_list *l,
+    double timeout_s, uint64_t sample_bytes, char **msg)
 {
 	struct buf out = { 0 }, err = { 0 };
 	char *script = NULL, *line, *nl, *last_err = NULL;
@@ -282,8 +281,8 @@ endpoints_measure(struct session *s, const char *name,
 				last_err = line;
 		}
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cnorch-agent probe failed (exit %d)%s"
-		    "%.200s", name, status, last_err != NULL ? ": " : "",
+		if (asprintf(msg, "cnorch-agent probe failed (exit %d)%s"
+		    "%.200s", status, last_err != NULL ? ": " : "",
 		    last_err != NULL ? last_err : "") < 0)
 			*msg = NULL;
 		goto out;

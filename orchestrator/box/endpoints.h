@@ -83,7 +83,7 @@ int	endpoint_apply_line(struct endpoint_list *l, const char *line);
  * (payload_id()'s cnorch-agent), bounded by timeout_s (the SSH command
  * gets a little more).  sample_bytes 0: the agent's default.  Entries the
  * agent did not report on stay measured = false.  Returns CN_OK or a
- * CN_ERR_* with a host-prefixed message (CN_ERR_REMOTE: the agent failed;
+ * CN_ERR_* with an unprefixed message (CN_ERR_REMOTE: the agent failed;
  * session errors as session_exec()).
  */
 /* That measuring script (sh -s), malloc'd; NULL on ENOMEM. */
@@ -91,9 +91,8 @@ char	*endpoints_script(const char *payload_id,
 	    const struct endpoint_list *l, double timeout_s,
 	    uint64_t sample_bytes);
 
-int	endpoints_measure(struct session *s, const char *name,
-	    struct endpoint_list *l, double timeout_s, uint64_t sample_bytes,
-	    char **msg);
+int	endpoints_measure(struct session *s, struct endpoint_list *l,
+	    double timeout_s, uint64_t sample_bytes, char **msg);
 
 /*
  * Reachable: measured ok, or a hub that answered for the repo with "not

@@ -117,7 +117,7 @@ box_facts_parse(const char *out, size_t len, struct box_facts *p)
 }
 
 int
-box_facts_run(struct session *s, const char *name, const char *data_dir,
+box_facts_run(struct session *s, const char *data_dir,
     const char *payload_id, struct box_facts *p, char **msg)
 {
 	struct buf out = { 0 }, err = { 0 };
@@ -141,8 +141,8 @@ box_facts_run(struct session *s, const char *name, const char *data_dir,
 	if (out.data == NULL ||
 	    (r = box_facts_parse(out.data, out.len, p)) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cannot learn the box's facts (exit "
-		    "%d)%s%.200s", name, status, err.len > 0 ? ": " : "",
+		if (asprintf(msg, "cannot learn the box's facts (exit "
+		    "%d)%s%.200s", status, err.len > 0 ? ": " : "",
 		    err.data != NULL ? err.data : "") < 0)
 			*msg = NULL;
 		goto out;

@@ -8,8 +8,8 @@
  * ignores anything it does not know (motd noise, future keys).
  *
  * Who frees: box_facts_release() frees the strings inside a struct
- * box_facts the caller owns (and accepts a zeroed one); messages through char **msg are
- * malloc'd and the caller frees them.
+ * box_facts the caller owns (and accepts a zeroed one); messages through
+ * char **msg are malloc'd and the caller frees them.
  */
 #ifndef CN_FACTS_H
 #define CN_FACTS_H
@@ -45,10 +45,11 @@ int	box_facts_parse(const char *out, size_t len, struct box_facts *p);
 void	box_facts_release(struct box_facts *p);
 
 /*
- * Learn the facts over s.  On failure returns CN_ERR_* and a
- * host-prefixed message.  Architecture and space checks are the caller's business.
+ * Learn the facts over s.  On failure returns CN_ERR_* and a message
+ * (no host name: the renderer adds it).  Architecture and space checks
+ * are the caller's business.
  */
-int	box_facts_run(struct session *s, const char *name, const char *data_dir,
+int	box_facts_run(struct session *s, const char *data_dir,
 	    const char *payload_id, struct box_facts *p, char **msg);
 
 #endif

@@ -347,8 +347,8 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (out.data == NULL ||
 	    (r = jobs_parse(out.data, out.len, hj)) != CN_OK) {
 		r = r == CN_ERR_NOMEM ? r : CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cannot list jobs (exit %d)%s%.200s",
-		    name, status, err.len > 0 ? ": " : "",
+		if (asprintf(msg, "cannot list jobs (exit %d)%s%.200s",
+		    status, err.len > 0 ? ": " : "",
 		    err.data != NULL ? err.data : "") < 0)
 			*msg = NULL;
 		goto out;
@@ -356,15 +356,15 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (!hj->agent_present) {
 		jobs_release(hj);
 		r = CN_ERR_NOT_FOUND;
-		if (asprintf(msg, "%s: cnorch is not set up on this box; run "
-		    "'cnorch provision %s'", name, name) < 0)
+		if (asprintf(msg, "cnorch is not set up on this box; run "
+		    "'cnorch provision %s'", name) < 0)
 			*msg = NULL;
 		goto out;
 	}
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(script);
 	buf_release(&out);

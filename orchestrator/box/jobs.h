@@ -20,8 +20,8 @@
  * attempts) and resumes every job from the byte offset it had reached.
  *
  * Who frees: jobs_release() frees what a struct host_jobs holds (accepts
- * a zeroed one); messages through char **msg are malloc'd, host-prefixed,
- * and the caller frees them.
+ * a zeroed one); messages through char **msg are malloc'd, without the
+ * host's name (the renderer adds it), and the caller frees them.
  */
 #ifndef CN_JOBS_H
 #define CN_JOBS_H
@@ -78,11 +78,12 @@ int	jobs_parse(const char *out, size_t len, struct host_jobs *hj);
 void	jobs_release(struct host_jobs *hj);
 
 /*
- * List the jobs of the box on s.  name prefixes messages; data_dir is the
- * inventory's (NULL: "~").  Returns CN_OK; CN_ERR_NOT_FOUND when this
- * cnorch's payload is not on the box ("NAME: cnorch is not set up on this
- * box; run 'cnorch provision NAME'"); CN_ERR_REMOTE when the script
- * failed; the session's code when the connection did.
+ * List the jobs of the box on s.  name is for the hint in messages;
+ * data_dir is the inventory's (NULL: "~").  Returns CN_OK;
+ * CN_ERR_NOT_FOUND when this cnorch's payload is not on the box ("cnorch
+ * is not set up on this box; run 'cnorch provision NAME'");
+ * CN_ERR_REMOTE when the script failed; the session's code when the
+ * connection did.
  */
 int	jobs_list(struct session *s, const char *name, const char *data_dir,
 	    struct host_jobs *hj, char **msg);

@@ -383,9 +383,9 @@ agent_said(const struct buf *out, size_t *len)
 }
 
 int
-launch_pull(struct session *s, const char *name,
-    const struct launch_env *env, const struct launch_pull *p,
-    enum launch_result *res, struct box_job_state *st, char **msg)
+launch_pull(struct session *s, const struct launch_env *env,
+    const struct launch_pull *p, enum launch_result *res,
+    struct box_job_state *st, char **msg)
 {
 	struct buf out = { 0 };
 	char *id = NULL, *script = NULL, *launch = NULL;
@@ -412,8 +412,8 @@ launch_pull(struct session *s, const char *name,
 	if (out.data == NULL ||
 	    box_job_state_parse(out.data, out.len, st) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: %s: cannot read the job's state "
-		    "(exit %d)%s%.*s", name, id, status,
+		if (asprintf(msg, "%s: cannot read the job's state "
+		    "(exit %d)%s%.*s", id, status,
 		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
 		    said) < 0)
 			*msg = NULL;
@@ -432,8 +432,8 @@ launch_pull(struct session *s, const char *name,
 	}
 	if (status != 0) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: %s: cnorch-agent pull failed to start "
-		    "(exit %d)%s%.*s", name, id, status,
+		if (asprintf(msg, "%s: cnorch-agent pull failed to start "
+		    "(exit %d)%s%.*s", id, status,
 		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
 		    said) < 0)
 			*msg = NULL;
@@ -443,7 +443,7 @@ launch_pull(struct session *s, const char *name,
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(id);
 	free(script);

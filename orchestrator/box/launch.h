@@ -83,9 +83,9 @@ int	box_job_state_parse(const char *out, size_t len,
  * what was found.  Returns CN_OK, or CN_ERR_* with a host-prefixed
  * message.
  */
-int	launch_pull(struct session *s, const char *name,
-	    const struct launch_env *env, const struct launch_pull *p,
-	    enum launch_result *res, struct box_job_state *st, char **msg);
+int	launch_pull(struct session *s, const struct launch_env *env,
+	    const struct launch_pull *p, enum launch_result *res,
+	    struct box_job_state *st, char **msg);
 
 /* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
 char	*launch_script(const struct launch_env *env,

@@ -96,7 +96,7 @@ setup_parse_line(char *line, enum setup_status *st, const char **item,
 }
 
 int
-setup_run(struct session *s, const char *name, const char *payload_id,
+setup_run(struct session *s, const char *payload_id,
     const struct setup_opts *o, setup_item_cb cb, void *arg,
     struct setup_result *res, char **msg)
 {
@@ -147,8 +147,8 @@ setup_run(struct session *s, const char *name, const char *payload_id,
 	}
 	if (!res->summary_seen) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: setup-china-mirrors.sh ended without "
-		    "its summary (exit %d)%s%.200s", name, status,
+		if (asprintf(msg, "setup-china-mirrors.sh ended without "
+		    "its summary (exit %d)%s%.200s", status,
 		    lastline ? ": " : "", lastline ? lastline : "") < 0)
 			*msg = NULL;
 		goto out;

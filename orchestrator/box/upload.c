@@ -13,8 +13,7 @@
 #include "upload.h"
 
 static int
-run(struct session *s, const char *name, const char *what, char *script,
-    char **msg)
+run(struct session *s, const char *what, char *script, char **msg)
 {
 	struct buf out = { 0 };
 	int r, status = -1;
@@ -30,7 +29,7 @@ run(struct session *s, const char *name, const char *what, char *script,
 	}
 	if (status != 0) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: %s failed (exit %d)%s%.*s", name, what,
+		if (asprintf(msg, "%s failed (exit %d)%s%.*s", what,
 		    status, out.len > 0 ? ": " : "",
 		    first_line_len(out.data, out.len),
 		    out.data != NULL ? out.data : "") < 0)
@@ -97,7 +96,7 @@ upload_commit_script(const char *tmp, const char *payload_id)
 }
 
 int
-upload_payload(struct session *s, const char *name, const char *home,
+upload_payload(struct session *s, const char *home,
     bool present, bool *changed, char **msg)
 {
 	const struct payload_file *f;
@@ -112,20 +111,17 @@ upload_payload(struct session *s, const char *name, const char *home,
 	if (present)
 		return CN_OK;
 	if (home == NULL || home[0] != '/') {
-		if (asprintf(msg, "%s: $HOME on the box is not an absolute "
-		    "path", name) < 0)
-			*msg = NULL;
+		*msg = strdup("$HOME on the box is not an absolute path");
 		return CN_ERR_INVALID;
 	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		if (asprintf(msg, "%s: cannot get random bytes", name) < 0)
-			*msg = NULL;
+		*msg = strdup("cannot get random bytes");
 		return CN_ERR_SYSTEM;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/" CNORCH_PAYLOAD_REL "/.tmp-%s-"
 	    "%02x%02x%02x%02x%02x%02x", home, id, rnd[0], rnd[1], rnd[2],
 	    rnd[3], rnd[4], rnd[5]);
-	if ((r = run(s, name, "preparing the payload directory",
+	if ((r = run(s, "preparing the payload directory",
 	    upload_prepare_script(tmp), msg)) != CN_OK)
 		goto out;
 
@@ -139,21 +135,21 @@ upload_payload(struct session *s, const char *name, const char *home,
 		}
 		if ((r = session_scp_put(s, rp, f[i].data, f[i].size,
 		    f[i].mode)) != CN_OK) {
-			if (asprintf(msg, "%s: cannot upload %s: %s", name,
-			    f[i].name, session_errmsg(s)) < 0)
+			if (asprintf(msg, "cannot upload %s: %s", f[i].name,
+			    session_errmsg(s)) < 0)
 				*msg = NULL;
 			goto out;
 		}
 	}
 
-	if ((r = run(s, name, "payload check",
+	if ((r = run(s, "payload check",
 	    upload_commit_script(tmp, id), msg)) != CN_OK)
 		goto out;
 	*changed = true;
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(rp);
 	return r;

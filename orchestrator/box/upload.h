@@ -27,9 +27,9 @@ char	*upload_commit_script(const char *tmp, const char *payload_id);
 /*
  * Upload unless p says the payload is present.  *changed is set when
  * files were sent.  home is the box's $HOME (absolute: SCP paths are not
- * expanded).  Returns CN_OK or CN_ERR_* with a host-prefixed message.
+ * expanded).  Returns CN_OK or CN_ERR_* with an unprefixed message.
  */
-int	upload_payload(struct session *s, const char *name, const char *home,
+int	upload_payload(struct session *s, const char *home,
 	    bool present, bool *changed, char **msg);
 
 #endif

@@ -425,7 +425,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	}
 	free(msg);
 	msg = NULL;
-	if ((r = box_facts_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(d, h->name, "probe", msg);
 		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
@@ -441,7 +441,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	else if (!pr.have_sha256sum)
 		note_error(d, h->name, "payload", "sha256sum not found on the "
 		    "box (coreutils): endpoints not measured");
-	else if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	else if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(d, h->name, "upload", msg);
 		if (lost(r)) {
@@ -463,7 +463,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	if (agent && l.n > 0) {
 		free(msg);
 		msg = NULL;
-		if ((r = endpoints_measure(s, h->name, &l, d->timeout_s,
+		if ((r = endpoints_measure(s, &l, d->timeout_s,
 		    DOCTOR_SAMPLE, &msg)) != CN_OK) {
 			note_error(d, h->name, "measure", msg);
 			if (lost(r)) {
@@ -500,7 +500,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	in.check_timeout_s = 5;
 	free(msg);
 	msg = NULL;
-	if ((r = doctor_run(s, h->name, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
+	if ((r = doctor_run(s, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
 	    CN_OK) {
 		note_error(d, h->name, "checks", msg);
 		if (lost(r)) {

@@ -443,7 +443,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	}
 
 	/* probe */
-	if ((r = box_facts_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(p, h->name, "probe", msg);
 		hr->failed++;
@@ -495,7 +495,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	/* upload */
 	free(msg);
 	msg = NULL;
-	if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(p, h->name, "upload", msg);
 		hr->failed++;
@@ -546,7 +546,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	sc.verbosity = p->verbosity;
 	free(msg);
 	msg = NULL;
-	if ((r = setup_run(s, h->name, payload_id(), &so, on_setup_item, &sc,
+	if ((r = setup_run(s, payload_id(), &so, on_setup_item, &sc,
 	    &sres, &msg)) != CN_OK) {
 		note_error(p, h->name, "setup", msg);
 		hr->failed++;
@@ -584,7 +584,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		    h->pulls[i].nexclude };
 		free(msg);
 		msg = NULL;
-		if ((r = launch_pull(s, h->name, &le, &lp, &lres, &js,
+		if ((r = launch_pull(s, &le, &lp, &lres, &js,
 		    &msg)) != CN_OK) {
 			note_error(p, h->name, "launch", msg);
 			pu->outcome = PULL_FAILED;

@@ -91,7 +91,7 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 		ret = EXIT_UNREACHABLE;
 		goto out;
 	}
-	if ((r = box_facts_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		jobs_note_error(a->rd, h->name, msg);
 		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
@@ -118,7 +118,7 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 	le.hf_token = a->hf_token;
 	free(msg);
 	msg = NULL;
-	if ((r = launch_pull(s, h->name, &le, &a->lp, &res, &js, &msg)) !=
+	if ((r = launch_pull(s, &le, &a->lp, &res, &js, &msg)) !=
 	    CN_OK) {
 		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
