@@ -1030,6 +1030,56 @@ test_launch_script(void **state)
 	}
 }
 
+/*
+ * Where flock(1) is missing the launch takes a mkdir lock beside the job
+ * and gives it back when the script ends.
+ */
+static void
+test_launch_mkdir_lock(void **state)
+{
+	struct launch_env env = { .payload_id = "p", .data_dir = "/nonexistent" };
+	struct launch_pull lp = { .repo = "org/name" };
+	char nobin[400], *cmd, *t, *lk;
+	struct run r;
+	struct stat sb;
+
+	(void)state;
+	fresh_home();
+	fake_payload("p");
+	/* Every command of /usr/bin and /bin but flock. */
+	snprintf(nobin, sizeof(nobin), "%s/noflock", scratch);
+	rm_rf(nobin);
+	assert_int_equal(mkdir(nobin, 0700), 0);
+	assert_true(asprintf(&cmd, "for f in /bin/* /usr/bin/*; do "
+	    "b=${f##*/}; [ \"$b\" = flock ] && continue; "
+	    "[ -e '%s'/\"$b\" ] || ln -s \"$f\" '%s'/\"$b\"; done", nobin,
+	    nobin) > 0);
+	sh_c(cmd);
+	free(cmd);
+	assert_non_null(t = launch_script(&env, &lp));
+	/* PATH is the shims, then only the farm. */
+	{
+		char *script;
+
+		assert_true(asprintf(&script, "PATH='%s:%s'\n%s", bin, nobin,
+		    t) > 0);
+		run_sh(script, &r);
+		free(script);
+	}
+	no_canary();
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "launch_rc=0\n"));
+	lk = under_home("jobs", ".locks", "org--name@main.d");
+	assert_int_not_equal(stat(lk, &sb), 0);
+	free(lk);
+	lk = under_home("jobs", ".locks", "org--name@main");
+	assert_int_not_equal(stat(lk, &sb), 0);	/* no flock file either */
+	free(lk);
+	free(t);
+	free(r.out);
+	rm_rf(nobin);
+}
+
 static void
 test_with_timeout(void **state)
 {
@@ -1074,6 +1124,7 @@ main(void)
 		cmocka_unit_test(test_endpoints_script),
 		cmocka_unit_test(test_upload_scripts),
 		cmocka_unit_test(test_launch_script),
+		cmocka_unit_test(test_launch_mkdir_lock),
 		cmocka_unit_test(test_with_timeout),
 	};
 
