@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC1090,SC2016  # box.env paths vary; remote lines stay literal
-# Launch is one step on the box: two `cnorch pull` of the same repo started
+# Launch is one step on the box: three `cnorch pull` of the same repo started
 # at once against one sshd fixture box and the hub stand-in.  Exactly one
 # agent job runs, the other run reports it running; the job directory is
 # never moved aside and the pull completes.  And a repo name full of shell
@@ -57,15 +57,19 @@ cn pull box test-org/race-model > "$T/a.out" 2>&1 &
 pa=$!
 cn pull box test-org/race-model > "$T/b.out" 2>&1 &
 pb=$!
+cn pull box test-org/race-model > "$T/c.out" 2>&1 &
+pc=$!
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?
+wait "$pc"; rc=$?
 check "race: first run exits 0 (got $ra)" test "$ra" = 0
 check "race: second run exits 0 (got $rb)" test "$rb" = 0
+check "race: third run exits 0 (got $rc)" test "$rc" = 0
 id=test-org--race-model@main
-nstarted=$(cat "$T/a.out" "$T/b.out" | grep -c "^box: $id started$")
-nrunning=$(cat "$T/a.out" "$T/b.out" | grep -c "^box: $id already running$")
+nstarted=$(cat "$T/a.out" "$T/b.out" "$T/c.out" | grep -c "^box: $id started$")
+nrunning=$(cat "$T/a.out" "$T/b.out" "$T/c.out" | grep -c "^box: $id already running$")
 check "race: exactly one run started the job ($nstarted)" test "$nstarted" = 1
-check "race: the other found it running ($nrunning)" test "$nrunning" = 1
+check "race: the others found it running ($nrunning)" test "$nrunning" = 2
 check "race: no job directory moved aside" test ! -e "$BH/.cnorch/jobs/.old/$id"
 check "race: one agent run in the job (one plan event)" \
 	test "$(grep -c '"event":"plan"' "$BH/.cnorch/jobs/$id/events.jsonl")" = 1
@@ -76,12 +80,14 @@ check "race: the lock is not held by the agent" \
 faults '{"rules": []}'
 
 # A repo name that is shell syntax: whatever the command line says about
-# it, nothing of it runs on the box.
-rm -f "$T/pwned"
-cn pull box "org/x;touch $T/pwned;#" > "$T/inj1.out" 2>&1
-cn pull box 'org/x$(touch '"$T"'/pwned)' > "$T/inj2.out" 2>&1
-cn pull box test-org/race-model --revision "main';touch $T/pwned;'" > "$T/inj3.out" 2>&1
-cn pull box test-org/race-model --include "*';touch $T/pwned;'" > "$T/inj4.out" 2>&1
-check "injection: nothing ran on the box" test ! -e "$T/pwned"
+# it, nothing of it runs on the box (the canary would land in the remote
+# shell's working directory, the box user's HOME).
+rm -f "$BH/pwned"
+cn pull box 'org/x;touch pwned;#' > "$T/inj1.out" 2>&1
+cn pull box 'org/x$(touch pwned)' > "$T/inj2.out" 2>&1
+cn pull box 'org/x`touch pwned`' > "$T/inj3.out" 2>&1
+cn pull box test-org/race-model --revision "main';touch pwned;'" > "$T/inj4.out" 2>&1
+cn pull box test-org/race-model --include "*';touch pwned;'" > "$T/inj5.out" 2>&1
+check "injection: nothing ran on the box" test ! -e "$BH/pwned"
 
 finish
