@@ -13,8 +13,8 @@
 #include "inventory.h"
 #include "launch.h"
 #include "payload.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 char *
 doctor_script(const struct doctor_inputs *in)

@@ -13,8 +13,8 @@
 #include "error.h"
 #include "payload.h"
 #include "render.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 /* Section 1 of the China network reference. */
 static const char *const wk_pypi[] = {

@@ -8,8 +8,8 @@
 
 #include "error.h"
 #include "facts.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 /*
  * The box may greet with noise on stdout (a chatty .bashrc is not read by

@@ -5,8 +5,8 @@
 #include "error.h"
 #include "event.h"
 #include "follow.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 /* Internal code: every job is done, stop the channel (maps to CN_OK). */
 #define ALL_DONE	1

@@ -17,8 +17,8 @@
 #include "payload.h"
 #include "render.h"
 #include "runlog.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 #define LIST_TIMEOUT_S		60
 #define TAIL_BYTES		65536	/* of events.jsonl, for the ages */

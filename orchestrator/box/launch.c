@@ -11,8 +11,8 @@
 
 #include "error.h"
 #include "launch.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 
 static void
 sanitize(char *s)

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "script.h"
 #include "session.h"
 #include "setup.h"
-#include "script.h"
 
 char *
 setup_script(const char *payload_id, const struct setup_opts *o)

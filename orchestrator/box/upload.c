@@ -8,8 +8,8 @@
 
 #include "error.h"
 #include "payload.h"
-#include "session.h"
 #include "script.h"
+#include "session.h"
 #include "upload.h"
 
 static int
