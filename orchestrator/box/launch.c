@@ -234,6 +234,9 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "else\n" \
     "\tn=0\n" \
     "\tuntil mkdir \"$lk.d\" 2>/dev/null; do\n" \
+    /* A killed run's lock: no launch holds it ten minutes. */ \
+    "\t\tif [ -n \"$(find \"$lk.d\" -maxdepth 0 -mmin +10 " \
+    "2>/dev/null)\" ]; then rmdir \"$lk.d\" 2>/dev/null; continue; fi\n" \
     "\t\tn=$((n + 1))\n" \
     "\t\tif [ \"$n\" -ge 900 ]; then\n" \
     "\t\t\techo \"another cnorch is starting this job (lock $lk.d;" \

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -1057,6 +1058,21 @@ test_launch_mkdir_lock(void **state)
 	sh_c(cmd);
 	free(cmd);
 	assert_non_null(t = launch_script(&env, &lp));
+	/* A lock left by a killed run an hour ago is taken over. */
+	lk = under_home("jobs", ".locks", NULL);
+	assert_int_equal(mkdir(lk, 0700), 0);
+	free(lk);
+	lk = under_home("jobs", ".locks", "org--name@main.d");
+	assert_int_equal(mkdir(lk, 0700), 0);
+	{
+		struct timeval tv[2];
+
+		gettimeofday(&tv[0], NULL);
+		tv[0].tv_sec -= 3600;
+		tv[1] = tv[0];
+		assert_int_equal(utimes(lk, tv), 0);
+	}
+	free(lk);
 	/* PATH is the shims, then only the farm. */
 	{
 		char *script;
