@@ -5,8 +5,8 @@
 #include "error.h"
 #include "event.h"
 #include "follow.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 /* Internal code: every job is done, stop the channel (maps to CN_OK). */
 #define ALL_DONE	1
@@ -168,81 +168,78 @@ follow_parser_feed(struct follow_parser *fp, const char *p, size_t n)
 	return CN_OK;
 }
 
-static const char loop[] =
-    "q=0\n"
-    "while :; do\n"
-    "\tlive=0\n"
-    "\ti=1\n"
-    "\twhile [ \"$i\" -le \"$n\" ]; do\n"
-    "\t\teval \"d=\\$f$i o=\\$o$i x=\\$x$i w=\\$w$i\"\n"
-    "\t\tif [ \"$x\" = 0 ]; then\n"
-    /* Liveness first: what a dead agent wrote is all there to read. */
-    "\t\t\tst=$(sed -n 's/.*\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p' "
-    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
-    "\t\t\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' "
-    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
-    "\t\t\talive=0\n"
-    "\t\t\tif [ -z \"$st\" ]; then\n"
-    "\t\t\t\tw=$((w + 1))\n"
-    "\t\t\t\teval \"w$i=\\$w\"\n"
-    "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n"
-    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } "
-    "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n"
-    "\t\t\t\talive=1\n"
-    "\t\t\tfi\n"
-    "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n"
-    "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n"
-    "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n"
-    "\t\t\t\t\tprintf 'F %d %d\\n' \"$i\" $((s - o))\n"
-    "\t\t\t\t\ttail -c +$((o + 1)) \"$d/events.jsonl\" | "
-    "head -c $((s - o))\n"
-    "\t\t\t\t\teval \"o$i=\\$s\"\n"
-    "\t\t\t\t\tq=0\n"
-    "\t\t\t\tfi\n"
-    "\t\t\tfi\n"
-    "\t\t\tif [ \"$alive\" = 1 ]; then\n"
-    "\t\t\t\tlive=$((live + 1))\n"
-    "\t\t\telse\n"
-    "\t\t\t\tprintf 'X %d %s\\n' \"$i\" \"${st:-none}\"\n"
-    "\t\t\t\teval \"x$i=1\"\n"
-    "\t\t\tfi\n"
-    "\t\tfi\n"
-    "\t\ti=$((i + 1))\n"
-    "\tdone\n"
-    "\tif [ \"$live\" = 0 ]; then echo E; exit 0; fi\n"
-    "\tq=$((q + 1))\n"
-    "\tif [ \"$q\" -ge 2 ]; then echo H; q=0; fi\n"
-    "\tsleep 0.5\n"
-    "done\n";
+#define FOLLOW_LOOP \
+    "q=0\n" \
+    "while :; do\n" \
+    "\tlive=0\n" \
+    "\ti=1\n" \
+    "\twhile [ \"$i\" -le \"$n\" ]; do\n" \
+    "\t\teval \"d=\\$f$i o=\\$o$i x=\\$x$i w=\\$w$i\"\n" \
+    "\t\tif [ \"$x\" = 0 ]; then\n" \
+    /* Liveness first: what a dead agent wrote is all there to read. */ \
+    "\t\t\tst=$(sed -n 's/.*\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\talive=0\n" \
+    "\t\t\tif [ -z \"$st\" ]; then\n" \
+    "\t\t\t\tw=$((w + 1))\n" \
+    "\t\t\t\teval \"w$i=\\$w\"\n" \
+    "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n" \
+    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } " \
+    "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n" \
+    "\t\t\t\talive=1\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n" \
+    "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n" \
+    "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n" \
+    "\t\t\t\t\tprintf 'F %d %d\\n' \"$i\" $((s - o))\n" \
+    "\t\t\t\t\ttail -c +$((o + 1)) \"$d/events.jsonl\" | " \
+    "head -c $((s - o))\n" \
+    "\t\t\t\t\teval \"o$i=\\$s\"\n" \
+    "\t\t\t\t\tq=0\n" \
+    "\t\t\t\tfi\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ \"$alive\" = 1 ]; then\n" \
+    "\t\t\t\tlive=$((live + 1))\n" \
+    "\t\t\telse\n" \
+    "\t\t\t\tprintf 'X %d %s\\n' \"$i\" \"${st:-none}\"\n" \
+    "\t\t\t\teval \"x$i=1\"\n" \
+    "\t\t\tfi\n" \
+    "\t\tfi\n" \
+    "\t\ti=$((i + 1))\n" \
+    "\tdone\n" \
+    "\tif [ \"$live\" = 0 ]; then echo E; exit 0; fi\n" \
+    "\tq=$((q + 1))\n" \
+    "\tif [ \"$q\" -ge 2 ]; then echo H; q=0; fi\n" \
+    "\tsleep 0.5\n" \
+    "done\n"
 
 char *
 follow_script(const struct follow_job *jobs, size_t n)
 {
-	char *s = NULL, *q;
-	size_t len = 0, i;
-	FILE *fp;
-	int bad = 0;
+	struct script *s;
+	char name[32];
+	size_t i;
 
-	if ((fp = open_memstream(&s, &len)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	fprintf(fp, "set -u\nn=%zu\n", n);
+	script_code(s, "set -u\n");
+	script_let_int(s, "n", (long long)n);
 	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(jobs[i].id)) == NULL) {
-			bad = 1;
-			break;
-		}
-		fprintf(fp, "f%zu=\"$HOME/.cnorch/jobs/\"%s\n"
-		    "o%zu=%lld\nx%zu=%d\nw%zu=0\n", i + 1, q, i + 1,
-		    (long long)jobs[i].offset, i + 1, jobs[i].done ? 1 : 0,
-		    i + 1);
-		free(q);
+		snprintf(name, sizeof(name), "f%zu", i + 1);
+		script_assign(s, name);
+		script_job_path(s, jobs[i].id, NULL);
+		script_code(s, "\n");
+		snprintf(name, sizeof(name), "o%zu", i + 1);
+		script_let_int(s, name, (long long)jobs[i].offset);
+		snprintf(name, sizeof(name), "x%zu", i + 1);
+		script_let_int(s, name, jobs[i].done ? 1 : 0);
+		snprintf(name, sizeof(name), "w%zu", i + 1);
+		script_let_int(s, name, 0);
 	}
-	fputs(loop, fp);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_code(s, FOLLOW_LOOP);
+	return script_finish(s);
 }
 
 struct run_ctx {

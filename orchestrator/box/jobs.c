@@ -17,8 +17,8 @@
 #include "payload.h"
 #include "render.h"
 #include "runlog.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 #define LIST_TIMEOUT_S		60
 #define TAIL_BYTES		65536	/* of events.jsonl, for the ages */
@@ -35,69 +35,70 @@
  * and since when bytes_done has not changed (a plan, file_done, source or
  * done event counts as movement; stall and retry events do not).
  */
-static const char list_fmt[] =
-    "set -u\n"
-    "d=%s\n"
-    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-    "echo \"home=$HOME\"\n"
-    "echo \"data_dir=$d\"\n"
-    "p=$d\n"
-    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n"
-    "echo \"df_path=$p\"\n"
-    "df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print \"df=\" $2 \" \" $4}'\n"
-    "if [ ! -x \"$A\" ]; then echo agent=absent; echo jobs=done; exit 0; fi\n"
-    "echo agent=present\n"
-    "now=$(date +%%s)\n"
-    "set --\n"
-    "for j in \"$HOME\"/.cnorch/jobs/*/; do\n"
-    "\t[ -d \"$j\" ] || continue\n"
-    "\tset -- \"$@\" \"${j%%/}\"\n"
-    "done\n"
-    "for j in \"$@\"; do\n"
-    "\techo \"I ${j##*/}\"\n"
-    "\te=\"$j/events.jsonl\"\n"
-    "\tif [ -f \"$e\" ]; then\n"
-    "\t\tmt=$(stat -c %%Y -- \"$e\" 2>/dev/null || echo \"$now\")\n"
-    "\t\tsz=$(($(wc -c < \"$e\")))\n"
-    "\t\ttail -c %d -- \"$e\" | awk -v now=\"$now\" -v mt=\"$mt\" "
-    "-v sz=\"$sz\" '\n"
-    "{ if (!match($0, /\"ts\":[0-9.]+/)) next\n"
-    "  ts = substr($0, RSTART + 5, RLENGTH - 5) + 0\n"
-    "  if ($0 ~ /\"event\":\"progress\"/) {\n"
-    "    b = \"\"\n"
-    "    if (match($0, /\"bytes_done\":[0-9]+/))\n"
-    "      b = substr($0, RSTART + 13, RLENGTH - 13)\n"
-    "    if (match($0, /\"rate_bps\":[0-9.]+/))\n"
-    "      rate = substr($0, RSTART + 11, RLENGTH - 11)\n"
-    "    if (b != lastb || since == \"\") { since = ts; lastb = b }\n"
-    "  } else if ($0 ~ /\"event\":\"(plan|file_done|source|done)\"/)\n"
-    "    since = ts\n"
-    "  else if (since == \"\")\n"
-    "    since = ts\n"
-    "}\n"
-    "END { printf \"E %%d %%d %%s %%d\\n\", now - mt, "
-    "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n"
-    "\tfi\n"
-    "\tif [ -f \"$j/job.json\" ]; then\n"
-    "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n"
-    "\tfi\n"
-    "done\n"
-    "if [ $# -gt 0 ]; then\n"
-    "\t\"$A\" status --json \"$@\" 2>/dev/null | sed 's/^/S /'\n"
-    "fi\n"
-    "echo jobs=done\n";
+#define LIST_BODY \
+    "echo \"home=$HOME\"\n" \
+    "echo \"data_dir=$d\"\n" \
+    "p=$d\n" \
+    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n" \
+    "echo \"df_path=$p\"\n" \
+    "df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print \"df=\" $2 \" \" $4}'\n" \
+    "if [ ! -x \"$A\" ]; then echo agent=absent; echo jobs=done; exit 0; fi\n" \
+    "echo agent=present\n" \
+    "now=$(date +%s)\n" \
+    "set --\n" \
+    "for j in " SCRIPT_JOBS_DIR "/*/; do\n" \
+    "\t[ -d \"$j\" ] || continue\n" \
+    "\tset -- \"$@\" \"${j%/}\"\n" \
+    "done\n" \
+    "for j in \"$@\"; do\n" \
+    "\techo \"I ${j##*/}\"\n" \
+    "\te=\"$j/events.jsonl\"\n" \
+    "\tif [ -f \"$e\" ]; then\n" \
+    "\t\tmt=$(stat -c %Y -- \"$e\" 2>/dev/null || echo \"$now\")\n" \
+    "\t\tsz=$(($(wc -c < \"$e\")))\n" \
+    "\t\ttail -c \"$T\" -- \"$e\" | awk -v now=\"$now\" -v mt=\"$mt\" " \
+    "-v sz=\"$sz\" '\n" \
+    "{ if (!match($0, /\"ts\":[0-9.]+/)) next\n" \
+    "  ts = substr($0, RSTART + 5, RLENGTH - 5) + 0\n" \
+    "  if ($0 ~ /\"event\":\"progress\"/) {\n" \
+    "    b = \"\"\n" \
+    "    if (match($0, /\"bytes_done\":[0-9]+/))\n" \
+    "      b = substr($0, RSTART + 13, RLENGTH - 13)\n" \
+    "    if (match($0, /\"rate_bps\":[0-9.]+/))\n" \
+    "      rate = substr($0, RSTART + 11, RLENGTH - 11)\n" \
+    "    if (b != lastb || since == \"\") { since = ts; lastb = b }\n" \
+    "  } else if ($0 ~ /\"event\":\"(plan|file_done|source|done)\"/)\n" \
+    "    since = ts\n" \
+    "  else if (since == \"\")\n" \
+    "    since = ts\n" \
+    "}\n" \
+    "END { printf \"E %d %d %s %d\\n\", now - mt, " \
+    "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n" \
+    "\tfi\n" \
+    "\tif [ -f \"$j/job.json\" ]; then\n" \
+    "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n" \
+    "\tfi\n" \
+    "done\n" \
+    "if [ $# -gt 0 ]; then\n" \
+    "\t\"$A\" status --json \"$@\" 2>/dev/null | sed 's/^/S /'\n" \
+    "fi\n" \
+    "echo jobs=done\n"
 
 char *
 jobs_script(const char *data_dir, const char *payload_id)
 {
-	char *d, *s = NULL;
+	struct script *s;
 
-	if ((d = sh_path(data_dir != NULL ? data_dir : "~")) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	if (asprintf(&s, list_fmt, d, payload_id, TAIL_BYTES) < 0)
-		s = NULL;
-	free(d);
-	return s;
+	script_code(s, "set -u\nd=");
+	script_path(s, data_dir != NULL ? data_dir : "~");
+	script_code(s, "\nA=");
+	script_payload_path(s, payload_id, "cnorch-agent");
+	script_code(s, "\n");
+	script_let_int(s, "T", TAIL_BYTES);
+	script_code(s, LIST_BODY);
+	return script_finish(s);
 }
 
 void
@@ -346,8 +347,8 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (out.data == NULL ||
 	    (r = jobs_parse(out.data, out.len, hj)) != CN_OK) {
 		r = r == CN_ERR_NOMEM ? r : CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cannot list jobs (exit %d)%s%.200s",
-		    name, status, err.len > 0 ? ": " : "",
+		if (asprintf(msg, "cannot list jobs (exit %d)%s%.200s",
+		    status, err.len > 0 ? ": " : "",
 		    err.data != NULL ? err.data : "") < 0)
 			*msg = NULL;
 		goto out;
@@ -355,15 +356,15 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (!hj->agent_present) {
 		jobs_release(hj);
 		r = CN_ERR_NOT_FOUND;
-		if (asprintf(msg, "%s: cnorch is not set up on this box; run "
-		    "'cnorch provision %s'", name, name) < 0)
+		if (asprintf(msg, "cnorch is not set up on this box; run "
+		    "'cnorch provision %s'", name) < 0)
 			*msg = NULL;
 		goto out;
 	}
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(script);
 	buf_release(&out);
@@ -423,12 +424,31 @@ jobs_find(struct host_jobs *hj, const char *what)
 	return found;
 }
 
-static int
-run_script(struct session *s, const char *script, struct buf *out,
-    int *status, int timeout_s)
+char *
+jobs_stop_script(const char *payload_id, const char *const *ids, size_t n,
+    int timeout_s)
 {
-	return session_exec(s, "sh -s", script, strlen(script), out, NULL,
-	    status, timeout_s);
+	struct script *s;
+	size_t i;
+
+	if ((s = script_create()) == NULL)
+		return NULL;
+	script_code(s, "A=");
+	script_payload_path(s, payload_id, "cnorch-agent");
+	script_code(s, "\n");
+	for (i = 0; i < n; i++) {
+		script_code(s, "\"$A\" stop");
+		if (timeout_s > 0) {
+			script_code(s, " --timeout ");
+			script_int(s, timeout_s);
+		}
+		script_code(s, " ");
+		script_job_path(s, ids[i], NULL);
+		script_code(s, " >/dev/null 2>&1\necho \"R ");
+		script_int(s, (long long)i);
+		script_code(s, " $?\"\n");
+	}
+	return script_finish(s);
 }
 
 int
@@ -436,33 +456,22 @@ jobs_stop(struct session *s, const char *payload_id,
     const char *const *ids, size_t n, int timeout_s, int *rc)
 {
 	struct buf out = { 0 };
-	char *script = NULL, *q, *line, *save = NULL;
-	size_t len = 0, i;
+	char *script, *line, *save = NULL;
+	size_t i;
 	unsigned long k;
-	FILE *fp;
 	int r, status = -1, code;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; rc != NULL && i < n; i++)
 		rc[i] = -1;
-	if ((fp = open_memstream(&script, &len)) == NULL)
+	if ((script = jobs_stop_script(payload_id, ids, n, timeout_s)) ==
+	    NULL)
 		return CN_ERR_NOMEM;
-	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n",
-	    payload_id);
-	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(ids[i])) == NULL)
-			continue;
-		fprintf(fp, "\"$A\" stop --timeout %d \"$HOME/.cnorch/jobs/\"%s "
-		    ">/dev/null 2>&1\necho \"R %zu $?\"\n", timeout_s, q, i);
-		free(q);
-	}
-	if (fclose(fp) != 0) {
-		free(script);
-		return CN_ERR_NOMEM;
-	}
-	/* Each stop may wait timeout_s, then 5 s more after SIGKILL. */
-	r = run_script(s, script, &out, &status,
-	    (timeout_s + 5) * (int)(n > 0 ? n : 1) + 60);
-	if (r == CN_OK && out.data != NULL)
+	/* Each stop may wait timeout_s (the agent's default 10 s), then 5 s
+	 * more after SIGKILL. */
+	r = script_run(s, script, &out, &status,
+	    ((timeout_s > 0 ? timeout_s : 10) + 5) * (int)(n > 0 ? n : 1) +
+	    60);
+	if (r == CN_OK && out.data != NULL && rc != NULL)
 		for (line = strtok_r(out.data, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save))
 			if (sscanf(line, "R %lu %d", &k, &code) == 2 && k < n)
@@ -483,39 +492,48 @@ all_done(const struct follow_job *jobs, size_t n)
 	return true;
 }
 
+/*
+ * wc then head -c: the frame says exactly what follows, however the file
+ * grows meanwhile.
+ */
+#define REPLAY_ONE \
+    "if [ -f \"$e\" ]; then s=$(($(wc -c < \"$e\"))); " \
+    "if [ \"$s\" -gt \"$o\" ]; then " \
+    "printf 'F %d %d\\n' \"$k\" $((s - o)); " \
+    "tail -c +$((o + 1)) \"$e\" | head -c $((s - o)); fi; fi\n"
+
+char *
+jobs_replay_script(const struct follow_job *jobs, size_t n)
+{
+	struct script *s;
+	size_t i;
+
+	if ((s = script_create()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		script_code(s, "e=");
+		script_job_path(s, jobs[i].id, "events.jsonl");
+		script_code(s, "\n");
+		script_let_int(s, "o", (long long)jobs[i].offset);
+		script_let_int(s, "k", (long long)(i + 1));
+		script_code(s, REPLAY_ONE);
+	}
+	script_code(s, "echo E\n");
+	return script_finish(s);
+}
+
 int
 jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
     follow_event_cb on_event, void *arg)
 {
 	struct follow_parser fp;
 	struct buf out = { 0 };
-	char *script = NULL, *q;
-	size_t len = 0, i;
-	FILE *f;
+	char *script;
+	size_t i;
 	int r, status = -1;
 
-	if ((f = open_memstream(&script, &len)) == NULL)
+	if ((script = jobs_replay_script(jobs, n)) == NULL)
 		return CN_ERR_NOMEM;
-	/* wc then head -c: the frame says exactly what follows, however the
-	 * file grows meanwhile. */
-	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(jobs[i].id)) == NULL)
-			continue;
-		fprintf(f, "e=\"$HOME/.cnorch/jobs/\"%s/events.jsonl\n"
-		    "if [ -f \"$e\" ]; then s=$(($(wc -c < \"$e\"))); "
-		    "if [ \"$s\" -gt %lld ]; then "
-		    "printf 'F %zu %%d\\n' $((s - %lld)); "
-		    "tail -c +%lld \"$e\" | head -c $((s - %lld)); fi; fi\n",
-		    q, (long long)jobs[i].offset, i + 1,
-		    (long long)jobs[i].offset, (long long)jobs[i].offset + 1,
-		    (long long)jobs[i].offset);
-		free(q);
-	}
-	fprintf(f, "echo E\n");
-	if (fclose(f) != 0) {
-		free(script);
-		return CN_ERR_NOMEM;
-	}
 	r = session_exec(s, "sh -s", script, strlen(script), &out, NULL,
 	    &status, 300);
 	if (r != CN_OK)

@@ -20,8 +20,8 @@
  * attempts) and resumes every job from the byte offset it had reached.
  *
  * Who frees: jobs_release() frees what a struct host_jobs holds (accepts
- * a zeroed one); messages through char **msg are malloc'd, host-prefixed,
- * and the caller frees them.
+ * a zeroed one); messages through char **msg are malloc'd, without the
+ * host's name (the renderer adds it), and the caller frees them.
  */
 #ifndef CN_JOBS_H
 #define CN_JOBS_H
@@ -78,11 +78,12 @@ int	jobs_parse(const char *out, size_t len, struct host_jobs *hj);
 void	jobs_release(struct host_jobs *hj);
 
 /*
- * List the jobs of the box on s.  name prefixes messages; data_dir is the
- * inventory's (NULL: "~").  Returns CN_OK; CN_ERR_NOT_FOUND when this
- * cnorch's payload is not on the box ("NAME: cnorch is not set up on this
- * box; run 'cnorch provision NAME'"); CN_ERR_REMOTE when the script
- * failed; the session's code when the connection did.
+ * List the jobs of the box on s.  name is for the hint in messages;
+ * data_dir is the inventory's (NULL: "~").  Returns CN_OK;
+ * CN_ERR_NOT_FOUND when this cnorch's payload is not on the box ("cnorch
+ * is not set up on this box; run 'cnorch provision NAME'");
+ * CN_ERR_REMOTE when the script failed; the session's code when the
+ * connection did.
  */
 int	jobs_list(struct session *s, const char *name, const char *data_dir,
 	    struct host_jobs *hj, char **msg);
@@ -114,9 +115,12 @@ struct job_info *jobs_find(struct host_jobs *hj, const char *what);
 
 /*
  * Stop jobs with `cnorch-agent stop` (SIGTERM to the job's process group,
- * SIGKILL after timeout_s).  rc[i] gets the agent's exit code for ids[i]
- * (-1 when it did not say).  One remote command for all.
+ * SIGKILL after timeout_s; 0: the agent's default).  rc[i] gets the
+ * agent's exit code for ids[i] (-1 when it did not say); rc may be NULL
+ * (best effort, as for an abort).  One remote command for all.
  */
+char	*jobs_stop_script(const char *payload_id, const char *const *ids,
+	    size_t n, int timeout_s);
 int	jobs_stop(struct session *s, const char *payload_id,
 	    const char *const *ids, size_t n, int timeout_s, int *rc);
 
@@ -168,6 +172,7 @@ int	jobs_interrupted(void *unused);
  */
 int	jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, void *arg);
+char	*jobs_replay_script(const struct follow_job *jobs, size_t n);
 
 /* Each line of msg as an error note about name ({"event": "error"} in
  * JSON), without saying the host's name twice. */

@@ -8,6 +8,7 @@
  *   - otherwise (never run, failed, stopped, died, files gone): moves the
  *     old job directory to jobs/.old/<id> and starts a new one
  *     (LAUNCH_STARTED); the agent resumes partial blobs from the cache.
+ * All three in one script holding jobs/.locks/<id>.
  * The agent starts with ~/.cnorch/env.sh sourced (proxy and no_proxy as
  * the user's shells have them); the token (HF_TOKEN) goes in the
  * environment of a script sent on stdin, never in argv.
@@ -49,17 +50,21 @@ enum launch_result {
 };
 
 /* What the box knows about a job before launching. */
-struct job_state {
+struct box_job_state {
 	char		 state[16];	/* running|done|failed|stopped|"" */
 	int		 alive;		/* its pid answers kill -0 */
 	int		 files_ok;	/* snapshot present, no dangling links */
 	int64_t		 bytes_done, bytes_total;	/* -1: unknown */
 };
 
+/* The longest job id (a file name on the box). */
+#define JOB_ID_MAX	200
+
 /*
  * "<org>--<name>@<revision>[-<source>][-<8 hex of the filters>]" with
  * "datasets--" in front for datasets; characters outside [A-Za-z0-9._-@]
- * become '_'.  NULL on allocation failure.
+ * become '_'.  One longer than JOB_ID_MAX keeps its first bytes and ends
+ * in "-" and 8 hex of the whole.  NULL on allocation failure.
  */
 char	*job_id(const struct launch_pull *p);
 
@@ -67,18 +72,23 @@ char	*job_id(const struct launch_pull *p);
 char	*repo_folder(const struct launch_pull *p);
 
 /* Parse the check script's key=value output. */
-int	job_state_parse(const char *out, size_t len, struct job_state *st);
+int	box_job_state_parse(const char *out, size_t len,
+	    struct box_job_state *st);
 
 /*
- * Look at the job and start it if needed.  *st receives what was found.
- * Returns CN_OK, or CN_ERR_* with a host-prefixed message.
+ * Look at the job and start it if needed, in one remote script under a
+ * lock on the job (flock(1), or a mkdir lock where it is missing): the
+ * check, moving an old job directory aside and starting the agent are one
+ * step, so concurrent runs never disturb a running job.  *st receives
+ * what was found.  Returns CN_OK, or CN_ERR_* with a host-prefixed
+ * message.
  */
-int	launch_pull(struct session *s, const char *name,
-	    const struct launch_env *env, const struct launch_pull *p,
-	    enum launch_result *res, struct job_state *st, char **msg);
+int	launch_pull(struct session *s, const struct launch_env *env,
+	    const struct launch_pull *p, enum launch_result *res,
+	    struct box_job_state *st, char **msg);
 
-/* Ask the agent to stop these jobs (best effort; for aborts). */
-int	launch_stop(struct session *s, const char *payload_id,
-	    const char *const *job_ids, size_t n);
+/* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
+char	*launch_script(const struct launch_env *env,
+	    const struct launch_pull *p);
 
 #endif

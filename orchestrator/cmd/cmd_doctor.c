@@ -32,11 +32,11 @@
 #include "doctor.h"
 #include "endpoints.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "inventory.h"
 #include "mirror_auto.h"
 #include "payload.h"
-#include "probe.h"
 #include "render.h"
 #include "runlog.h"
 #include "session.h"
@@ -98,22 +98,6 @@ static bool
 is_auto(const char *v)
 {
 	return v == NULL || v[0] == '\0' || strcmp(v, "auto") == 0;
-}
-
-/*
- * Reachable: measured ok, or a hub that answered for the repo with "not
- * here" or "token needed" (the server works; the repo is another matter).
- */
-static bool
-reachable(const struct endpoint *e)
-{
-	if (!e->measured)
-		return false;
-	if (e->ok)
-		return true;
-	return (strcmp(e->kind, "hf") == 0 ||
-	    strcmp(e->kind, "modelscope") == 0) &&
-	    (e->status == 401 || e->status == 403 || e->status == 404);
 }
 
 /* The connection went (as opposed to a step failing on the box). */
@@ -239,20 +223,6 @@ endpoint_name(const struct endpoint *e, char *buf, size_t n)
 		snprintf(buf, n, "%s (%s)", e->base, e->label);
 }
 
-/* The best reachable endpoint of kind (see reachable()), or -1. */
-static int
-best_reachable(const struct endpoint_list *l, const char *kind)
-{
-	size_t i;
-	int best = -1;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].kind, kind) == 0 && reachable(&l->v[i]) &&
-		    (best < 0 || l->v[i].rank < l->v[best].rank))
-			best = (int)i;
-	return best;
-}
-
 static void
 print_table(struct doctor *d, const struct host *h,
     const struct endpoint_list *l)
@@ -305,7 +275,7 @@ print_table(struct doctor *d, const struct host *h,
 			snprintf(st, sizeof(st), "not measured");
 		else if (e->ok)
 			snprintf(st, sizeof(st), "ok (HTTP %ld)", e->status);
-		else if (reachable(e))
+		else if (endpoint_reachable(e))
 			snprintf(st, sizeof(st), "answers (HTTP %ld: repo not "
 			    "there or needs a token)", e->status);
 		else
@@ -325,7 +295,7 @@ print_table(struct doctor *d, const struct host *h,
 			    "event", "endpoint", "kind", e->kind, "endpoint",
 			    e->base, "url", e->url, "label", e->label,
 			    "configured", e->configured, "ok", e->ok,
-			    "reachable", reachable(e), "rank", e->rank,
+			    "reachable", endpoint_reachable(e), "rank", e->rank,
 			    "status", (int)e->status, "dns_ms", e->dns_ms,
 			    "connect_ms", e->connect_ms, "tls_ms", e->tls_ms,
 			    "ttfb_ms", e->ttfb_ms, "total_ms", e->total_ms,
@@ -344,9 +314,9 @@ static void
 recommend(struct doctor *d, const struct host *h,
     const struct endpoint_list *l)
 {
-	int pypi = endpoint_best(l, "pypi", false);
-	int hf = best_reachable(l, "hf");
-	int ms = best_reachable(l, "modelscope");
+	int pypi = endpoint_best(l, "pypi", 0);
+	int hf = endpoint_best(l, "hf", ENDPOINT_BEST_REACHABLE);
+	int ms = endpoint_best(l, "modelscope", ENDPOINT_BEST_REACHABLE);
 	char *ps = NULL, *hs = NULL, *mss = NULL, *hub = NULL, *text = NULL;
 	const char *prefer = NULL;
 	bool hf_ok, ms_ok;
@@ -436,7 +406,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 {
 	struct doctor *d = arg;
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct endpoint_list l = { 0 };
 	struct doctor_result res = { 0 };
 	struct doctor_inputs in = { 0 };
@@ -455,7 +425,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	}
 	free(msg);
 	msg = NULL;
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(d, h->name, "probe", msg);
 		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
@@ -471,7 +441,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	else if (!pr.have_sha256sum)
 		note_error(d, h->name, "payload", "sha256sum not found on the "
 		    "box (coreutils): endpoints not measured");
-	else if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	else if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(d, h->name, "upload", msg);
 		if (lost(r)) {
@@ -493,7 +463,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	if (agent && l.n > 0) {
 		free(msg);
 		msg = NULL;
-		if ((r = endpoints_measure(s, h->name, &l, d->timeout_s,
+		if ((r = endpoints_measure(s, &l, d->timeout_s,
 		    DOCTOR_SAMPLE, &msg)) != CN_OK) {
 			note_error(d, h->name, "measure", msg);
 			if (lost(r)) {
@@ -530,7 +500,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	in.check_timeout_s = 5;
 	free(msg);
 	msg = NULL;
-	if ((r = doctor_run(s, h->name, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
+	if ((r = doctor_run(s, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
 	    CN_OK) {
 		note_error(d, h->name, "checks", msg);
 		if (lost(r)) {
@@ -564,9 +534,9 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		    (strcmp(e->kind, "conda") == 0 &&
 		    is_auto(h->mirrors.conda));
 
-		if (!e->configured || reachable(e))
+		if (!e->configured || endpoint_reachable(e))
 			continue;
-		if (autok && endpoint_best(&l, e->kind, true) >= 0)
+		if (autok && endpoint_best(&l, e->kind, ENDPOINT_BEST_CONFIGURED) >= 0)
 			continue;
 		nunreach++;
 		render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:s, "
@@ -589,7 +559,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	    nunreach, nunreach == 1 ? "" : "s");
 	doctor_release(&res);
 	endpoint_list_release(&l);
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(hosts);
 	free(unknown);
 	free(msg);

@@ -32,7 +32,7 @@
 #include "inventory.h"
 #include "runlog.h"
 #include "session.h"
-#include "shquote.h"
+#include "script.h"
 #include "targets.h"
 
 #define KILL_AFTER_S	5
@@ -187,7 +187,7 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct host **hosts = NULL;
 	const char *target = NULL, *tv = NULL;
 	char *msg = NULL, *wrapped = NULL;
-	char *quoted = NULL, *end;
+	char *end;
 	struct buf cmd = { NULL, 0, 0 };
 	size_t nhosts = 0;
 	int *status = NULL, ret, r, argi;
@@ -240,10 +240,8 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	a.cmd = cmd.data;
 	if (a.timeout_s > 0) {
-		if ((quoted = sh_quote(cmd.data)) == NULL ||
-		    asprintf(&wrapped, "timeout -k %d %d \"${SHELL:-/bin/sh}\" "
-		    "-c %s", KILL_AFTER_S, a.timeout_s, quoted) == -1) {
-			wrapped = NULL;
+		if ((wrapped = script_with_timeout(cmd.data, a.timeout_s,
+		    KILL_AFTER_S)) == NULL) {
 			fprintf(stderr, "error: out of memory\n");
 			ret = EXIT_USAGE;
 			goto out;
@@ -282,7 +280,6 @@ cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	free(hosts);
 	inventory_destroy(own_inv);
 	free(msg);
-	free(quoted);
 	free(wrapped);
 	buf_release(&cmd);
 	return ret;

@@ -24,13 +24,14 @@
 #include "cmd.h"
 #include "connect.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
+#include "jobs.h"
 #include "launch.h"
 #include "mirror_auto.h"
 #include "payload.h"
-#include "probe.h"
 #include "recap.h"
 #include "render.h"
 #include "runlog.h"
@@ -319,7 +320,7 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 			if (hr->pulls[c.map[k]].started)
 				ids[ns++] = jobs[k].id;
 		if (*sp != NULL)
-			(void)launch_stop(*sp, payload_id(), ids, ns);
+			(void)jobs_stop(*sp, payload_id(), ids, ns, 0, NULL);
 		note_error(p, h->name, "space", c.nospace);
 		for (k = 0; k < n; k++) {
 			struct pull_run *pr = &hr->pulls[c.map[k]];
@@ -394,13 +395,13 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	struct prov *p = arg;
 	struct host_run *hr = NULL;
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct setup_opts so = { 0 };
 	struct setup_result sres;
 	struct setup_ctx sc;
 	struct launch_env le = { 0 };
 	struct launch_pull lp;
-	struct job_state js;
+	struct box_job_state js;
 	enum launch_result lres;
 	char *msg = NULL, a[32], b[32];
 	bool changed = false;
@@ -442,7 +443,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	}
 
 	/* probe */
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(p, h->name, "probe", msg);
 		hr->failed++;
@@ -494,7 +495,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	/* upload */
 	free(msg);
 	msg = NULL;
-	if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(p, h->name, "upload", msg);
 		hr->failed++;
@@ -545,7 +546,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	sc.verbosity = p->verbosity;
 	free(msg);
 	msg = NULL;
-	if ((r = setup_run(s, h->name, payload_id(), &so, on_setup_item, &sc,
+	if ((r = setup_run(s, payload_id(), &so, on_setup_item, &sc,
 	    &sres, &msg)) != CN_OK) {
 		note_error(p, h->name, "setup", msg);
 		hr->failed++;
@@ -583,7 +584,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		    h->pulls[i].nexclude };
 		free(msg);
 		msg = NULL;
-		if ((r = launch_pull(s, h->name, &le, &lp, &lres, &js,
+		if ((r = launch_pull(s, &le, &lp, &lres, &js,
 		    &msg)) != CN_OK) {
 			note_error(p, h->name, "launch", msg);
 			pu->outcome = PULL_FAILED;
@@ -649,7 +650,7 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 	hr->failed++;
 	ret = EXIT_REMOTE;
  out:
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(msg);
 	session_destroy(s);
 	return ret;

@@ -22,16 +22,16 @@
 #include "cmd.h"
 #include "connect.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
-#include "targets.h"
 #include "launch.h"
 #include "payload.h"
-#include "probe.h"
 #include "render.h"
 #include "session.h"
+#include "targets.h"
 
 #define MAX_GLOBS	64
 
@@ -74,9 +74,9 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 {
 	struct pull_args *a = arg;
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct launch_env le = { 0 };
-	struct job_state js;
+	struct box_job_state js;
 	enum launch_result res;
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
@@ -91,7 +91,7 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 		ret = EXIT_UNREACHABLE;
 		goto out;
 	}
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		jobs_note_error(a->rd, h->name, msg);
 		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
@@ -118,7 +118,7 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 	le.hf_token = a->hf_token;
 	free(msg);
 	msg = NULL;
-	if ((r = launch_pull(s, h->name, &le, &a->lp, &res, &js, &msg)) !=
+	if ((r = launch_pull(s, &le, &a->lp, &res, &js, &msg)) !=
 	    CN_OK) {
 		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
@@ -186,7 +186,7 @@ pull_host(const struct host *h, void *arg, struct hostout *o)
 	follow_release(&fj);
 	free(wc.why);
 	free(id);
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(msg);
 	session_destroy(s);
 	return ret;

@@ -84,7 +84,7 @@ relaunch(struct session *s, const char *name, const struct resume_args *a,
 {
 	struct launch_pull lp;
 	struct launch_env le;
-	struct job_state js;
+	struct box_job_state js;
 	const char **inc = NULL, **exc = NULL, *cache;
 	char *data_dir = NULL, *id = NULL, *msg = NULL;
 	size_t cl, sl = strlen(CACHE_SUFFIX);
@@ -138,7 +138,7 @@ relaunch(struct session *s, const char *name, const struct resume_args *a,
 	le.hf_endpoint = sget(j->spec, "endpoint");
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
 	le.hf_token = a->hf_token;
-	if ((r = launch_pull(s, name, &le, &lp, res, &js, &msg)) != CN_OK) {
+	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
 		*why = strdup(msg != NULL ? jobs_unprefixed(name, msg) :
 		    cn_strerror(r));
 		goto out;

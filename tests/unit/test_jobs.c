@@ -127,7 +127,7 @@ test_script(void **state)
 	(void)state;
 	assert_non_null(s = jobs_script("~/data", "abc123"));
 	assert_non_null(strstr(s, "\"$HOME\"'/data'"));
-	assert_non_null(strstr(s, "payload/abc123/cnorch-agent"));
+	assert_non_null(strstr(s, "payload/\"'abc123'/'cnorch-agent'"));
 	assert_non_null(strstr(s, "echo jobs=done"));
 	free(s);
 	assert_string_equal(jobs_unprefixed("h", "h: x"), "x");
