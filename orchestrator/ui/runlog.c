@@ -144,6 +144,30 @@ runlog_line(struct runlog *rl, const char *host, const char *line)
 	free(path);
 }
 
+void
+runlog_write(struct runlog *rl, const char *host, const char *p, size_t n)
+{
+	char *path = NULL;
+	ssize_t w;
+	int fd;
+
+	if (rl == NULL || strchr(host, '/') != NULL)
+		return;
+	if (asprintf(&path, "%s/%s.log", rl->dir, host) < 0)
+		return;
+	pthread_mutex_lock(&rl->lock);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* Best effort, as runlog_line. */
+	while (fd >= 0 && n > 0 && (w = write(fd, p, n)) > 0) {
+		p += w;
+		n -= (size_t)w;
+	}
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_unlock(&rl->lock);
+	free(path);
+}
+
 int
 failed_save(const char *const *names, size_t n)
 {
