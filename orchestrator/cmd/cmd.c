@@ -86,6 +86,12 @@ exit_from_err(int r)
 }
 
 int
+cmd_connect_err(int r)
+{
+	return exit_from_err(r) == EXIT_UNREACHABLE ? r : CN_ERR_CONNECT;
+}
+
+int
 exit_worst(int a, int b)
 {
 	static const int rank[] = { 0, 1, 2, 3 };	/* by exit code */

@@ -155,6 +155,11 @@ int	cmd_usage_error(const struct cmd_entry *e, const char *msg);
 /* The one mapping of CN_ERR_* codes to exit codes 0/1/2/3. */
 int	exit_from_err(int r);
 
+/* A failed connect's code for the host's status: r when it already says
+ * the host could not be reached, else CN_ERR_CONNECT (not reached is not
+ * reached, whatever the reason). */
+int	cmd_connect_err(int r);
+
 /* The worse of two exit codes: 3 wins over 2, 2 over 1, 1 over 0. */
 int	exit_worst(int a, int b);
 

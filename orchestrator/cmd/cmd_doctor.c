@@ -446,8 +446,7 @@ doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	if ((r = host_connect(h, d->interactive, &s, &msg)) != CN_OK) {
 		note_error(d, h->name, "connect", msg != NULL ? msg :
 		    cn_strerror(r));
-		ret = exit_from_err(r) == EXIT_UNREACHABLE ? r :
-		    CN_ERR_CONNECT;
+		ret = cmd_connect_err(r);
 		goto summary;
 	}
 	free(msg);

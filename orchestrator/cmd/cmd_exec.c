@@ -67,8 +67,7 @@ exec_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 
 	if ((r = host_connect(h, run->interactive, &s, &msg)) != CN_OK) {
 		hostout_message(o, 1, msg != NULL ? msg : cn_strerror(r));
-		ret = exit_from_err(r) == EXIT_UNREACHABLE ? r :
-		    CN_ERR_CONNECT;
+		ret = cmd_connect_err(r);
 		goto out;
 	}
 	r = session_exec_stream(s, a->cmd, NULL, 0, on_data, o, &status,

@@ -162,7 +162,7 @@ hosts_exec(struct cmd_run *run)
 		goto out;
 	}
 	if (target == NULL && inventory_count(inv) == 0) {
-		ret = EXIT_OK;		/* valid, and empty */
+		ret = CN_OK;		/* valid, and empty */
 		goto out;
 	}
 	if (target != NULL && strstr(target, "@failed") != NULL &&

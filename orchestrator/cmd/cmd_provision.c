@@ -389,8 +389,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		note_error(p, h->name, "connect", msg != NULL ? msg :
 		    cn_strerror(r));
 		hr->unreachable = true;
-		ret = exit_from_err(r) == EXIT_UNREACHABLE ? r :
-		    CN_ERR_CONNECT;
+		ret = cmd_connect_err(r);
 		goto out;
 	}
 

@@ -91,8 +91,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	if ((r = host_connect(h, run->interactive, &s, &msg)) != CN_OK) {
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
-		ret = exit_from_err(r) == EXIT_UNREACHABLE ? r :
-		    CN_ERR_CONNECT;
+		ret = cmd_connect_err(r);
 		goto out;
 	}
 	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :

@@ -21,9 +21,7 @@ jobcmd_connect_list(struct render *rd, const struct host *h,
 	if ((r = host_connect(h, interactive, s, &msg)) != CN_OK) {
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
-		/* Whatever kept us out, the host was not reached. */
-		if (exit_from_err(r) != EXIT_UNREACHABLE)
-			r = CN_ERR_CONNECT;
+		r = cmd_connect_err(r);
 		goto out;
 	}
 	if ((r = jobs_list(*s, h->name, h->data_dir, hj, &msg)) != CN_OK)

@@ -1,3 +1,4 @@
+/* render: what the user sees of events and notes: lines, live rows, JSON. */
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>

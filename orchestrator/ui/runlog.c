@@ -1,3 +1,4 @@
+/* runlog: each run's per-host logs on the laptop, and @failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
