@@ -94,13 +94,8 @@ cmd_connect_err(int r)
 int
 exit_worst(int a, int b)
 {
-	static const int rank[] = { 0, 1, 2, 3 };	/* by exit code */
-
-	if (a < 0 || a > 3)
-		a = EXIT_REMOTE;
-	if (b < 0 || b > 3)
-		b = EXIT_REMOTE;
-	return rank[a] >= rank[b] ? a : b;
+	/* The codes are numbered by weight: 3 > 2 > 1 > 0. */
+	return a > b ? a : b;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -132,6 +127,7 @@ cmd_usage(const struct cmd_entry *e, FILE *fp, bool full)
 {
 	const struct cmd_opt *o;
 	char lhs[128];
+	size_t k;
 
 	fprintf(fp, "usage: cnorch %s\n", e->synopsis);
 	if (!full)
@@ -140,16 +136,17 @@ cmd_usage(const struct cmd_entry *e, FILE *fp, bool full)
 		fprintf(fp, "\n%s\n", e->summary);
 	fprintf(fp, "\noptions:\n");
 	for (o = e->opts; o != NULL && o->name != NULL; o++) {
+		k = 0;
+		if (o->short_name != 0)
+			k = (size_t)snprintf(lhs, sizeof(lhs), "-%c, ",
+			    o->short_name);
 		if (o->kind == CMD_OPT_FLAG || o->kind == CMD_OPT_JSON)
-			snprintf(lhs, sizeof(lhs), "%s%c%s--%s",
-			    o->short_name ? "-" : "", o->short_name ?
-			    o->short_name : ' ', o->short_name ? ", " : "",
-			    o->name);
+			snprintf(lhs + k, sizeof(lhs) - k, "--%s", o->name);
 		else
-			snprintf(lhs, sizeof(lhs), "--%s %s", o->name,
+			snprintf(lhs + k, sizeof(lhs) - k, "--%s %s", o->name,
 			    opt_value_name(o));
-		fprintf(fp, "   %-28s %s\n", lhs + (lhs[0] == ' '),
-		    o->help != NULL ? o->help : "");
+		fprintf(fp, "   %-28s %s\n", lhs, o->help != NULL ? o->help :
+		    "");
 	}
 	fprintf(fp, "   %-28s %s\n", "-h, --help", "show this help");
 }
