@@ -64,7 +64,6 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct follow_job *fj = NULL;
 	struct replay_ctx rc;
 	struct job_info *j;
-	char *msg = NULL;
 	size_t i, n = 0, live = 0;
 	int r, ret = CN_ERR_REMOTE;
 
@@ -121,14 +120,9 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	ret = CN_OK;
 	if (!opts->follow || live == 0)
 		goto out;
-	r = jobcmd_follow(rd, &s, h, fj, n, NULL, NULL, &msg);
-	for (i = 0; i < n; i++)
-		render_forget(rd, h->name, fj[i].id);
-	if (r != CN_OK && r != CN_ERR_INTERRUPTED) {
-		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
+	r = jobcmd_follow_to_end(rd, &s, h, fj, n, NULL, NULL);
+	if (r != CN_OK && r != CN_ERR_INTERRUPTED)
 		ret = r;
-	}
 	goto out;
  nomem:
 	jobcmd_note_error(rd, h->name, "out of memory");
@@ -139,7 +133,6 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 			follow_release(&fj[i]);
 	free(fj);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }

@@ -152,8 +152,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 
 	fj.id = id;
 	id = NULL;
-	r = jobcmd_follow(rd, &s, h, &fj, 1, on_event, &wc, &msg);
-	render_forget(rd, h->name, fj.id);
+	r = jobcmd_follow_to_end(rd, &s, h, &fj, 1, on_event, &wc);
 	if (r == CN_ERR_INTERRUPTED) {
 		render_note(rd, h->name, false, json_pack("{s:s, s:s}",
 		    "event", "detached", "job", fj.id), "detached; the job "
@@ -163,8 +162,6 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		goto out;
 	}
 	if (r != CN_OK) {
-		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
 		ret = r;
 		goto out;
 	}

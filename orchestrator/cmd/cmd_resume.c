@@ -173,7 +173,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct job_info *j;
 	enum launch_result res;
 	const char **stop_ids = NULL;
-	char *msg = NULL, *why = NULL;
+	char *why = NULL;
 	size_t i, k, n = 0, nstop = 0, nf = 0;
 	int *rc = NULL, r, ret = CN_ERR_REMOTE;
 	bool failed = false;
@@ -260,9 +260,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	ret = failed ? CN_ERR_REMOTE : CN_OK;
 	if (a->no_wait || nf == 0)
 		goto out;
-	r = jobcmd_follow(rd, &s, h, fj, nf, NULL, NULL, &msg);
-	for (i = 0; i < nf; i++)
-		render_forget(rd, h->name, fj[i].id);
+	r = jobcmd_follow_to_end(rd, &s, h, fj, nf, NULL, NULL);
 	if (r == CN_ERR_INTERRUPTED) {
 		render_note(rd, h->name, false, json_pack("{s:s}", "event",
 		    "detached"), "detached; jobs keep running. reattach with: "
@@ -270,8 +268,6 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		goto out;
 	}
 	if (r != CN_OK) {
-		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
 		ret = r;
 		goto out;
 	}
@@ -292,7 +288,6 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	free(rc);
 	free(why);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }

@@ -143,7 +143,6 @@ status_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct session *s = NULL;
 	struct host_jobs hj = { 0 };
 	const char *st;
-	char *msg = NULL;
 	size_t i;
 	int r, ret;
 
@@ -167,7 +166,6 @@ status_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
  out:
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }

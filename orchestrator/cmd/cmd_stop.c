@@ -39,7 +39,6 @@ stop_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct host_jobs hj = { 0 };
 	struct job_info *j;
 	const char **ids = NULL;
-	char *msg = NULL;
 	int *rc = NULL, r, ret;
 	size_t i, n = 0;
 
@@ -110,7 +109,6 @@ stop_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	free(ids);
 	free(rc);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }

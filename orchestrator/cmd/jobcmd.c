@@ -91,3 +91,22 @@ jobcmd_follow(struct render *rd, struct session **sp, const struct host *h,
 	o.on_retry = on_retry;
 	return follow_reattach(sp, h, jobs, n, &o, msg);
 }
+
+int
+jobcmd_follow_to_end(struct render *rd, struct session **sp,
+    const struct host *h, struct follow_job *jobs, size_t n,
+    follow_event_cb also, void *also_arg)
+{
+	char *msg = NULL;
+	size_t i;
+	int r;
+
+	r = jobcmd_follow(rd, sp, h, jobs, n, also, also_arg, &msg);
+	for (i = 0; i < n; i++)
+		render_forget(rd, h->name, jobs[i].id);
+	if (r != CN_OK && r != CN_ERR_INTERRUPTED)
+		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+		    *sp != NULL ? session_errmsg(*sp) : cn_strerror(r));
+	free(msg);
+	return r;
+}

@@ -39,4 +39,13 @@ int	jobcmd_follow(struct render *rd, struct session **sp,
 	    const struct host *h, struct follow_job *jobs, size_t n,
 	    follow_event_cb also, void *also_arg, char **msg);
 
+/*
+ * jobcmd_follow() as the job commands use it: the jobs' live rows are
+ * gone afterwards and a failure (not a detach) is noted on rd.  Returns
+ * what jobcmd_follow() did.
+ */
+int	jobcmd_follow_to_end(struct render *rd, struct session **sp,
+	    const struct host *h, struct follow_job *jobs, size_t n,
+	    follow_event_cb also, void *also_arg);
+
 #endif
