@@ -27,6 +27,18 @@ unset SSH_AUTH_SOCK CNORCH_INVENTORY
 
 passed=0 failed=0
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
+skip() { echo "ok - $1 # SKIP $2"; passed=$((passed + 1)); }
+# ASan keeps freed memory in quarantine and maps shadow memory: its RSS
+# says nothing about cnorch's.
+sanitized=0
+ldd "$CNORCH" 2>/dev/null | grep -q 'libasan' && sanitized=1
+rss_check() {	# rss_check NAME KIB
+	if [ $sanitized = 1 ]; then
+		skip "$1" "RSS is not cnorch's under ASan"
+	else
+		check "$1 (got $(($2 / 1024)) MiB)" test "$2" -lt $((96 * 1024))
+	fi
+}
 not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
 check() {	# check NAME CONDITION...
 	local name=$1; shift
@@ -93,7 +105,7 @@ check "long line: every byte, in order" test "$sha" = "$(expect_sha "$long_cmd")
 check "long line: cut into 4096 prefixed 64 KiB pieces (got $lines, $bad unprefixed)" \
 	test "$lines" = 4096 -a "$bad" = 0
 check "long line: no piece over 64 KiB (longest $longest)" test "$longest" -le $((65536 + 5))
-check "long line: cnorch under 96 MiB RSS (got $((rss / 1024)) MiB)" test "$rss" -lt $((96 * 1024))
+rss_check "long line: cnorch under 96 MiB RSS" "$rss"
 
 # ------------------------------------------------ 64 MiB of short lines
 short_cmd="yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 67108864"
@@ -103,7 +115,7 @@ check "short lines: exit 0 (got $rc)" test "$rc" = 0
 check "short lines: every byte, in order" test "$sha" = "$(expect_sha "$short_cmd")"
 check "short lines: one line each, prefixed (got $lines of $want_lines, $bad unprefixed)" \
 	test "$lines" = "$want_lines" -a "$bad" = 0
-check "short lines: cnorch under 96 MiB RSS (got $((rss / 1024)) MiB)" test "$rss" -lt $((96 * 1024))
+rss_check "short lines: cnorch under 96 MiB RSS" "$rss"
 
 # ------------------------------------------------ stdout and stderr, order
 "$CNORCH" -i "$work/inv.json" exec box -- 'echo one; echo two >&2; printf three' \
