@@ -76,14 +76,8 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	if ((fj = calloc(hj.njobs + 1, sizeof(*fj))) == NULL)
 		goto nomem;
 	if (job != NULL) {
-		if ((j = jobs_find(&hj, job)) == NULL) {
-			render_note(rd, h->name, true, json_pack(
-			    "{s:s, s:s, s:s}", "event", "error", "job",
-			    job, "message", "no such job"), "no job '%s' "
-			    "(or more than one); see 'cnorch status %s'",
-			    job, h->name);
+		if ((j = jobcmd_find(rd, h->name, &hj, job)) == NULL)
 			goto out;
-		}
 		if ((fj[n++].id = strdup(j->id)) == NULL)
 			goto nomem;
 	} else {

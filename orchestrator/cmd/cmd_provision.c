@@ -220,6 +220,15 @@ pull_label(const struct pull_spec *ps, char **out)
 		*out = NULL;
 }
 
+/* What launch_pull() is asked for a pull of the inventory. */
+static struct launch_pull
+pull_request(const struct pull_spec *ps)
+{
+	return (struct launch_pull){ ps->repo, ps->revision, ps->source,
+	    ps->repo_type, (const char *const *)ps->include, ps->ninclude,
+	    (const char *const *)ps->exclude, ps->nexclude };
+}
+
 static int
 do_follow(struct prov *p, const struct host *h, struct host_run *hr,
     struct session **sp)
@@ -371,13 +380,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	hr->npulls = h->npulls;
 	for (i = 0; i < h->npulls; i++) {
 		pull_label(&h->pulls[i], &hr->pulls[i].label);
-		lp = (struct launch_pull){ h->pulls[i].repo,
-		    h->pulls[i].revision, h->pulls[i].source,
-		    h->pulls[i].repo_type,
-		    (const char *const *)h->pulls[i].include,
-		    h->pulls[i].ninclude,
-		    (const char *const *)h->pulls[i].exclude,
-		    h->pulls[i].nexclude };
+		lp = pull_request(&h->pulls[i]);
 		hr->pulls[i].job = job_id(&lp);
 		hr->pulls[i].planned = -1;
 		if (hr->pulls[i].label == NULL || hr->pulls[i].job == NULL)
@@ -524,13 +527,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 
-		lp = (struct launch_pull){ h->pulls[i].repo,
-		    h->pulls[i].revision, h->pulls[i].source,
-		    h->pulls[i].repo_type,
-		    (const char *const *)h->pulls[i].include,
-		    h->pulls[i].ninclude,
-		    (const char *const *)h->pulls[i].exclude,
-		    h->pulls[i].nexclude };
+		lp = pull_request(&h->pulls[i]);
 		free(msg);
 		msg = NULL;
 		if ((r = launch_pull(s, h->name, &le, &lp, &lres, &js,

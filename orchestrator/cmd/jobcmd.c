@@ -32,6 +32,20 @@ jobcmd_connect_list(struct render *rd, const struct host *h,
 	return r;
 }
 
+struct job_info *
+jobcmd_find(struct render *rd, const char *name, struct host_jobs *hj,
+    const char *what)
+{
+	struct job_info *j;
+
+	if ((j = jobs_find(hj, what)) == NULL)
+		render_note(rd, name, true, json_pack("{s:s, s:s, s:s}",
+		    "event", "error", "job", what, "message", "no such job"),
+		    "no job '%s' (or more than one); see 'cnorch status %s'",
+		    what, name);
+	return j;
+}
+
 void
 jobcmd_note_error(struct render *rd, const char *name, const char *msg)
 {

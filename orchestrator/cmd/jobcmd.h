@@ -24,6 +24,10 @@ struct session;
 int	jobcmd_connect_list(struct render *rd, const struct host *h,
 	    bool interactive, struct session **s, struct host_jobs *hj);
 
+/* The job named what (jobs_find) or NULL, noted on rd as no such job. */
+struct job_info *jobcmd_find(struct render *rd, const char *name,
+	    struct host_jobs *hj, const char *what);
+
 /* Each line of msg as an error note about name ({"event": "error"} in
  * JSON); the renderer says the host's name. */
 void	jobcmd_note_error(struct render *rd, const char *name,
