@@ -154,7 +154,7 @@ cmd_usage(const struct cmd_entry *e, FILE *fp, bool full)
 int
 cmd_usage_error(const struct cmd_entry *e, const char *msg)
 {
-	fprintf(stderr, "error: %s\n", msg);
+	fprintf(stderr, "error: %s\n", msg != NULL ? msg : "out of memory");
 	cmd_usage(e, stderr, false);
 	return EXIT_USAGE;
 }
@@ -199,11 +199,9 @@ take_opt(struct cmd_run *run, const struct cmd_opt *o, char *v, char **msg)
 		    c = strtok(NULL, "|"))
 			ok = strcmp(c, v) == 0;
 		free(copy);
-		if (!ok) {
-			(void)fail(msg, "--%s: expected %s, got '%s'",
+		if (!ok)
+			return fail(msg, "--%s: expected %s, got '%s'",
 			    o->name, o->choices, v);
-			return CN_ERR_USAGE;
-		}
 		*(const char **)(void *)(base + o->off) = v;
 		return CN_OK;
 	case CMD_OPT_STRINGS:
