@@ -1,10 +1,14 @@
+/* follow: stream job events from a box, and reattach when it drops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "connect.h"
 #include "error.h"
 #include "event.h"
 #include "follow.h"
+#include "inventory.h"
 #include "script.h"
 #include "session.h"
 
@@ -311,4 +315,101 @@ follow_run(struct session *s, struct follow_job *jobs, size_t n,
 	if (r != CN_OK)
 		return r;
 	return all_done(jobs, n) ? CN_OK : CN_ERR_REMOTE;
+}
+
+/* Sleep up to s seconds, waking when stop asks. */
+static bool
+nap(double s, follow_stop_cb stop, void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	double t;
+
+	for (t = 0; t < s; t += 0.1) {
+		if (stop != NULL && stop(arg))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return stop == NULL || !stop(arg);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The connection went (rather than the follow ending for a reason). */
+static bool
+connection_lost(int r)
+{
+	return r == CN_ERR_REMOTE || r == CN_ERR_IO || r == CN_ERR_TIMEOUT ||
+	    r == CN_ERR_CONNECT || r == CN_ERR_SSH || r == CN_ERR_SYSTEM ||
+	    r == CN_ERR_AGAIN;
+}
+
+int
+follow_reattach(struct session **sp, const struct host *h,
+    struct follow_job *jobs, size_t n, const struct follow_opts *o,
+    char **msg)
+{
+	int attempts = o->attempts > 0 ? o->attempts : 8;
+	int cap = o->max_delay_s > 0 ? o->max_delay_s : 30;
+	int attempt = 0, r = CN_ERR_CONNECT, delay;
+	char *why = NULL, *cmsg = NULL;
+	double t0;
+
+	*msg = NULL;
+	for (;;) {
+		if (*sp != NULL) {
+			t0 = mono();
+			r = follow_run(*sp, jobs, n, o->on_event, o->stop,
+			    o->arg);
+			if (!connection_lost(r))
+				break;	/* done, detached, or a callback's */
+			if (all_done(jobs, n)) {
+				r = CN_OK;
+				break;
+			}
+			/* A long good stretch earns a fresh budget. */
+			if (mono() - t0 > 30)
+				attempt = 0;
+			free(why);
+			if ((why = strdup(session_errmsg(*sp))) == NULL) {
+				r = CN_ERR_NOMEM;
+				break;
+			}
+			session_destroy(*sp);
+			*sp = NULL;
+		}
+		if (++attempt > attempts) {
+			if (asprintf(msg, "connection lost; gave up after %d "
+			    "attempts: %s", attempts, why != NULL ? why :
+			    "cannot reconnect") < 0)
+				*msg = NULL;
+			r = CN_ERR_CONNECT;
+			break;
+		}
+		if (o->on_retry != NULL)
+			o->on_retry(o->arg, attempt, attempts, why);
+		delay = attempt > 6 ? cap : 1 << (attempt - 1);
+		if (delay > cap)
+			delay = cap;
+		if (!nap(delay, o->stop, o->arg)) {
+			r = CN_ERR_INTERRUPTED;
+			break;
+		}
+		free(cmsg);
+		cmsg = NULL;
+		if (host_connect(h, false, sp, &cmsg) != CN_OK) {
+			*sp = NULL;
+			free(why);
+			why = strdup(cmsg != NULL ? cmsg : "cannot connect");
+		}
+	}
+	free(why);
+	free(cmsg);
+	return r;
 }

@@ -78,4 +78,31 @@ int	follow_run(struct session *s, struct follow_job *jobs, size_t n,
 
 void	follow_release(struct follow_job *j);
 
+struct host;
+
+/* How follow_reattach() behaves; zeroed fields take the defaults. */
+struct follow_opts {
+	follow_event_cb	 on_event;
+	follow_stop_cb	 stop;		/* also polled while waiting */
+	void		*arg;		/* of all three callbacks */
+	/* Before reconnect attempt n of max; why is the error. */
+	void		(*on_retry)(void *arg, int attempt, int max,
+			    const char *why);
+	int		 attempts;	/* 0: 8 */
+	int		 max_delay_s;	/* 0: 30 */
+};
+
+/*
+ * The one reattaching follower: follow_run() on *sp until the jobs are
+ * all done; when the connection fails, reconnect to h (non-interactively)
+ * with backoff (1, 2, 4 ... s, capped; a long good stretch resets the
+ * count) and go on from the offsets reached.  *sp is replaced (NULL on
+ * return after a failed reconnect).  Returns CN_OK, CN_ERR_INTERRUPTED
+ * (stop asked), on_event's code, CN_ERR_NOMEM / CN_ERR_PROTOCOL, or
+ * CN_ERR_CONNECT once the attempts ran out, with a one-line *msg.
+ */
+int	follow_reattach(struct session **sp, const struct host *h,
+	    struct follow_job *jobs, size_t n, const struct follow_opts *o,
+	    char **msg);
+
 #endif

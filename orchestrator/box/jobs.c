@@ -2,21 +2,17 @@
  * jobs: list, stop, replay and follow a box's agent jobs (see jobs.h).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
 #include "connect.h"
 #include "error.h"
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
 #include "payload.h"
-#include "render.h"
-#include "runlog.h"
 #include "script.h"
 #include "session.h"
 
@@ -300,30 +296,6 @@ jobs_parse(const char *out, size_t len, struct host_jobs *hj)
 }
 
 int
-jobs_connect_list(struct render *rd, const struct host *h, bool interactive,
-    struct session **s, struct host_jobs *hj)
-{
-	char *msg = NULL;
-	int r, ret = EXIT_OK;
-
-	if ((r = host_connect(h, interactive, s, &msg)) != CN_OK) {
-		jobs_note_error(rd, h->name, msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
-		goto out;
-	}
-	if ((r = jobs_list(*s, h->name, h->data_dir, hj, &msg)) != CN_OK) {
-		jobs_note_error(rd, h->name, msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_REMOTE ||
-		    r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
-	}
- out:
-	free(msg);
-	return ret;
-}
-
-int
 jobs_list(struct session *s, const char *name, const char *data_dir,
     struct host_jobs *hj, char **msg)
 {
@@ -481,17 +453,6 @@ jobs_stop(struct session *s, const char *payload_id,
 	return r;
 }
 
-static bool
-all_done(const struct follow_job *jobs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!jobs[i].done)
-			return false;
-	return true;
-}
-
 /*
  * wc then head -c: the frame says exactly what follows, however the file
  * grows meanwhile.
@@ -552,223 +513,4 @@ jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	free(script);
 	buf_release(&out);
 	return r;
-}
-
-/* Sleep up to s seconds, waking when stop asks. */
-static bool
-nap(double s, follow_stop_cb stop, void *arg)
-{
-	struct timespec ts = { 0, 100 * 1000 * 1000 };
-	double t;
-
-	for (t = 0; t < s; t += 0.1) {
-		if (stop != NULL && stop(arg))
-			return false;
-		nanosleep(&ts, NULL);
-	}
-	return stop == NULL || !stop(arg);
-}
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int
-jobs_follow(struct session **sp, const struct host *h,
-    struct follow_job *jobs, size_t n, const struct jobs_follow_opts *o,
-    char **msg)
-{
-	int attempts = o->attempts > 0 ? o->attempts : 8;
-	int cap = o->max_delay_s > 0 ? o->max_delay_s : 30;
-	int attempt = 0, r, delay;
-	char *why = NULL, *cmsg = NULL;
-	double t0;
-
-	*msg = NULL;
-	for (;;) {
-		if (*sp != NULL) {
-			t0 = mono();
-			r = follow_run(*sp, jobs, n, o->on_event, o->stop,
-			    o->arg);
-			if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
-			    r == CN_ERR_NOMEM || r == CN_ERR_PROTOCOL)
-				break;
-			if (r > 0 || (r != CN_ERR_REMOTE && r != CN_ERR_IO &&
-			    r != CN_ERR_TIMEOUT && r != CN_ERR_CONNECT &&
-			    r != CN_ERR_SSH && r != CN_ERR_SYSTEM &&
-			    r != CN_ERR_AGAIN))
-				break;	/* the callback's own code */
-			if (all_done(jobs, n)) {
-				r = CN_OK;
-				break;
-			}
-			/* A long good stretch earns a fresh budget. */
-			if (mono() - t0 > 30)
-				attempt = 0;
-			free(why);
-			if ((why = strdup(jobs_unprefixed(h->name,
-			    session_errmsg(*sp)))) == NULL) {
-				r = CN_ERR_NOMEM;
-				break;
-			}
-			session_destroy(*sp);
-			*sp = NULL;
-		}
-		if (++attempt > attempts) {
-			if (asprintf(msg, "%s: connection lost; gave up after "
-			    "%d attempts: %s", h->name, attempts, why != NULL ?
-			    why : "cannot reconnect") < 0)
-				*msg = NULL;
-			r = CN_ERR_CONNECT;
-			break;
-		}
-		if (o->on_retry != NULL)
-			o->on_retry(o->arg, attempt, why);
-		delay = attempt > 6 ? cap : 1 << (attempt - 1);
-		if (delay > cap)
-			delay = cap;
-		if (!nap(delay, o->stop, o->arg)) {
-			r = CN_ERR_INTERRUPTED;
-			break;
-		}
-		free(cmsg);
-		cmsg = NULL;
-		if (host_connect(h, false, sp, &cmsg) != CN_OK) {
-			*sp = NULL;
-			free(why);
-			why = strdup(cmsg != NULL ? jobs_unprefixed(h->name,
-			    cmsg) : "cannot connect");
-		}
-	}
-	free(why);
-	free(cmsg);
-	return r;
-}
-
-const char *
-jobs_unprefixed(const char *name, const char *msg)
-{
-	size_t n = strlen(name);
-
-	if (msg == NULL)
-		return "";
-	if (strncmp(msg, name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg;
-}
-
-void
-jobs_note_error(struct render *rd, const char *name, const char *msg)
-{
-	char *copy, *line, *nl;
-	const char *text;
-
-	if ((copy = strdup(jobs_unprefixed(name, msg != NULL ? msg :
-	    "unknown error"))) == NULL)
-		return;
-	for (line = copy; line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		text = jobs_unprefixed(name, line);
-		render_note(rd, name, true, json_pack("{s:s, s:s}", "event",
-		    "error", "message", text), "%s", text);
-	}
-	free(copy);
-}
-
-struct render_follow {
-	struct render		*rd;
-	const struct host	*h;
-	struct follow_job	*jobs;
-	follow_stop_cb		 stop;
-	follow_event_cb		 also;
-	void			*also_arg;
-};
-
-static int
-rf_event(void *arg, size_t i, json_t *ev)
-{
-	struct render_follow *c = arg;
-
-	render_event(c->rd, c->h->name, c->jobs[i].id, ev);
-	return c->also != NULL ? c->also(c->also_arg, i, ev) : CN_OK;
-}
-
-static int
-rf_stop(void *arg)
-{
-	struct render_follow *c = arg;
-
-	return c->stop != NULL && c->stop(NULL);
-}
-
-static void
-rf_retry(void *arg, int attempt, const char *why)
-{
-	struct render_follow *c = arg;
-
-	render_note(c->rd, c->h->name, true, json_pack("{s:s, s:i, s:s?}",
-	    "event", "reconnecting", "attempt", attempt, "why", why),
-	    "connection lost; reconnecting (attempt %d)", attempt);
-}
-
-int
-jobs_follow_render(struct render *rd, struct session **sp,
-    const struct host *h, struct follow_job *jobs, size_t n,
-    follow_stop_cb stop, follow_event_cb also, void *also_arg, char **msg)
-{
-	struct render_follow c = { rd, h, jobs, stop, also, also_arg };
-	struct jobs_follow_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.on_event = rf_event;
-	o.stop = rf_stop;
-	o.arg = &c;
-	o.on_retry = rf_retry;
-	return jobs_follow(sp, h, jobs, n, &o, msg);
-}
-
-static volatile sig_atomic_t interrupted;
-static struct sigaction old_int;
-static bool sig_set;
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-void
-jobs_sigint_catch(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	if (sigaction(SIGINT, &sa, &old_int) == 0)
-		sig_set = true;
-}
-
-void
-jobs_sigint_restore(void)
-{
-	if (sig_set)
-		sigaction(SIGINT, &old_int, NULL);
-	sig_set = false;
-}
-
-int
-jobs_interrupted(void *unused)
-{
-	(void)unused;
-	return interrupted != 0;
 }

@@ -15,10 +15,6 @@
  * only catches a hung or frozen agent; a job whose bytes have not moved
  * for the threshold is stalled too.
  *
- * jobs_follow() is follow_run() (follow.h) that survives a dropped
- * connection: it reconnects with backoff (1, 2, 4 ... s, capped, bounded
- * attempts) and resumes every job from the byte offset it had reached.
- *
  * Who frees: jobs_release() frees what a struct host_jobs holds (accepts
  * a zeroed one); messages through char **msg are malloc'd, without the
  * host's name (the renderer adds it), and the caller frees them.
@@ -36,8 +32,6 @@
 struct host;
 struct inventory;
 struct session;
-struct cmd_ctx;
-struct render;
 
 #define JOBS_STALL_AFTER_S	60	/* default --stall-after */
 
@@ -88,16 +82,6 @@ void	jobs_release(struct host_jobs *hj);
 int	jobs_list(struct session *s, const char *name, const char *data_dir,
 	    struct host_jobs *hj, char **msg);
 
-/*
- * What every job command does first: connect to h and list its jobs,
- * noting a failure on rd.  Returns EXIT_OK with *s and *hj filled (the
- * caller destroys and releases them in any case), or the host's exit
- * code: EXIT_UNREACHABLE when it could not be reached, EXIT_REMOTE when
- * the box answered but the listing failed.
- */
-int	jobs_connect_list(struct render *rd, const struct host *h,
-	    bool interactive, struct session **s, struct host_jobs *hj);
-
 /* The agent's state, or "stalled" for a running or queued job whose last
  * event or last byte is older than stall_after_s. */
 const char *job_display_state(const struct job_info *j,
@@ -124,47 +108,6 @@ char	*jobs_stop_script(const char *payload_id, const char *const *ids,
 int	jobs_stop(struct session *s, const char *payload_id,
 	    const char *const *ids, size_t n, int timeout_s, int *rc);
 
-/* How jobs_follow() behaves; zeroed fields take the defaults. */
-struct jobs_follow_opts {
-	follow_event_cb	 on_event;
-	follow_stop_cb	 stop;		/* also polled while waiting */
-	void		*arg;
-	/* Before reconnect attempt n (1, 2, ...); why is the error. */
-	void		(*on_retry)(void *arg, int attempt, const char *why);
-	int		 attempts;	/* 0: 8 */
-	int		 max_delay_s;	/* 0: 30 */
-};
-
-/*
- * Follow jobs on *sp until they are all done.  When the connection fails,
- * reconnect to h (non-interactively) and go on from the offsets reached;
- * *sp is replaced (it may be NULL on return after a failed reconnect).
- * Returns CN_OK, CN_ERR_INTERRUPTED (stop asked), on_event's code, or the
- * last error once the attempts ran out, with *msg saying why.
- */
-int	jobs_follow(struct session **sp, const struct host *h,
-	    struct follow_job *jobs, size_t n,
-	    const struct jobs_follow_opts *o, char **msg);
-
-/*
- * jobs_follow() with each event drawn by rd (label: the job id), then
- * passed to also (may be NULL) with also_arg, and each reconnect said on
- * one line: "NAME: connection lost; reconnecting (attempt N)".
- */
-int	jobs_follow_render(struct render *rd, struct session **sp,
-	    const struct host *h, struct follow_job *jobs, size_t n,
-	    follow_stop_cb stop, follow_event_cb also, void *also_arg,
-	    char **msg);
-
-/*
- * Ctrl-C for the following commands: the first SIGINT only sets a flag
- * (jobs_interrupted() says so; the jobs keep running on the boxes), a
- * second one kills as usual.  jobs_sigint_restore() puts back what was.
- */
-void	jobs_sigint_catch(void);
-void	jobs_sigint_restore(void);
-int	jobs_interrupted(void *unused);
-
 /*
  * Replay: every whole line of each job's events.jsonl from its offset,
  * to on_event, in one remote command, without waiting for more.  The
@@ -173,12 +116,5 @@ int	jobs_interrupted(void *unused);
 int	jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, void *arg);
 char	*jobs_replay_script(const struct follow_job *jobs, size_t n);
-
-/* Each line of msg as an error note about name ({"event": "error"} in
- * JSON), without saying the host's name twice. */
-void	jobs_note_error(struct render *rd, const char *name, const char *msg);
-
-/* msg without a leading "name: " (messages come host-prefixed). */
-const char *jobs_unprefixed(const char *name, const char *msg);
 
 #endif

@@ -12,7 +12,6 @@
  * says what its author meant.  Exit 0, or 2 for an unreadable or invalid
  * inventory or a target that names nothing.
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,6 @@
 #include "inventory.h"
 #include "runlog.h"
 
-#define USAGE	"hosts [--json] [TARGET]"
 
 static json_t *
 strings_json(char *const *v, size_t n)
@@ -89,13 +87,13 @@ print_text(const struct host *const *hosts, size_t n)
 {
 	char **addr;
 	size_t i, l, wname = 0, waddr = 0, wplat = 1, wdir = 0;
-	int ret = EXIT_OK;
+	int ret = CN_OK;
 
 	if ((addr = calloc(n, sizeof(*addr))) == NULL)
-		return EXIT_USAGE;
+		return CN_ERR_USAGE;
 	for (i = 0; i < n; i++) {
 		if ((addr[i] = address(hosts[i])) == NULL) {
-			ret = EXIT_USAGE;
+			ret = CN_ERR_USAGE;
 			goto out;
 		}
 		if ((l = strlen(hosts[i]->name)) > wname)
@@ -117,7 +115,7 @@ print_text(const struct host *const *hosts, size_t n)
 	for (i = 0; i < n; i++)
 		free(addr[i]);
 	free(addr);
-	if (ret != EXIT_OK)
+	if (ret != CN_OK)
 		fprintf(stderr, "error: out of memory\n");
 	return ret;
 }
@@ -135,48 +133,26 @@ print_json(const struct host *const *hosts, size_t n)
 		json_decref(o);
 		if (s == NULL) {
 			fprintf(stderr, "error: out of memory\n");
-			return EXIT_USAGE;
+			return CN_ERR_USAGE;
 		}
 		printf("%s\n", s);
 		free(s);
 	}
-	return EXIT_OK;
+	return CN_OK;
 }
 
 static int
-cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
+hosts_exec(struct cmd_run *run)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'j' },
-		{ NULL,		0,		NULL, 0 }
-	};
 	struct inventory *inv = NULL;
 	const struct host **hosts = NULL;
-	const char *target;
+	const char *target = run->target;
 	char *path = NULL, *msg = NULL, **failed = NULL;
 	size_t nhosts = 0, nfailed = 0;
-	bool json = ctx->json;
-	int ch, r, ret = EXIT_USAGE;
+	int r, ret = CN_ERR_USAGE;
 
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		default:
-			fprintf(stderr, "usage: cnorch %s\n", USAGE);
-			goto out;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1) {
-		fprintf(stderr, "usage: cnorch %s\n", USAGE);
-		goto out;
-	}
-	target = argc == 1 ? argv[0] : NULL;
-
-	if ((path = inventory_default_path(ctx->inventory_path)) == NULL) {
+	if ((path = inventory_default_path(run->ctx->inventory_path)) ==
+	    NULL) {
 		fprintf(stderr, "error: out of memory\n");
 		goto out;
 	}
@@ -186,7 +162,7 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (target == NULL && inventory_count(inv) == 0) {
-		ret = EXIT_OK;		/* valid, and empty */
+		ret = CN_OK;		/* valid, and empty */
 		goto out;
 	}
 	if (target != NULL && strstr(target, "@failed") != NULL &&
@@ -200,9 +176,9 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    cn_strerror(r));
 		goto out;
 	}
-	ret = json ? print_json(hosts, nhosts) : print_text(hosts, nhosts);
+	ret = run->json ? print_json(hosts, nhosts) : print_text(hosts, nhosts);
 	if (fflush(stdout) != 0)
-		ret = EXIT_USAGE;
+		ret = CN_ERR_USAGE;
  out:
 	free(hosts);
 	failed_free(failed, nfailed);
@@ -212,9 +188,17 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
+static const struct cmd_opt hosts_opts[] = {
+	{ .name = "json", .kind = CMD_OPT_JSON,
+	  .help = "one JSON object per host" },
+	{ .name = NULL }
+};
+
 const struct cmd_entry cmd_hosts_entry = {
 	.name = "hosts",
-	.usage = USAGE,
-	.flags = 0,
-	.exec = cmd_hosts_exec,
+	.synopsis = "hosts [--json] [TARGET]",
+	.summary = "List the hosts of the inventory (or of TARGET), resolved.",
+	.opts = hosts_opts,
+	.target = CMD_TARGET_OPTIONAL,
+	.exec = hosts_exec,
 };

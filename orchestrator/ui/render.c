@@ -1,3 +1,4 @@
+/* render: what the user sees of events and notes: lines, live rows, JSON. */
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -369,12 +370,25 @@ put_line(struct render *r, bool is_err, const char *line)
 	draw(r);
 }
 
+/* s without a leading "host: ": the renderer alone says which host, and
+ * a message that still names it must not say it twice. */
+static const char *
+strip_host(const char *host, const char *s)
+{
+	size_t n = strlen(host);
+
+	if (strncmp(s, host, n) == 0 && s[n] == ':' && s[n + 1] == ' ')
+		return s + n + 2;
+	return s;
+}
+
 void
 render_note(struct render *r, const char *host, bool is_err, json_t *fields,
     const char *fmt, ...)
 {
 	va_list ap;
 	char *text = NULL, *line = NULL, *js;
+	const char *m, *body;
 	json_t *o;
 
 	va_start(ap, fmt);
@@ -385,6 +399,11 @@ render_note(struct render *r, const char *host, bool is_err, json_t *fields,
 		json_decref(fields);
 		return;
 	}
+	if ((m = json_string_value(json_object_get(fields, "message"))) !=
+	    NULL && strip_host(host, m) != m)
+		json_object_set_new(fields, "message",
+		    json_string(strip_host(host, m)));
+	body = strip_host(host, text);
 	pthread_mutex_lock(&r->lock);
 	if (r->mode == RENDER_JSON) {
 		if ((o = json_object()) != NULL) {
@@ -395,7 +414,7 @@ render_note(struct render *r, const char *host, bool is_err, json_t *fields,
 				json_object_set_new(o, "event",
 				    json_string(is_err ? "error" : "message"));
 				json_object_set_new(o, "message",
-				    json_string(text));
+				    json_string(body));
 			}
 			js = json_dumps(o, JSON_COMPACT |
 			    JSON_PRESERVE_ORDER);
@@ -406,13 +425,13 @@ render_note(struct render *r, const char *host, bool is_err, json_t *fields,
 		}
 	} else {
 		one_line(text);
-		if (asprintf(&line, "%s: %s", host, text) >= 0)
+		if (asprintf(&line, "%s: %s", host, body) >= 0)
 			put_line(r, is_err, line);
 		free(line);
 	}
 	if (r->log != NULL) {
 		one_line(text);
-		runlog_line(r->log, host, text);
+		runlog_line(r->log, host, body);
 	}
 	pthread_mutex_unlock(&r->lock);
 	json_decref(fields);

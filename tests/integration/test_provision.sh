@@ -356,7 +356,7 @@ if $root; then
 		rc=$?
 		cnorch_pid=""
 		check "dropped connection: exit 0 (got $rc)" test "$rc" = 0
-		check "dropped connection: reconnected" grep -q '^drop: .*reconnecting (1/' "$work/drop.out"
+		check "dropped connection: reconnected" grep -q '^drop: connection lost; reconnecting (attempt 1)' "$work/drop.out"
 		check "dropped connection: every event once" bash -c \
 			"test \$(grep -c ' plan ' '$work/drop.out') = 1 && test \$(grep -c ' file_done ' '$work/drop.out') = 6 && test \$(grep -c ' done ok ' '$work/drop.out') = 1"
 		check "dropped connection: pull done" grep -q '^drop: test-org/tiny-model@main done' "$work/drop.out"

@@ -323,6 +323,44 @@ test_json_mode(void **state)
 	free(buf);
 }
 
+/* Only the renderer says the host: a message that still starts with
+ * "NAME: " does not get it twice (moved here from test_jobs' check of
+ * jobs_unprefixed, which is gone). */
+static void
+test_prefix_once(void **state)
+{
+	struct render *r;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out;
+	json_t *j;
+
+	(void)state;
+	out = open_memstream(&buf, &n);
+	r = render_create(RENDER_LINES, out, out, 0);
+	render_note(r, "h", true, NULL, "h: x");
+	render_note(r, "h", true, NULL, "hx: x");
+	render_note(r, "h", false, NULL, "x");
+	render_destroy(r);
+	fclose(out);
+	assert_string_equal(buf, "h: x\nh: hx: x\nh: x\n");
+	free(buf);
+
+	buf = NULL;
+	out = open_memstream(&buf, &n);
+	r = render_create(RENDER_JSON, out, out, 0);
+	render_note(r, "h", true, json_pack("{s:s, s:s}", "event", "error",
+	    "message", "h: x"), "h: x");
+	render_destroy(r);
+	fclose(out);
+	j = json_loads(buf, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "message")),
+	    "x");
+	json_decref(j);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -338,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_progress_due),
 		cmocka_unit_test(test_piped_lines),
 		cmocka_unit_test(test_json_mode),
+		cmocka_unit_test(test_prefix_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
