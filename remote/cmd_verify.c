@@ -241,6 +241,8 @@ cmd_verify(int argc, char **argv)
 	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
 	int ch, r, rc = AGENT_EXIT_FAIL;
 
+	if (cmd_cacheverify_wanted(argc, argv))
+		return cmd_cacheverify(argc, argv);
 	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
 		return AGENT_EXIT_USAGE;
 	optind = 1;

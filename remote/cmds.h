@@ -6,6 +6,8 @@
 #ifndef CN_CMDS_H
 #define CN_CMDS_H
 
+#include <stdbool.h>
+
 /*
  * Exit codes of cnorch-agent (also in its usage text).  The laptop maps
  * them back; keep the numbers stable.
@@ -27,6 +29,11 @@ int	cmd_stop(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 int	cmd_plan(int argc, char **argv);	/* cmd_plan.c (planner) */
 int	cmd_probe(int argc, char **argv);	/* cmd_probe.c */
+int	cmd_cache(int argc, char **argv);	/* cmd_cache.c */
+int	cmd_gc(int argc, char **argv);		/* cmd_gc.c */
+/* verify over whole caches (no --repo / --local-dir): cmd_cacheverify.c */
+int	cmd_cacheverify(int argc, char **argv);
+bool	cmd_cacheverify_wanted(int argc, char **argv);
 
 struct option;
 

@@ -29,6 +29,10 @@ static const struct agent_cmd cmd_table[] = {
 	{ "plan",	cmd_plan,	"list what a pull would fetch" },
 	{ "probe",	cmd_probe,	"measure endpoints from this box, best "
 	    "first" },
+	{ "cache",	cmd_cache,	"what the HF and ModelScope caches hold, "
+	    "and the disks" },
+	{ "gc",		cmd_gc,		"remove detached revisions and stale "
+	    "partials" },
 	{ NULL,		NULL,		NULL }
 };
 
