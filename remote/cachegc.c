@@ -98,8 +98,31 @@ snapshot_own_bytes(const struct cache_repo *r, const struct cache_rev *rev)
 	return n;
 }
 
+/* Does huggingface_hub hold <cache>/.locks/<folder>/<etag>.lock now? */
+static bool
+hf_blob_locked(const char *cache_dir, const struct cache_repo *r,
+    const char *etag)
+{
+	char *p = NULL;
+	bool held = false;
+	int fd;
+
+	if (cache_dir == NULL || r->folder == NULL || etag[0] == '\0' ||
+	    asprintf(&p, "%s/.locks/%s/%s.lock", cache_dir, r->folder,
+	    etag) < 0)
+		return false;
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) >= 0) {
+		held = flock(fd, LOCK_SH | LOCK_NB) != 0 &&
+		    errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(p);
+	return held;
+}
+
 static int
-plan_revisions(const struct cache_repo *r, struct gc_plan *p)
+plan_revisions(const struct cache_repo *r, const struct gc_opts *o,
+    struct gc_plan *p)
 {
 	bool *gone = NULL;
 	size_t i, j, k, links;
@@ -129,6 +152,12 @@ plan_revisions(const struct cache_repo *r, struct gc_plan *p)
 		b = &r->blobs[i];
 		if (cachescan_blob_used(r, b->name, gone))
 			continue;
+		/* huggingface_hub moves a blob in, then links it, under its
+		 * own per-blob lock: not garbage yet. */
+		if (hf_blob_locked(o->cache_dir, r, b->name)) {
+			p->kept_busy++;
+			continue;
+		}
 		/* Freed only with the inode's last link; two names of one
 		 * inode both going count once. */
 		links = 0;
@@ -154,28 +183,6 @@ plan_revisions(const struct cache_repo *r, struct gc_plan *p)
 	free(path);
 	free(gone);
 	return r_;
-}
-
-/* Does huggingface_hub hold <cache>/.locks/<folder>/<etag>.lock now? */
-static bool
-hf_blob_locked(const char *cache_dir, const struct cache_repo *r,
-    const char *etag)
-{
-	char *p = NULL;
-	bool held = false;
-	int fd;
-
-	if (cache_dir == NULL || r->folder == NULL || etag[0] == '\0' ||
-	    asprintf(&p, "%s/.locks/%s/%s.lock", cache_dir, r->folder,
-	    etag) < 0)
-		return false;
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) >= 0) {
-		held = flock(fd, LOCK_SH | LOCK_NB) != 0 &&
-		    errno == EWOULDBLOCK;
-		close(fd);
-	}
-	free(p);
-	return held;
 }
 
 static int
@@ -218,7 +225,7 @@ cachegc_plan(const struct cache_repo *r, const struct gc_opts *o,
 		return CN_ERR_NOMEM;
 	if (!r->modelscope) {
 		if (o->revisions)
-			r_ = plan_revisions(r, p);
+			r_ = plan_revisions(r, o, p);
 		if (r_ == CN_OK && o->incomplete)
 			r_ = plan_partials(r, o, p);
 	}

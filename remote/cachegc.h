@@ -38,7 +38,8 @@ struct gc_plan {
 	size_t		 nitems;
 	uint64_t	 bytes;		/* sum of the items' bytes */
 	unsigned	 kept_fresh;	/* partials younger than older_than */
-	unsigned	 kept_busy;	/* partials huggingface_hub holds */
+	unsigned	 kept_busy;	/* blobs/partials huggingface_hub holds
+					 * (.locks/<folder>/<etag>.lock) */
 };
 
 struct gc_opts {

@@ -120,7 +120,7 @@ gc_repo(struct gc_args *a, const struct cache_repo *r)
 		    "would free" : "freed", report_bytes(freed, b, sizeof(b)),
 		    p->nitems, p->kept_fresh ? "; kept partials younger "
 		    "than --older-than" : "", p->kept_busy ? "; kept "
-		    "partials huggingface_hub is writing" : "");
+		    "files huggingface_hub is writing" : "");
 	free(msg);
 	cachegc_plan_destroy(p);
 }

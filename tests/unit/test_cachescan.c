@@ -365,6 +365,46 @@ test_gc_hardlink_frees_nothing(void **state)
 	fake_destroy(&f);
 }
 
+/* What huggingface_hub is writing (its .locks/<folder>/<etag>.lock
+ * held) is neither garbage nor stale. */
+static void
+test_gc_keeps_hf_locked(void **state)
+{
+	struct gc_opts o = { .revisions = true, .incomplete = true };
+	struct cache_scan *s;
+	struct gc_plan *p;
+	struct fake f;
+	char path[512];
+	int fd1, fd2;
+
+	(void)state;
+	fake_build(&f);
+	o.cache_dir = f.hub;
+	mkdirf("%s/.locks/models--org--m%s", f.hub, "");
+	snprintf(path, sizeof(path), "%s/.locks/models--org--m/%s.lock", f.hub,
+	    f.b);
+	assert_true((fd1 = open(path, O_RDWR | O_CREAT, 0644)) >= 0);
+	assert_int_equal(flock(fd1, LOCK_EX | LOCK_NB), 0);
+	snprintf(path, sizeof(path), "%s/.locks/models--org--m/%s.lock", f.hub,
+	    f.stale);
+	assert_true((fd2 = open(path, O_RDWR | O_CREAT, 0644)) >= 0);
+	assert_int_equal(flock(fd2, LOCK_EX | LOCK_NB), 0);
+	s = scan(&f);
+	assert_int_equal(cachegc_plan(&s->repos[0], &o, &p), CN_OK);
+	/* c2, blob C, the fresh partial (older_than 0); not B, not stale */
+	assert_int_equal(p->nitems, 3);
+	assert_int_equal(p->kept_busy, 2);
+	assert_int_equal(p->bytes, f.size_c + 200);
+	cachegc_plan_destroy(p);
+	close(fd1);
+	close(fd2);
+	assert_int_equal(cachegc_plan(&s->repos[0], &o, &p), CN_OK);
+	assert_int_equal(p->bytes, f.size_b + f.size_c + 1003 + 200);
+	cachegc_plan_destroy(p);
+	cachescan_destroy(s);
+	fake_destroy(&f);
+}
+
 static void
 test_gc_cmd_dry_run_and_incomplete(void **state)
 {
@@ -589,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_parse_age),
 		cmocka_unit_test(test_gc_revisions_exact),
 		cmocka_unit_test(test_gc_hardlink_frees_nothing),
+		cmocka_unit_test(test_gc_keeps_hf_locked),
 		cmocka_unit_test(test_gc_cmd_dry_run_and_incomplete),
 		cmocka_unit_test(test_gc_skips_busy_repo),
 		cmocka_unit_test(test_verify_names_bad_file),
