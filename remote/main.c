@@ -25,7 +25,8 @@ static const struct agent_cmd cmd_table[] = {
 	{ "status",	cmd_status,	"show the state of job directories" },
 	{ "stop",	cmd_stop,	"stop a detached job (its whole process "
 	    "group)" },
-	{ "verify",	cmd_verify,	"re-hash a downloaded snapshot" },
+	{ "verify",	cmd_verify,	"re-hash a snapshot, or every cached "
+	    "repo against its blob names" },
 	{ "plan",	cmd_plan,	"list what a pull would fetch" },
 	{ "probe",	cmd_probe,	"measure endpoints from this box, best "
 	    "first" },
