@@ -1,3 +1,4 @@
+/* The CN_ERR_* range and its messages (error.h). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* The event line format both sides read and write (event.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -33,6 +33,15 @@
  * known_hosts is expanded here (laptop paths); data_dir is a path on the
  * box and keeps ~ and $HOME for the box's shell.
  *
+ * hf_token_env and modelscope_token_env name environment variables, like
+ * password_env (host or defaults only, null drops one).  mirrors.huggingface
+ * is the upstream hub for the proxied rung (default https://huggingface.co).
+ * No mirror URL may carry user:password@ (refused with the reason); proxy
+ * may, so show it through url_redact() (url.h).  proxy_in_shells (default
+ * false) asks for the proxy in every box shell.  A pull's via_laptop_proxy
+ * is true or a proxy URL; modelscope_repo is the repo's id on ModelScope.
+ * Command-line values are checked with validate.h's rules, the same ones.
+ *
  * Platform profiles (inventory/profiles/NAME.json) are compiled in.
  *
  * Who frees: inventory_destroy() frees the inventory and every host in it;
@@ -45,12 +54,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct mirrors {
 	char	*hf;
 	char	*modelscope;
 	char	*pypi;		/* URL or "auto" */
 	char	*conda;		/* URL or "auto" */
+	char	*huggingface;	/* the upstream hub, reached only through a
+				 * proxy; default https://huggingface.co */
 };
 
 /* mirrors "auto" candidates (mirror_candidates in the inventory, merged
@@ -71,6 +83,11 @@ struct pull_spec {
 	size_t	 ninclude;
 	char	**exclude;
 	size_t	 nexclude;
+	/* Lend the laptop's proxy to this pull (issue 13); the URL is NULL
+	 * for "true" (the laptop's https_proxy/all_proxy then). */
+	bool	 via_laptop_proxy;
+	char	*laptop_proxy;
+	char	*modelscope_repo; /* its id on ModelScope if not repo, or NULL */
 };
 
 struct host {
@@ -80,12 +97,15 @@ struct host {
 	char		*user;		/* default "root" */
 	char		*identity_file;	/* ~ expanded, may be NULL */
 	char		*password_env;	/* env var holding the password, may be NULL */
+	char		*hf_token_env;	/* env var holding the HF token, may be NULL */
+	char		*modelscope_token_env; /* same for ModelScope, or NULL */
 	char		*known_hosts;	/* ~ expanded; default ~/.ssh/known_hosts */
 	char		*known_hosts_policy; /* "strict" (default) | "accept-new" */
 	char		*platform;	/* profile name, may be NULL */
 	char		*data_dir;	/* REMOTE path: ~ and $HOME left for the box */
 	struct mirrors	 mirrors;	/* defaults: hf-mirror.com, modelscope.cn, tuna */
-	char		*proxy;		/* NULL = none */
+	char		*proxy;		/* NULL = none; may carry user:pass@ */
+	bool		 proxy_in_shells; /* write proxy into env.sh; default no */
 	struct pull_spec *pulls;
 	size_t		 npulls;
 	int		 connect_timeout; /* seconds, default 10 */
@@ -101,11 +121,14 @@ struct inventory_opts {
 struct inventory;
 
 /*
- * Load and validate the inventory at path (opts may be NULL).  On success
- * *out is a new inventory (free with inventory_destroy()).  Returns CN_OK;
- * CN_ERR_NOT_FOUND (file missing) or CN_ERR_IO (unreadable); CN_ERR_PARSE
- * for malformed JSON or a malformed ssh_config; CN_ERR_INVALID for JSON
- * that breaks the schema; CN_ERR_NOMEM.
+ * Load and validate the inventory at path (opts may be NULL): JSON, or an
+ * Ansible INI or YAML inventory (by extension, else by content; see
+ * ansible.h), converted to the same document and checked the same way.
+ * On success *out is a new inventory (free with inventory_destroy()).
+ * Returns CN_OK; CN_ERR_NOT_FOUND (file missing) or CN_ERR_IO
+ * (unreadable); CN_ERR_PARSE for malformed JSON, INI or YAML or a
+ * malformed ssh_config; CN_ERR_INVALID for an inventory that breaks the
+ * schema; CN_ERR_NOMEM.
  */
 int	inventory_load(const char *path, const struct inventory_opts *opts,
 	    struct inventory **out, char **msg);
@@ -148,6 +171,15 @@ const struct host *inventory_find(const struct inventory *inv,
 int	inventory_select(struct inventory *inv, const char *target,
 	    const char *const *failed, size_t nfailed,
 	    const struct host ***out, size_t *nout, char **msg);
+
+/*
+ * Write the inventory file's hosts, groups and defaults (not hosts added
+ * from ssh_config) to fp as an Ansible YAML inventory (see ansible.h):
+ * `cnorch hosts --ansible`.  Returns CN_OK; CN_ERR_IO or CN_ERR_NOMEM with
+ * *msg set.
+ */
+int	inventory_write_ansible(const struct inventory *inv, FILE *fp,
+	    char **msg);
 
 /*
  * The inventory path: flag_path (-i) if not NULL, else $CNORCH_INVENTORY if

@@ -11,29 +11,50 @@
 #   CNORCH_PYPI_MIRROR          default https://pypi.tuna.tsinghua.edu.cn/simple
 #   CNORCH_CONDA_MIRROR         default https://mirrors.tuna.tsinghua.edu.cn/anaconda
 #   CNORCH_PROXY                optional; empty or unset means no proxy
+#   CNORCH_PROXY_IN_SHELLS      1: also export CNORCH_PROXY (with the no_proxy
+#                               allowlist) to every shell through env.sh (the
+#                               inventory's "proxy_in_shells": true).  Anything
+#                               else (default): env.sh exports no proxy at all,
+#                               and a proxy block an earlier run wrote is
+#                               removed -- a proxy is for the pulls that need
+#                               it, not a reflex of every shell.
 #   CNORCH_HOME                 optional; where the dotfiles go (default $HOME)
 #
 # Output: one line per item on stdout, machine-readable:
 #   ok <item> | changed <item> | warn <item> <message> | error <item> <message>
-# then "summary ok=N changed=N failed=N".  Items, in order: data_dir, pip,
-# conda, env, bashrc, profile, hf_endpoint (plus "home"/"input" for bad
-# inputs, which stop the run before anything is written).  Each item gets
-# one ok/changed/error line; warn lines are extra findings naming their item,
-# not counted in the summary.  The hf_endpoint check prints either
-# "ok hf_endpoint" or its warn lines.  Exit 0 when nothing failed, else 1.
-# Idempotent: a second run with the same inputs prints only ok lines.
+# then "summary ok=N changed=N failed=N" (warn lines are not summed there;
+# the laptop counts them).  Items, in order: data_dir, pip, conda, env,
+# bashrc, profile, hf_endpoint (plus "home"/"input" for bad inputs, which
+# stop the run before anything is written).  Each item gets one
+# ok/changed/error line, except an item whose file needs a change but is
+# read-only (no write permission): that file is left alone and the item's
+# line is a warn naming the file and the manual fix.  Other warn lines are
+# extra findings naming their item.  ~/.bashrc and ~/.profile never fail
+# the run (a line there is a convenience for the user's shells; pulls get
+# their settings directly), so they end in warn, never error.  The
+# hf_endpoint check prints either "ok hf_endpoint" or its warn lines.  Exit
+# 0 when nothing failed (warnings included), else 1.  Idempotent: a second
+# run with the same inputs prints only ok lines (and the same warnings).
+#
+# Existing files are edited in place: the new content is written into the
+# same inode, so mode, owner, hard links and symlinks are kept; a new file
+# appears complete (temp file + rename in its directory).
 #
 # Needs only bash 4.4+, coreutils, grep, sed and awk.
 set -u
 
 n_ok=0 n_changed=0 n_failed=0
 tmpfiles=()
+# Content is staged in a private directory (0700) rather than next to the
+# target: a user's file may be writable in a directory that is not.
+stage=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/cnorch-setup.XXXXXX" 2>/dev/null) || stage=""
 # shellcheck disable=SC2317  # reached only through the EXIT trap
 cleanup() {
 	local f
 	for f in "${tmpfiles[@]+"${tmpfiles[@]}"}"; do
 		rm -f -- "$f"
 	done
+	[ -z "$stage" ] || rm -rf -- "$stage"
 }
 trap cleanup EXIT
 
@@ -105,53 +126,118 @@ resolve() {
 	fi
 }
 
+# read_only PATH: an existing file the user does not let us write.  Root
+# passes access(2) for any mode, so a file with no write bit at all counts
+# as read-only too: the user made it so on purpose.
+read_only() {
+	local m
+	[ -w "$1" ] || return 0
+	m=$(file_mode "$1") || return 1
+	[ $((8#$m & 8#222)) -eq 0 ]
+}
+
 # put_file PATH MODE < content   (feed it with < <(...), not a pipe, so it
-# runs in this shell and its temp file is known to the EXIT trap)
-# Atomically (temp file in the same directory + mv) give PATH the content on
-# stdin and MODE.  Returns 0 when PATH already had both (nothing written),
-# 10 when it wrote, 1 on failure.
+# runs in this shell and its temp files are known to the EXIT trap)
+# Give PATH the content on stdin and MODE.  An existing PATH is rewritten
+# in place (same inode: owner, hard links and symlinks kept; never a mv
+# over it).  Returns 0 when PATH already had both (nothing written), 10
+# when it wrote, 20 when it needs a change but is read-only (left alone),
+# 1 on failure.
 put_file() {
-	local path dir mode=$2 tmp
+	local path dir mode=$2 tmp new cur
 	path=$(resolve "$1")
 	dir=$(dirname -- "$path")
-	mkdir -p -- "$dir" 2>/dev/null || return 1
-	# mktemp creates the file 0600, so secrets never sit world-readable.
-	tmp=$(mktemp "$dir/.cnorch-tmp.XXXXXX" 2>/dev/null) || return 1
-	tmpfiles+=("$tmp")
+	if [ -z "$stage" ]; then
+		cat > /dev/null
+		return 1
+	fi
+	tmp=$(mktemp "$stage/new.XXXXXX" 2>/dev/null) || return 1
 	if ! cat > "$tmp"; then
 		rm -f -- "$tmp"
 		return 1
 	fi
-	if [ -f "$path" ] && cmp -s -- "$tmp" "$path"; then
-		rm -f -- "$tmp"
-		if [ "$(file_mode "$path")" = "$mode" ]; then
-			return 0
-		fi
-		chmod "$mode" -- "$path" || return 1
-		return 10
-	fi
-	if ! chmod "$mode" -- "$tmp" || ! mv -f -- "$tmp" "$path"; then
+	if [ -e "$path" ] && [ ! -f "$path" ]; then
 		rm -f -- "$tmp"
 		return 1
+	fi
+	if [ -f "$path" ]; then
+		cur=$(file_mode "$path") || cur=""
+		if cmp -s -- "$tmp" "$path"; then
+			rm -f -- "$tmp"
+			[ "$cur" = "$mode" ] && return 0
+			read_only "$path" && return 20
+			chmod "$mode" -- "$path" 2>/dev/null || return 1
+			return 10
+		fi
+		if read_only "$path"; then
+			rm -f -- "$tmp"
+			return 20
+		fi
+		write_in_place "$tmp" "$path" "$cur" "$mode"
+		local rc=$?
+		rm -f -- "$tmp"
+		return $rc
+	fi
+	# A new file: nothing to preserve, so it appears complete.
+	mkdir -p -- "$dir" 2>/dev/null || { rm -f -- "$tmp"; return 1; }
+	new=$(mktemp "$dir/.cnorch-tmp.XXXXXX" 2>/dev/null) || { rm -f -- "$tmp"; return 1; }
+	tmpfiles+=("$new")
+	if ! cat -- "$tmp" > "$new" 2>/dev/null || ! chmod "$mode" -- "$new" ||
+		! mv -f -- "$new" "$path"; then
+		rm -f -- "$tmp" "$new"
+		return 1
+	fi
+	rm -f -- "$tmp"
+	return 10
+}
+
+# write_in_place SRC PATH CUR_MODE MODE: copy SRC's bytes into PATH's own
+# inode.  Permissions are narrowed first (to CUR_MODE & MODE) so secrets
+# never sit in a file more open than MODE, and widened after.  If the
+# write fails half-way (disk full), the old content and mode are put
+# back.  Returns 10 or 1.
+write_in_place() {
+	local src=$1 path=$2 cur=$3 mode=$4 old
+	if [ -n "$cur" ] && [ "$cur" != "$mode" ]; then
+		chmod "$(printf '%o' $((8#$cur & 8#$mode)))" -- "$path" 2>/dev/null || return 1
+	fi
+	old=$(mktemp "$stage/old.XXXXXX" 2>/dev/null) || return 1
+	if ! cat -- "$path" > "$old" 2>/dev/null; then
+		rm -f -- "$old"
+		return 1
+	fi
+	if ! cat -- "$src" > "$path" 2>/dev/null; then
+		cat -- "$old" > "$path" 2>/dev/null
+		rm -f -- "$old"
+		[ -z "$cur" ] || chmod "$cur" -- "$path" 2>/dev/null
+		return 1
+	fi
+	rm -f -- "$old"
+	if [ "$cur" != "$mode" ]; then
+		chmod "$mode" -- "$path" 2>/dev/null || return 1
 	fi
 	return 10
 }
 
-# report ITEM RC [what]: turn a put_file status into the item's line.
+# report ITEM RC WHAT FIX: turn a put_file status into the item's line.
+# A read-only file is a warning with the manual fix, not a failure.
 report() {
 	case $2 in
 	0) say_ok "$1" ;;
 	10) say_changed "$1" ;;
-	*) say_error "$1" "cannot write ${3:-file}" ;;
+	20) say_warn "$1" "$3 is read-only, left as is; $4" ;;
+	*) say_error "$1" "cannot write $3" ;;
 	esac
 }
 
 # backup_foreign ITEM PATH: PATH exists and is not ours -> keep a copy
 # (PATH.cnorch-bak, or .cnorch-bak.N if that is taken by an older one).
-# Prints the warn line.  Returns 1 if the copy could not be made.
+# Prints the warn line.  Returns 1 if the copy could not be made.  A
+# read-only file is not ours to replace: put_file leaves it and says so.
 backup_foreign() {
 	local item=$1 path=$2 bak n=1
 	[ -e "$path" ] || return 0
+	read_only "$path" && return 0
 	grep -qF -- "$MARKER" "$path" 2>/dev/null && return 0
 	bak="$path.cnorch-bak"
 	while [ -e "$bak" ]; do
@@ -183,6 +269,7 @@ MS_EP=${CNORCH_MODELSCOPE_ENDPOINT:-https://www.modelscope.cn}
 PYPI=${CNORCH_PYPI_MIRROR:-https://pypi.tuna.tsinghua.edu.cn/simple}
 CONDA=${CNORCH_CONDA_MIRROR:-https://mirrors.tuna.tsinghua.edu.cn/anaconda}
 PROXY=${CNORCH_PROXY:-}
+PROXY_IN_SHELLS=${CNORCH_PROXY_IN_SHELLS:-0}
 
 # Trailing slashes would give ".../anaconda//pkgs/main" and the like.
 while [[ $HF_EP == */ ]]; do HF_EP=${HF_EP%/}; done
@@ -221,6 +308,13 @@ if [ -n "$PROXY" ] && ! valid_url "$PROXY"; then
 	say_error input "CNORCH_PROXY must look like scheme://[user:pass@]host:port (value not shown)"
 	bad=1
 fi
+case $PROXY_IN_SHELLS in
+0 | 1 | "") ;;
+*)
+	say_error input "CNORCH_PROXY_IN_SHELLS must be 1 or 0, got '$PROXY_IN_SHELLS'"
+	bad=1
+	;;
+esac
 [ "$bad" -eq 0 ] || finish
 
 while [[ $DATA_DIR == */ && $DATA_DIR != / ]]; do DATA_DIR=${DATA_DIR%/}; done
@@ -263,7 +357,12 @@ if [ -f "$legacy_pip" ] && grep -qE '^[[:space:]]*index[-_]url[[:space:]]*=' "$l
 fi
 if backup_foreign pip "$pip_conf"; then
 	put_file "$pip_conf" 644 < <(pip_content)
-	report pip $? "$(disp "$pip_conf")"
+	rc=$?
+	pip_fix="add 'index-url = $PYPI' under [global] in it"
+	if [[ ${PYPI,,} == http://* ]]; then
+		pip_fix="$pip_fix, with 'trusted-host = $pypi_host'"
+	fi
+	report pip "$rc" "$(disp "$pip_conf")" "$pip_fix"
 fi
 
 # ---------------------------------------------------------------- conda
@@ -293,12 +392,17 @@ if [ -f "$condarc" ]; then
 		index(line, "pytorch-nightly") && index(line, "://") && !index(line, "anaconda.org") { print NR }
 	' "$condarc" 2>/dev/null)
 	for ln in $nightly; do
-		say_warn conda "pytorch-nightly $(disp "$condarc"):$ln pointed pytorch-nightly at a mirror, which does not carry it; removed (install nightly from the official channel)"
+		if read_only "$condarc"; then
+			say_warn conda "pytorch-nightly $(disp "$condarc"):$ln points pytorch-nightly at a mirror, which does not carry it; remove that line (install nightly from the official channel)"
+		else
+			say_warn conda "pytorch-nightly $(disp "$condarc"):$ln pointed pytorch-nightly at a mirror, which does not carry it; removed (install nightly from the official channel)"
+		fi
 	done
 fi
 if backup_foreign conda "$condarc"; then
 	put_file "$condarc" 644 < <(conda_content)
-	report conda $? "$(disp "$condarc")"
+	report conda $? "$(disp "$condarc")" \
+		"make it writable and provision again, or give it 'default_channels: [$CONDA/pkgs/main, $CONDA/pkgs/free]' and 'custom_channels: {pytorch: $CONDA/cloud, conda-forge: $CONDA/cloud}'"
 fi
 
 # ------------------------------------------------------------------ env
@@ -317,7 +421,11 @@ covered() {
 	return 1
 }
 
-if [ -n "$PROXY" ]; then
+# The proxy reaches every shell only on request; otherwise env.sh has no
+# proxy block, and one an earlier run wrote goes away with the rewrite.
+shell_proxy=""
+[ "$PROXY_IN_SHELLS" = 1 ] && shell_proxy=$PROXY
+if [ -n "$shell_proxy" ]; then
 	no_proxy_list="127.0.0.1,localhost,$DOMESTIC"
 	for u in "$PYPI" "$CONDA" "$HF_EP" "$MS_EP"; do
 		h=$(url_host "$u")
@@ -338,37 +446,40 @@ env_content() {
 	if [[ ${PYPI,,} == http://* ]]; then
 		echo "export PIP_TRUSTED_HOST=$(shell_quote "$pypi_host")"
 	fi
-	if [ -n "$PROXY" ]; then
-		echo "# proxy (cnorch): domestic mirrors stay on the direct route via no_proxy"
-		echo "export http_proxy=$(shell_quote "$PROXY")"
-		echo "export https_proxy=$(shell_quote "$PROXY")"
-		echo "export HTTP_PROXY=$(shell_quote "$PROXY")"
-		echo "export HTTPS_PROXY=$(shell_quote "$PROXY")"
+	if [ -n "$shell_proxy" ]; then
+		echo "# proxy (cnorch, proxy_in_shells): domestic mirrors stay on the direct route via no_proxy"
+		echo "export http_proxy=$(shell_quote "$shell_proxy")"
+		echo "export https_proxy=$(shell_quote "$shell_proxy")"
+		echo "export HTTP_PROXY=$(shell_quote "$shell_proxy")"
+		echo "export HTTPS_PROXY=$(shell_quote "$shell_proxy")"
 		echo "export no_proxy=$(shell_quote "$no_proxy_list")"
 		echo "export NO_PROXY=$(shell_quote "$no_proxy_list")"
 	fi
 }
 env_mode=644
-if [ -n "$PROXY" ] && [[ $(url_authority "$PROXY") == *@* ]]; then
+if [ -n "$shell_proxy" ] && [[ $(url_authority "$shell_proxy") == *@* ]]; then
 	env_mode=600 # the proxy URL carries credentials
 fi
 env_sh="$H/.cnorch/env.sh"
 put_file "$env_sh" "$env_mode" < <(env_content)
-report env $? "$(disp "$env_sh")"
+report env $? "$(disp "$env_sh")" \
+	"it is cnorch's own file: make it writable (chmod u+w $(disp "$env_sh")) and provision again"
 
 # ------------------------------------------------------ bashrc, profile
 # Our line goes FIRST: Ubuntu's ~/.bashrc returns early for non-interactive
 # shells, and sshd's bash reads ~/.bashrc for "ssh host cmd", so a line
 # below that guard never runs for remote commands.
 
-# first_line ITEM PATH
+# first_line ITEM PATH: never an error (see the top of the file); when
+# the file cannot be changed, a warn with the line to add by hand.
 first_line() {
-	local item=$1 path=$2 mode=644 real
+	local item=$1 path=$2 mode=644 real rc
+	local fix="add this line at its top: $SOURCE_LINE"
 	real=$(resolve "$path")
 	if [ -f "$real" ]; then
 		mode=$(file_mode "$real")
 		if [ ! -r "$real" ]; then
-			say_error "$item" "cannot read $(disp "$path")"
+			say_warn "$item" "cannot read $(disp "$path"), left as is; $fix"
 			return
 		fi
 	fi
@@ -381,7 +492,12 @@ first_line() {
 			' "$real"
 		fi
 	)
-	report "$item" $? "$(disp "$path")"
+	rc=$?
+	if [ "$rc" -eq 1 ]; then
+		say_warn "$item" "cannot write $(disp "$path"), left as is; $fix"
+		return
+	fi
+	report "$item" "$rc" "$(disp "$path")" "$fix"
 }
 first_line bashrc "$H/.bashrc"
 first_line profile "$H/.profile"

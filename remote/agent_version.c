@@ -1,3 +1,4 @@
+/* The agent's version line: its own version and its libraries' (agent_version.h). */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* The cache writer (cache.h): HF hub cache layout or a plain directory, locks, commits, refs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cache.h"
 #include "error.h"
+#include "fsutil.h"
 
 struct cache {
 	bool	 local;
@@ -17,50 +19,6 @@ struct cache {
 	char	*part_dir;	/* blobs/ or DIR/.cache/cnorch */
 	int	 lock_fd;
 };
-
-/* mkdir -p; path is not modified. */
-static int
-mkdirs(const char *path)
-{
-	char *p, *s;
-	int r = CN_OK;
-
-	if ((p = strdup(path)) == NULL)
-		return CN_ERR_NOMEM;
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			r = CN_ERR_SYSTEM;
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return r;
-}
-
-static int
-mkparent(const char *path)
-{
-	char *d, *slash;
-	int r;
-
-	if ((d = strdup(path)) == NULL)
-		return CN_ERR_NOMEM;
-	if ((slash = strrchr(d, '/')) != NULL && slash != d) {
-		*slash = '\0';
-		r = mkdirs(d);
-	} else
-		r = CN_OK;
-	free(d);
-	return r;
-}
 
 static bool
 safe_component(const char *s, size_t n)
@@ -172,6 +130,53 @@ msgf(const char *fmt, const char *a, const char *b)
 	return s;
 }
 
+/* Lock lockdir/cnorch.lock without waiting (cache_lock_repo()). */
+static int
+lock_at(const char *lockdir, bool create, int *fd)
+{
+	char *path = NULL;
+	int f = -1, r, e;
+
+	*fd = -1;
+	if (asprintf(&path, "%s/cnorch.lock", lockdir) < 0)
+		return CN_ERR_NOMEM;
+	if (create && (r = fs_mkdirs(lockdir)) != CN_OK)
+		goto out;
+	if ((f = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
+	    O_CLOEXEC, 0644)) < 0) {
+		r = !create && errno == ENOENT ? CN_OK : CN_ERR_SYSTEM;
+		goto out;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		r = errno == EWOULDBLOCK ? CN_ERR_LOCKED : CN_ERR_SYSTEM;
+		goto out;
+	}
+	*fd = f;
+	f = -1;
+	r = CN_OK;
+ out:
+	e = errno;		/* CN_ERR_SYSTEM: the caller reads it */
+	if (f >= 0)
+		close(f);
+	free(path);
+	errno = e;
+	return r;
+}
+
+int
+cache_lock_repo(const char *repo_dir, bool create, int *fd)
+{
+	char *lockdir = NULL;
+	int r;
+
+	*fd = -1;
+	if (asprintf(&lockdir, "%s/.locks", repo_dir) < 0)
+		return CN_ERR_NOMEM;
+	r = lock_at(lockdir, create, fd);
+	free(lockdir);
+	return r;
+}
+
 int
 cache_open(const char *dir, bool local, enum repo_type type,
     const char *repo, struct cache **out, char **msg)
@@ -205,29 +210,20 @@ cache_open(const char *dir, bool local, enum repo_type type,
 	}
 	if (asprintf(&lock, "%s/cnorch.lock", lockdir) < 0)
 		goto out;
-	if ((r = mkdirs(c->part_dir)) != CN_OK ||
-	    (r = mkdirs(lockdir)) != CN_OK) {
+	if ((r = fs_mkdirs(c->part_dir)) != CN_OK ||
+	    (r = fs_mkdirs(lockdir)) != CN_OK) {
 		*msg = msgf("cannot create '%s': %s", c->part_dir,
 		    strerror(errno));
 		goto out;
 	}
-	if ((c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		*msg = msgf("cannot open lock '%s': %s", lock, strerror(errno));
-		r = CN_ERR_SYSTEM;
+	if ((r = lock_at(lockdir, true, &c->lock_fd)) == CN_ERR_LOCKED)
+		*msg = msgf("'%s' is locked by another cnorch-agent "
+		    "(lock file '%s')", c->repo_dir, lock);
+	else if (r != CN_OK)
+		*msg = msgf("cannot lock '%s': %s", lock, r == CN_ERR_SYSTEM ?
+		    strerror(errno) : cn_strerror(r));
+	if (r != CN_OK)
 		goto out;
-	}
-	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			*msg = msgf("'%s' is locked by another cnorch-agent "
-			    "(lock file '%s')", c->repo_dir, lock);
-			r = CN_ERR_LOCKED;
-		} else {
-			*msg = msgf("cannot lock '%s': %s", lock,
-			    strerror(errno));
-			r = CN_ERR_SYSTEM;
-		}
-		goto out;
-	}
 	*out = c;
 	c = NULL;
 	r = CN_OK;
@@ -356,60 +352,6 @@ cache_have(const struct cache *c, const struct plan_file *f)
 	return ok;
 }
 
-/* Write s to path via tmp + rename. */
-static int
-write_atomic(const char *path, const char *s)
-{
-	char *tmp = NULL;
-	size_t n = strlen(s);
-	int fd = -1, r = CN_ERR_SYSTEM;
-
-	if (asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0)
-		return CN_ERR_NOMEM;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
-		goto out;
-	if (write(fd, s, n) != (ssize_t)n)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	r = CN_OK;
- out:
-	if (fd >= 0)
-		close(fd);
-	if (r != CN_OK)
-		(void)unlink(tmp);
-	free(tmp);
-	return r;
-}
-
-/* Point link at target, replacing whatever is there, via tmp + rename. */
-static int
-symlink_atomic(const char *target, const char *link)
-{
-	char *tmp = NULL;
-	int r = CN_ERR_SYSTEM;
-
-	if (asprintf(&tmp, "%s.tmp%ld", link, (long)getpid()) < 0)
-		return CN_ERR_NOMEM;
-	(void)unlink(tmp);
-	if (symlink(target, tmp) != 0)
-		goto out;
-	if (rename(tmp, link) != 0) {
-		(void)unlink(tmp);
-		goto out;
-	}
-	r = CN_OK;
- out:
-	free(tmp);
-	return r;
-}
-
 int
 cache_commit(struct cache *c, const struct plan_file *f, const char *commit,
     const char *part, char **msg)
@@ -430,15 +372,15 @@ cache_commit(struct cache *c, const struct plan_file *f, const char *commit,
 		    (mark = marker_path(c, f->path)) == NULL)
 			goto out;
 		what = dst;
-		if ((r = mkparent(dst)) != CN_OK ||
-		    (r = mkparent(mark)) != CN_OK)
+		if ((r = fs_mkparent(dst)) != CN_OK ||
+		    (r = fs_mkparent(mark)) != CN_OK)
 			goto fail;
 		if (part != NULL && rename(part, dst) != 0) {
 			r = CN_ERR_SYSTEM;
 			goto fail;
 		}
 		what = mark;
-		if ((r = write_atomic(mark, f->etag)) != CN_OK)
+		if ((r = fs_write_atomic(mark, f->etag, strlen(f->etag), true)) != CN_OK)
 			goto fail;
 		r = CN_OK;
 		goto out;
@@ -453,8 +395,8 @@ cache_commit(struct cache *c, const struct plan_file *f, const char *commit,
 		goto fail;
 	}
 	what = link;
-	if ((r = mkparent(link)) != CN_OK ||
-	    (r = symlink_atomic(target, link)) != CN_OK)
+	if ((r = fs_mkparent(link)) != CN_OK ||
+	    (r = fs_symlink_atomic(target, link)) != CN_OK)
 		goto fail;
 	r = CN_OK;
 	goto out;
@@ -491,7 +433,7 @@ cache_write_ref(struct cache *c, const char *revision, const char *commit,
 	/* huggingface_hub writes the bare sha, no newline. */
 	if ((body = strdup(commit)) == NULL)
 		goto out;
-	if ((r = mkparent(p)) != CN_OK || (r = write_atomic(p, body)) != CN_OK)
+	if ((r = fs_mkparent(p)) != CN_OK || (r = fs_write_atomic(p, body, strlen(body), true)) != CN_OK)
 		*msg = msgf("cannot write '%s': %s", p, strerror(errno));
  out:
 	free(p);

@@ -46,17 +46,6 @@ cachecmd_jobs_dir(const char *given)
 	return from_env(given, "HOME", ".cnorch/jobs");
 }
 
-void
-cachecmd_print(json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-	json_decref(o);
-}
-
 double
 cachecmd_now(void)
 {

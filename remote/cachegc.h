@@ -3,7 +3,7 @@
  * unreferenced blobs and stale partials of one scanned repo
  * (cachescan.h) can go, how many bytes that frees exactly, and removing
  * them.  Whether a repo may be touched at all (its lock, a running job)
- * is the caller's question: cachegc_lock() answers the first.
+ * is the caller's question: cache_lock_repo() (cache.h) answers the first.
  *
  * Who frees: cachegc_plan_destroy() (accepts NULL) frees the plan.
  */
@@ -69,13 +69,5 @@ void	cachegc_plan_destroy(struct gc_plan *p);
  * actually removed.
  */
 int	cachegc_run(const struct gc_plan *p, uint64_t *freed, char **msg);
-
-/*
- * Take r's repo lock (.locks/cnorch.lock, what pulls hold) without
- * waiting: CN_OK with *fd (close it to release), CN_ERR_LOCKED when a
- * pull holds it.  create false (dry run) never creates the lock file:
- * a missing file is not held, *fd is then -1.
- */
-int	cachegc_lock(const struct cache_repo *r, bool create, int *fd);
 
 #endif

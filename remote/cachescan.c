@@ -109,18 +109,6 @@ scan_read_line(const char *path)
 	return buf[0] ? strdup(buf) : NULL;
 }
 
-enum hash_kind
-cachescan_blob_kind(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return HASH_NONE;
-	return n == 64 ? HASH_SHA256 : n == 40 ? HASH_GIT_SHA1 : HASH_NONE;
-}
-
 const char *
 cachescan_type_name(enum repo_type t)
 {

@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "hash.h"
 #include "plan.h"
 
 /* One symlink snapshots/<commit>/<path> -> ../blobs/<blob>. */
@@ -112,9 +111,6 @@ void	cachescan_destroy(struct cache_scan *s);
 /* The repo id/type in s, or NULL. */
 struct cache_repo *cachescan_find(struct cache_scan *s, const char *id,
 	    enum repo_type type);
-
-/* Which hash a blob name is: 64 hex sha256, 40 hex git sha1, else none. */
-enum hash_kind cachescan_blob_kind(const char *name);
 
 /* The blob called name in r, or NULL. */
 const struct cache_blob *cachescan_blob(const struct cache_repo *r,

@@ -20,14 +20,6 @@
 #include "error.h"
 #include "report.h"
 
-static const char cache_usage[] =
-"usage: cnorch-agent cache [--cache-dir DIR] [--modelscope-dir DIR]\n"
-"           [--jobs-dir DIR] [--json]\n"
-"  --cache-dir       the HF hub cache (default $HF_HUB_CACHE, $HF_HOME/hub)\n"
-"  --modelscope-dir  ModelScope's cache (default $MODELSCOPE_CACHE)\n"
-"  --jobs-dir        pull jobs, for each repo's last one "
-"(default ~/.cnorch/jobs)\n";
-
 static json_t *
 repo_json(const struct cache_repo *r)
 {
@@ -181,64 +173,66 @@ print_disks(const char *cache_dir, bool json)
 	json_array_append_new(a, disk_json("system", "/", &rd));
 	o = json_pack("{s:s,s:o,s:b}", "kind", "disks", "disks", a,
 	    "same_fs", have_c && cd.fsid == rd.fsid && cd.total == rd.total);
-	cachecmd_print(o);
+	agent_print_json(o);
 }
 
-int
-cmd_cache(int argc, char **argv)
+struct cache_args {
+	const char	*cache_dir, *ms_dir, *jobs_dir;
+	bool		 json;
+};
+
+static const struct option cache_options[] = {
+	{ "cache-dir",		required_argument, NULL, 'c' },
+	{ "modelscope-dir",	required_argument, NULL, 'm' },
+	{ "jobs-dir",		required_argument, NULL, 'j' },
+	{ "json",		no_argument,	   NULL, 'J' },
+	{ NULL,			0,		   NULL, 0 }
+};
+
+static int
+cache_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
-	static const struct option longopts[] = {
-		{ "cache-dir",		required_argument, NULL, 'c' },
-		{ "modelscope-dir",	required_argument, NULL, 'm' },
-		{ "jobs-dir",		required_argument, NULL, 'j' },
-		{ "json",		no_argument,	   NULL, 'J' },
-		{ "help",		no_argument,	   NULL, 'h' },
-		{ NULL,			0,		   NULL, 0 }
-	};
-	const char *c_opt = NULL, *m_opt = NULL, *j_opt = NULL;
+	struct cache_args *a = arg;
+
+	(void)c;
+	switch (ch) {
+	case 'c':
+		a->cache_dir = v;
+		break;
+	case 'm':
+		a->ms_dir = v;
+		break;
+	case 'j':
+		a->jobs_dir = v;
+		break;
+	case 'J':
+		a->json = true;
+		break;
+	}
+	return CN_OK;
+}
+
+static int
+cache_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct cache_args a = { 0 };
 	char *cache_dir = NULL, *ms_dir = NULL, *jobs_dir = NULL, *msg = NULL;
 	struct cache_scan *s = NULL;
-	bool json = false;
 	size_t i;
-	int ch, r, rc = AGENT_EXIT_FAIL;
+	int first, r;
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			c_opt = optarg;
-			break;
-		case 'm':
-			m_opt = optarg;
-			break;
-		case 'j':
-			j_opt = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'h':
-			fputs(cache_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(cache_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "error: unexpected argument '%s'\n%s",
-		    argv[optind], cache_usage);
-		return AGENT_EXIT_USAGE;
-	}
-	cache_dir = cachecmd_hf_dir(c_opt);
-	ms_dir = cachecmd_ms_dir(m_opt);
-	jobs_dir = cachecmd_jobs_dir(j_opt);
+	if ((r = agent_parse(self, argc, argv, cache_opt, &a, &first)) !=
+	    CN_OK)
+		return r;
+	if (first != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[first]);
+	cache_dir = cachecmd_hf_dir(a.cache_dir);
+	ms_dir = cachecmd_ms_dir(a.ms_dir);
+	jobs_dir = cachecmd_jobs_dir(a.jobs_dir);
 	if (cache_dir == NULL && ms_dir == NULL) {
-		fprintf(stderr, "error: no cache: pass --cache-dir or "
-		    "--modelscope-dir (or set HF_HUB_CACHE / HF_HOME)\n");
-		rc = AGENT_EXIT_USAGE;
+		r = agent_usage(self, "no cache: pass --cache-dir or "
+		    "--modelscope-dir (or set HF_HUB_CACHE / HF_HOME)");
 		goto out;
 	}
 	if ((r = cachescan_create(cache_dir, ms_dir, jobs_dir, cachecmd_now(),
@@ -246,22 +240,37 @@ cmd_cache(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
 		goto out;
 	}
-	if (!json && s->nrepos > 0)
+	if (!a.json && s->nrepos > 0)
 		printf("%-40s %-7s %10s %5s  %s\n", "REPO", "TYPE", "SIZE",
 		    "FILES", "REVISIONS");
 	for (i = 0; i < s->nrepos; i++) {
-		if (json)
-			cachecmd_print(repo_json(&s->repos[i]));
+		if (a.json)
+			agent_print_json(repo_json(&s->repos[i]));
 		else
 			repo_human(&s->repos[i]);
 	}
-	print_disks(cache_dir != NULL ? cache_dir : ms_dir, json);
-	rc = AGENT_EXIT_OK;
+	print_disks(cache_dir != NULL ? cache_dir : ms_dir, a.json);
+	r = CN_OK;
  out:
 	cachescan_destroy(s);
 	free(cache_dir);
 	free(ms_dir);
 	free(jobs_dir);
 	free(msg);
-	return rc;
+	return r;
 }
+
+const struct agent_cmd agent_cmd_cache = {
+	.name = "cache",
+	.summary = "what the HF and ModelScope caches hold, and the disks",
+	.synopsis = "cache [--cache-dir DIR] [--modelscope-dir DIR]\n"
+	    "           [--jobs-dir DIR] [--json]",
+	.help = "  --cache-dir       the HF hub cache (default $HF_HUB_CACHE, "
+	    "$HF_HOME/hub)\n"
+	    "  --modelscope-dir  ModelScope's cache (default "
+	    "$MODELSCOPE_CACHE)\n"
+	    "  --jobs-dir        pull jobs, for each repo's last one "
+	    "(default ~/.cnorch/jobs)\n",
+	.options = cache_options,
+	.run = cache_run,
+};

@@ -9,32 +9,25 @@
  * A bad blob is named by each snapshot path linking it.  --repair
  * removes bad blobs under the repo lock, so a pull fetches them again,
  * and lists per revision the exact paths to re-pull (`pull --revision R
- * --include PATH...`).  The single-snapshot form `verify --repo ID` is
- * cmd_verify.c; cmd_cacheverify_wanted() tells the two apart.
+ * --include PATH...`).  One `verify` command (cmd_verify.c) parses the
+ * line and calls cachecmd_verify() when no --repo, --local-dir or
+ * --revision names a single snapshot.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "cachecmd.h"
 #include "cachegc.h"
 #include "cachescan.h"
 #include "cmds.h"
 #include "error.h"
 #include "hash.h"
-
-static const char cacheverify_usage[] =
-"usage: cnorch-agent verify [--cache-dir DIR] [--repo-type model|dataset]\n"
-"           [--repair] [--json] [REPO...]     (all repos when none named)\n"
-"       cnorch-agent verify --repo ID (--cache-dir DIR | --local-dir DIR)\n"
-"           [--revision R] [--repo-type model|dataset] [--json]\n"
-"  --repair  remove bad blobs so a pull fetches them again; the paths to\n"
-"            re-pull are listed per revision\n";
 
 struct vstate {
 	bool		 json;
@@ -50,24 +43,6 @@ struct vcount {
 	json_t		*repull;	/* commit -> {revision, include[]} */
 };
 
-bool
-cmd_cacheverify_wanted(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strncmp(argv[i], "--repo", 6) == 0 &&
-		    (argv[i][6] == '\0' || argv[i][6] == '='))
-			return false;
-		if (strncmp(argv[i], "--local-dir", 11) == 0 ||
-		    strncmp(argv[i], "--revision", 10) == 0)
-			return false;
-	}
-	return true;
-}
-
 static void
 progress(struct vstate *v, const struct cache_repo *r, bool force)
 {
@@ -76,7 +51,7 @@ progress(struct vstate *v, const struct cache_repo *r, bool force)
 	if (!v->json || (!force && now - v->last_progress < 0.5))
 		return;
 	v->last_progress = now;
-	cachecmd_print(json_pack("{s:s,s:s,s:I,s:I,s:i,s:i}", "kind",
+	agent_print_json(json_pack("{s:s,s:s,s:I,s:I,s:i,s:i}", "kind",
 	    "progress", "repo", r->id, "bytes_done",
 	    (json_int_t)v->bytes_done, "bytes_total",
 	    (json_int_t)v->bytes_total, "files_done", (int)v->files_done,
@@ -161,7 +136,7 @@ say_bad(struct vstate *v, const struct cache_repo *r,
 	}
 	for (i = 0; rev != NULL && refs != NULL && i < rev->nrefs; i++)
 		json_array_append_new(refs, json_string(rev->refs[i]));
-	cachecmd_print(json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:s?,s:s,s:s,"
+	agent_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:s?,s:s,s:s,"
 	    "s:s,s:s,s:b}", "kind", "bad", "status", status, "repo", r->id,
 	    "type", cachescan_type_name(r->type), "commit",
 	    rev ? rev->commit : NULL, "refs", refs ? refs : json_array(),
@@ -174,7 +149,7 @@ static void
 check_blob(struct vstate *v, const struct cache_repo *r,
     const struct cache_blob *b, int lock_fd, struct vcount *c)
 {
-	enum hash_kind kind = cachescan_blob_kind(b->name);
+	enum hash_kind kind = hash_kind_of_name(b->name);
 	bool removed = false, named = false;
 	char got[65] = "", *path = NULL;
 	size_t i, j;
@@ -221,7 +196,7 @@ verify_repo(struct vstate *v, const struct cache_repo *r)
 
 	if ((c.repull = json_object()) == NULL)
 		return;
-	if (v->repair && (lr = cachegc_lock(r, true, &fd)) != CN_OK)
+	if (v->repair && (lr = cache_lock_repo(r->dir, true, &fd)) != CN_OK)
 		fprintf(stderr, "warning: %s: %s: verifying without "
 		    "repair\n", r->id, lr == CN_ERR_LOCKED ? "a pull holds "
 		    "its lock" : "cannot take its lock");
@@ -249,14 +224,14 @@ verify_repo(struct vstate *v, const struct cache_repo *r)
 			c.missing++;
 			v->bad_total++;
 			say_bad(v, r, &r->revs[i], l->path, l->blob, "missing",
-			    cachescan_blob_kind(l->blob), "", false);
+			    hash_kind_of_name(l->blob), "", false);
 			add_repull(&c, &r->revs[i], l->path);
 		}
 	if (v->json) {
 		if ((list = json_array()) != NULL)
 			json_object_foreach(c.repull, k, e)
 				json_array_append(list, e);
-		cachecmd_print(json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:I,"
+		agent_print_json(json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:I,"
 		    "s:b,s:o}", "kind", "verify", "repo", r->id, "type",
 		    cachescan_type_name(r->type), "ok", (int)c.ok, "bad",
 		    (int)c.bad, "missing", (int)c.missing, "unchecked",
@@ -272,81 +247,39 @@ verify_repo(struct vstate *v, const struct cache_repo *r)
 }
 
 int
-cmd_cacheverify(int argc, char **argv)
+cachecmd_verify(const struct agent_cmd *self, const char *cache_dir_opt,
+    enum repo_type type, bool repair, bool json, int nrepos, char **repos)
 {
-	static const struct option longopts[] = {
-		{ "cache-dir",	required_argument, NULL, 'c' },
-		{ "repo-type",	required_argument, NULL, 't' },
-		{ "repair",	no_argument,	   NULL, 'R' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct vstate v = { 0 };
-	enum repo_type type = REPO_MODEL;
+	struct vstate v = { .repair = repair, .json = json };
 	struct cache_scan *s = NULL;
 	struct cache_repo *r;
-	const char *c_opt = NULL;
 	char *cache_dir = NULL, *msg = NULL;
-	int ch, rv, rc = AGENT_EXIT_FAIL, i;
+	int rc, i;
 	size_t k;
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			c_opt = optarg;
-			break;
-		case 't':
-			if (strcmp(optarg, "dataset") == 0)
-				type = REPO_DATASET;
-			else if (strcmp(optarg, "model") != 0) {
-				fprintf(stderr, "error: --repo-type: expected "
-				    "model or dataset, got '%s'\n", optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'R':
-			v.repair = true;
-			break;
-		case 'J':
-			v.json = true;
-			break;
-		case 'h':
-			fputs(cacheverify_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(cacheverify_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
-	}
-	if ((cache_dir = cachecmd_hf_dir(c_opt)) == NULL) {
-		fprintf(stderr, "error: no cache: pass --cache-dir (or set "
-		    "HF_HUB_CACHE / HF_HOME)\n");
-		return AGENT_EXIT_USAGE;
-	}
-	if ((rv = cachescan_create(cache_dir, NULL, NULL, cachecmd_now(), &s,
+	if ((cache_dir = cachecmd_hf_dir(cache_dir_opt)) == NULL)
+		return agent_usage(self, "no cache: pass --cache-dir (or set "
+		    "HF_HUB_CACHE / HF_HOME)");
+	if ((rc = cachescan_create(cache_dir, NULL, NULL, cachecmd_now(), &s,
 	    &msg)) != CN_OK) {
-		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rv));
+		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rc));
 		goto out;
 	}
 	/* Every named repo must be there before anything is hashed. */
-	for (i = optind; i < argc; i++)
-		if (cachescan_find(s, argv[i], type) == NULL) {
+	for (i = 0; i < nrepos; i++)
+		if (cachescan_find(s, repos[i], type) == NULL) {
 			fprintf(stderr, "error: no %s '%s' in '%s'\n",
-			    cachescan_type_name(type), argv[i], cache_dir);
-			rc = AGENT_EXIT_NOTFOUND;
+			    cachescan_type_name(type), repos[i], cache_dir);
+			rc = CN_ERR_NOT_FOUND;
 			goto out;
 		}
-	if (optind == argc)
+	if (nrepos == 0)
 		for (k = 0; k < s->nrepos; k++)
 			verify_repo(&v, &s->repos[k]);
-	for (i = optind; i < argc; i++)
-		if ((r = cachescan_find(s, argv[i], type)) != NULL)
+	for (i = 0; i < nrepos; i++)
+		if ((r = cachescan_find(s, repos[i], type)) != NULL)
 			verify_repo(&v, r);
-	rc = v.bad_total > 0 ? AGENT_EXIT_FAIL : AGENT_EXIT_OK;
+	rc = v.bad_total > 0 ? CN_ERR_VERIFY : CN_OK;
  out:
 	cachescan_destroy(s);
 	free(cache_dir);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "cachecmd.h"
 #include "cachegc.h"
 #include "cachescan.h"
@@ -24,18 +25,9 @@
 #include "error.h"
 #include "report.h"
 
-static const char gc_usage[] =
-"usage: cnorch-agent gc [--cache-dir DIR] [--revisions]\n"
-"           [--incomplete [--older-than D]] [--repo R [--repo-type T]]\n"
-"           [--dry-run] [--jobs-dir DIR] [--json]\n"
-"  --revisions   remove snapshots no ref points to, then blobs no\n"
-"                remaining snapshot links\n"
-"  --incomplete  remove partial downloads (.incomplete + control file)\n"
-"  --older-than  only partials at least this old: 45s, 30m, 2h, 3d\n"
-"  --dry-run     remove nothing, print the same\n";
-
 struct gc_args {
 	struct gc_opts	 o;
+	const char	*cache_opt, *jobs_opt, *older;
 	const char	*repo;
 	enum repo_type	 type;
 	bool		 dry_run;
@@ -53,7 +45,7 @@ say_skip(const struct gc_args *a, const struct cache_repo *r,
     const char *reason)
 {
 	if (a->json)
-		cachecmd_print(json_pack("{s:s,s:s,s:s,s:s}", "kind", "skip",
+		agent_print_json(json_pack("{s:s,s:s,s:s,s:s}", "kind", "skip",
 		    "repo", r->id, "type", cachescan_type_name(r->type),
 		    "reason", reason));
 	else
@@ -67,7 +59,7 @@ say_item(const struct gc_args *a, const struct cache_repo *r,
 	char b[32];
 
 	if (a->json) {
-		cachecmd_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}",
+		agent_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}",
 		    "kind", "remove", "repo", r->id, "type",
 		    cachescan_type_name(r->type), "what", what_name[it->what],
 		    "name", it->name, "path", it->path, "bytes",
@@ -109,7 +101,7 @@ gc_repo(struct gc_args *a, const struct cache_repo *r)
 	a->items += (unsigned)p->nitems;
 	a->bytes += freed;
 	if (a->json)
-		cachecmd_print(json_pack("{s:s,s:s,s:s,s:i,s:I,s:i,s:i,s:b}",
+		agent_print_json(json_pack("{s:s,s:s,s:s,s:i,s:I,s:i,s:i,s:b}",
 		    "kind", "repo_gc", "repo", r->id, "type",
 		    cachescan_type_name(r->type), "items", (int)p->nitems,
 		    "bytes", (json_int_t)freed, "kept_fresh",
@@ -125,130 +117,109 @@ gc_repo(struct gc_args *a, const struct cache_repo *r)
 	cachegc_plan_destroy(p);
 }
 
-static int
-parse_args(struct gc_args *a, int argc, char **argv, const char **cache,
-    const char **jobs)
-{
-	static const struct option longopts[] = {
-		{ "cache-dir",	required_argument, NULL, 'c' },
-		{ "revisions",	no_argument,	   NULL, 'R' },
-		{ "incomplete",	no_argument,	   NULL, 'I' },
-		{ "older-than",	required_argument, NULL, 'o' },
-		{ "repo",	required_argument, NULL, 'r' },
-		{ "repo-type",	required_argument, NULL, 't' },
-		{ "dry-run",	no_argument,	   NULL, 'n' },
-		{ "jobs-dir",	required_argument, NULL, 'j' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	const char *older = NULL;
-	int ch;
+static const struct option gc_options[] = {
+	{ "cache-dir",	required_argument, NULL, 'c' },
+	{ "revisions",	no_argument,	   NULL, 'R' },
+	{ "incomplete",	no_argument,	   NULL, 'I' },
+	{ "older-than",	required_argument, NULL, 'o' },
+	{ "repo",	required_argument, NULL, 'r' },
+	{ "repo-type",	required_argument, NULL, 't' },
+	{ "dry-run",	no_argument,	   NULL, 'n' },
+	{ "jobs-dir",	required_argument, NULL, 'j' },
+	{ "json",	no_argument,	   NULL, 'J' },
+	{ NULL,		0,		   NULL, 0 }
+};
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			*cache = optarg;
-			break;
-		case 'R':
-			a->o.revisions = true;
-			break;
-		case 'I':
-			a->o.incomplete = true;
-			break;
-		case 'o':
-			older = optarg;
-			break;
-		case 'r':
-			a->repo = optarg;
-			break;
-		case 't':
-			if (strcmp(optarg, "dataset") == 0)
-				a->type = REPO_DATASET;
-			else if (strcmp(optarg, "model") != 0) {
-				fprintf(stderr, "error: --repo-type: expected "
-				    "model or dataset, got '%s'\n", optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			a->dry_run = true;
-			break;
-		case 'j':
-			*jobs = optarg;
-			break;
-		case 'J':
-			a->json = true;
-			break;
-		case 'h':
-			fputs(gc_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(gc_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
+static int
+gc_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
+{
+	struct gc_args *a = arg;
+
+	switch (ch) {
+	case 'c':
+		a->cache_opt = v;
+		break;
+	case 'R':
+		a->o.revisions = true;
+		break;
+	case 'I':
+		a->o.incomplete = true;
+		break;
+	case 'o':
+		a->older = v;
+		break;
+	case 'r':
+		a->repo = v;
+		return agent_check_repo(c, v, NULL);
+	case 't':
+		return agent_parse_repo_type(c, v, &a->type);
+	case 'n':
+		a->dry_run = true;
+		break;
+	case 'j':
+		a->jobs_opt = v;
+		break;
+	case 'J':
+		a->json = true;
+		break;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "error: unexpected argument '%s'\n%s",
-		    argv[optind], gc_usage);
-		return AGENT_EXIT_USAGE;
-	}
-	if (!a->o.revisions && !a->o.incomplete) {
-		fprintf(stderr, "error: nothing to do: pass --revisions "
-		    "and/or --incomplete\n%s", gc_usage);
-		return AGENT_EXIT_USAGE;
-	}
-	if (older != NULL && !a->o.incomplete) {
-		fprintf(stderr, "error: --older-than needs --incomplete\n");
-		return AGENT_EXIT_USAGE;
-	}
-	if (older != NULL && cachegc_parse_age(older,
-	    &a->o.older_than_s) != CN_OK) {
-		fprintf(stderr, "error: --older-than: expected a whole number "
-		    "and a unit s, m, h or d (30m, 2h, 3d), got '%s'\n",
-		    older);
-		return AGENT_EXIT_USAGE;
-	}
-	return -1;
+	return CN_OK;
 }
 
-int
-cmd_gc(int argc, char **argv)
+/* What the options ask must make sense together. */
+static int
+check_args(const struct agent_cmd *c, struct gc_args *a)
 {
-	struct gc_args a = { 0 };
+	if (!a->o.revisions && !a->o.incomplete)
+		return agent_usage(c, "nothing to do: pass --revisions "
+		    "and/or --incomplete");
+	if (a->older != NULL && !a->o.incomplete)
+		return agent_usage(c, "--older-than needs --incomplete");
+	if (a->older != NULL && cachegc_parse_age(a->older,
+	    &a->o.older_than_s) != CN_OK)
+		return agent_usage(c, "--older-than: expected a whole number "
+		    "and a unit s, m, h or d (30m, 2h, 3d), got '%s'",
+		    a->older);
+	return CN_OK;
+}
+
+static int
+gc_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct gc_args a = { .type = REPO_MODEL };
 	struct cache_scan *first = NULL, *s = NULL;
 	struct cache_repo *r;
-	const char *c_opt = NULL, *j_opt = NULL;
 	char *cache_dir = NULL, *jobs_dir = NULL, *msg = NULL, b[32];
-	int *fds = NULL, rc, rv;
+	int *fds = NULL, rc, rv, opt_end;
 	bool named_skipped = false;
 	size_t i;
 
-	if ((rc = parse_args(&a, argc, argv, &c_opt, &j_opt)) >= 0)
+	if ((rc = agent_parse(self, argc, argv, gc_opt, &a, &opt_end)) !=
+	    CN_OK)
 		return rc;
-	rc = AGENT_EXIT_FAIL;
-	if ((cache_dir = cachecmd_hf_dir(c_opt)) == NULL) {
-		fprintf(stderr, "error: no cache: pass --cache-dir (or set "
-		    "HF_HUB_CACHE / HF_HOME)\n");
-		rc = AGENT_EXIT_USAGE;
-		goto out;
-	}
+	if (opt_end != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[opt_end]);
+	if ((rc = check_args(self, &a)) != CN_OK)
+		return rc;
+	if ((cache_dir = cachecmd_hf_dir(a.cache_opt)) == NULL)
+		return agent_usage(self, "no cache: pass --cache-dir (or set "
+		    "HF_HUB_CACHE / HF_HOME)");
+	rc = CN_ERR_NOMEM;
 	a.o.cache_dir = cache_dir;
-	jobs_dir = cachecmd_jobs_dir(j_opt);
+	jobs_dir = cachecmd_jobs_dir(a.jobs_opt);
 	/* First pass: which repos, and lock them; the second scan, under
 	 * the locks, is what gets planned. */
 	if ((rv = cachescan_create(cache_dir, NULL, jobs_dir, cachecmd_now(),
 	    &first, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rv));
+		rc = rv;
 		goto out;
 	}
 	if (a.repo != NULL && cachescan_find(first, a.repo, a.type) == NULL) {
 		fprintf(stderr, "error: no %s '%s' in '%s'\n",
 		    cachescan_type_name(a.type), a.repo, cache_dir);
-		rc = AGENT_EXIT_NOTFOUND;
+		rc = CN_ERR_NOT_FOUND;
 		goto out;
 	}
 	if ((fds = calloc(first->nrepos + 1, sizeof(*fds))) == NULL)
@@ -265,7 +236,7 @@ cmd_gc(int argc, char **argv)
 			named_skipped = a.repo != NULL;
 			continue;
 		}
-		rv = cachegc_lock(r, !a.dry_run, &fds[i]);
+		rv = cache_lock_repo(r->dir, !a.dry_run, &fds[i]);
 		if (rv == CN_ERR_LOCKED) {
 			say_skip(&a, r, "locked by a running cnorch-agent");
 			a.skipped++;
@@ -281,6 +252,7 @@ cmd_gc(int argc, char **argv)
 	if ((rv = cachescan_create(cache_dir, NULL, NULL, cachecmd_now(), &s,
 	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rv));
+		rc = rv;
 		goto out;
 	}
 	for (i = 0; i < first->nrepos; i++) {
@@ -290,15 +262,16 @@ cmd_gc(int argc, char **argv)
 		gc_repo(&a, r);
 	}
 	if (a.json)
-		cachecmd_print(json_pack("{s:s,s:i,s:I,s:i,s:b}", "kind", "gc",
+		agent_print_json(json_pack("{s:s,s:i,s:I,s:i,s:b}", "kind", "gc",
 		    "items", (int)a.items, "bytes", (json_int_t)a.bytes,
 		    "skipped", (int)a.skipped, "dry_run", a.dry_run));
 	else
 		printf("%s %s in %u items%s\n", a.dry_run ? "would free" :
 		    "freed", report_bytes(a.bytes, b, sizeof(b)), a.items,
 		    a.skipped ? " (some repos skipped)" : "");
-	rc = a.failed ? AGENT_EXIT_FAIL : named_skipped ? AGENT_EXIT_LOCKED :
-	    AGENT_EXIT_OK;
+	/* A repo named and skipped is the lock's exit code (5): nothing
+	 * asked for was done. */
+	rc = a.failed ? CN_ERR_IO : named_skipped ? CN_ERR_LOCKED : CN_OK;
  out:
 	if (fds != NULL && first != NULL)
 		for (i = 0; i < first->nrepos; i++)
@@ -312,3 +285,22 @@ cmd_gc(int argc, char **argv)
 	free(msg);
 	return rc;
 }
+
+const struct agent_cmd agent_cmd_gc = {
+	.name = "gc",
+	.summary = "remove detached revisions and stale partials",
+	.synopsis = "gc [--cache-dir DIR] [--revisions]\n"
+	    "           [--incomplete [--older-than D]] [--repo R "
+	    "[--repo-type T]]\n"
+	    "           [--dry-run] [--jobs-dir DIR] [--json]",
+	.help = "  --revisions   remove snapshots no ref points to, then "
+	    "blobs no\n"
+	    "                remaining snapshot links\n"
+	    "  --incomplete  remove partial downloads (.incomplete + control "
+	    "file)\n"
+	    "  --older-than  only partials at least this old: 45s, 30m, 2h, "
+	    "3d\n"
+	    "  --dry-run     remove nothing, print the same\n",
+	.options = gc_options,
+	.run = gc_run,
+};

@@ -17,12 +17,6 @@
 
 #define PLAN_MAX_GLOBS	256
 
-static const char plan_usage[] =
-    "usage: cnorch-agent plan --repo ORG/NAME [--revision REV]\n"
-    "           [--source hf|modelscope|auto] [--dataset]\n"
-    "           [--endpoint URL] [--ms-endpoint URL] [--include GLOB]...\n"
-    "           [--exclude GLOB]... [--cacert FILE] [--token-file FILE]\n"
-    "           [--json]\n";
 
 static void
 print_event(void *arg, const char *event, json_t *fields)
@@ -78,129 +72,143 @@ plan_json(const struct plan *p)
 	return o;
 }
 
-int
-cmd_plan(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "repo",	required_argument, NULL, 'r' },
-		{ "revision",	required_argument, NULL, 'R' },
-		{ "source",	required_argument, NULL, 's' },
-		{ "dataset",	no_argument,	   NULL, 'd' },
-		{ "endpoint",	required_argument, NULL, 'e' },
-		{ "ms-endpoint", required_argument, NULL, 'm' },
-		{ "include",	required_argument, NULL, 'i' },
-		{ "exclude",	required_argument, NULL, 'x' },
-		{ "cacert",	required_argument, NULL, 'c' },
-		{ "token-file",	required_argument, NULL, 't' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *include[PLAN_MAX_GLOBS], *exclude[PLAN_MAX_GLOBS];
-	const char *cacert = NULL, *token_file = NULL, *endpoint;
+struct plan_args {
 	struct planner_opts o;
+	const char	*include[PLAN_MAX_GLOBS];
+	const char	*exclude[PLAN_MAX_GLOBS];
+	const char	*cacert;
+	const char	*token_file;
+	bool		 json;
+};
+
+static const struct option plan_options[] = {
+	{ "repo",		required_argument, NULL, 'r' },
+	{ "revision",		required_argument, NULL, 'R' },
+	{ "repo-type",		required_argument, NULL, 'T' },
+	{ "dataset",		no_argument,	   NULL, 'd' },
+	{ "source",		required_argument, NULL, 's' },
+	{ "endpoint",		required_argument, NULL, 'e' },
+	{ "modelscope-endpoint", required_argument, NULL, 'm' },
+	{ "ms-endpoint",	required_argument, NULL, 'm' },
+	{ "include",		required_argument, NULL, 'i' },
+	{ "exclude",		required_argument, NULL, 'x' },
+	{ "cacert",		required_argument, NULL, 'c' },
+	{ "token-file",		required_argument, NULL, 't' },
+	{ "json",		no_argument,	   NULL, 'J' },
+	{ NULL,			0,		   NULL, 0 },
+};
+
+static int
+plan_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
+{
+	struct plan_args *a = arg;
+	struct planner_opts *o = &a->o;
+	int r;
+
+	switch (ch) {
+	case 'r':
+		o->repo = v;
+		break;
+	case 'R':
+		o->revision = v;
+		break;
+	case 'T':
+		return agent_parse_repo_type(c, v, &o->repo_type);
+	case 'd':
+		o->repo_type = REPO_DATASET;
+		break;
+	case 's':
+		if (planner_source_parse(v, &o->source) != CN_OK)
+			return agent_usage(c, "unknown source '%s': expected "
+			    "hf, modelscope or auto", v);
+		break;
+	case 'e':
+		o->hf_endpoint = v;
+		break;
+	case 'm':
+		o->ms_endpoint = v;
+		break;
+	case 'i':
+	case 'x':
+		if ((r = agent_check_glob(c, ch == 'i' ? "--include" :
+		    "--exclude", v)) != CN_OK)
+			return r;
+		if ((ch == 'i' ? o->ninclude : o->nexclude) == PLAN_MAX_GLOBS)
+			return agent_usage(c, "at most %d --include and %d "
+			    "--exclude", PLAN_MAX_GLOBS, PLAN_MAX_GLOBS);
+		if (ch == 'i')
+			a->include[o->ninclude++] = v;
+		else
+			a->exclude[o->nexclude++] = v;
+		break;
+	case 'c':
+		a->cacert = v;
+		break;
+	case 't':
+		a->token_file = v;
+		break;
+	case 'J':
+		a->json = true;
+		break;
+	}
+	return CN_OK;
+}
+
+static int
+plan_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct plan_args a;
+	struct planner_opts *o = &a.o;
+	const char *endpoint;
 	struct http_conf conf;
 	struct plan *p = NULL;
 	json_t *j = NULL;
 	char *msg = NULL;
-	int c, json = 0, r, ret, have_conf = 0;
+	int first, r, ret, have_conf = 0;
 	size_t i;
 
-	memset(&o, 0, sizeof(o));
+	memset(&a, 0, sizeof(a));
 	memset(&conf, 0, sizeof(conf));
-	o.source = SOURCE_HF;
-	o.include = include;
-	o.exclude = exclude;
-	o.on_event = print_event;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			o.repo = optarg;
-			break;
-		case 'R':
-			o.revision = optarg;
-			break;
-		case 's':
-			if (planner_source_parse(optarg, &o.source) != 0) {
-				fprintf(stderr, "error: unknown source '%s': "
-				    "expected hf, modelscope or auto\n",
-				    optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			o.repo_type = REPO_DATASET;
-			break;
-		case 'e':
-			o.hf_endpoint = optarg;
-			break;
-		case 'm':
-			o.ms_endpoint = optarg;
-			break;
-		case 'i':
-		case 'x':
-			if ((c == 'i' ? o.ninclude : o.nexclude) ==
-			    PLAN_MAX_GLOBS) {
-				fprintf(stderr, "error: too many patterns\n");
-				return AGENT_EXIT_USAGE;
-			}
-			if (c == 'i')
-				include[o.ninclude++] = optarg;
-			else
-				exclude[o.nexclude++] = optarg;
-			break;
-		case 'c':
-			cacert = optarg;
-			break;
-		case 't':
-			token_file = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'h':
-			fputs(plan_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(plan_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || o.repo == NULL) {
-		fputs(plan_usage, stderr);
-		return AGENT_EXIT_USAGE;
-	}
+	o->source = SOURCE_HF;
+	o->include = a.include;
+	o->exclude = a.exclude;
+	o->on_event = print_event;
+	if ((r = agent_parse(self, argc, argv, plan_opt, &a, &first)) != CN_OK)
+		return r;
+	if (first != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[first]);
+	if ((r = agent_check_repo(self, o->repo, o->revision)) != CN_OK)
+		return r;
 	/* The token is bound to the HF endpoint's host; the CA bundle is
 	 * needed unless the endpoint asked is plain http://. */
-	if (o.source == SOURCE_MODELSCOPE)
-		endpoint = o.ms_endpoint ? o.ms_endpoint :
+	if (o->source == SOURCE_MODELSCOPE)
+		endpoint = o->ms_endpoint ? o->ms_endpoint :
 		    getenv("MODELSCOPE_ENDPOINT") ?
 		    getenv("MODELSCOPE_ENDPOINT") : PLANNER_MS_ENDPOINT;
 	else
-		endpoint = o.hf_endpoint ? o.hf_endpoint :
+		endpoint = o->hf_endpoint ? o->hf_endpoint :
 		    getenv("HF_ENDPOINT") ? getenv("HF_ENDPOINT") :
 		    PLANNER_HF_ENDPOINT;
-	if ((r = http_conf_init(&conf, cacert, token_file, endpoint,
+	if ((r = http_conf_init(&conf, a.cacert, a.token_file, endpoint,
 	    &msg)) != 0) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
 		/* no CA bundle is not "repo not found" */
-		ret = r == CN_ERR_NOT_FOUND ? AGENT_EXIT_FAIL :
-		    agent_exit_code(r);
+		ret = r == CN_ERR_NOT_FOUND ? CN_ERR_IO : r;
 		goto out;
 	}
 	have_conf = 1;
-	o.http = &conf;
-	if ((r = planner_build(&o, &p, &msg)) != 0) {
+	o->http = &conf;
+	if ((r = planner_build(o, &p, &msg)) != 0) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
-		ret = agent_exit_code(r);
+		ret = r;
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		if ((j = plan_json(p)) == NULL ||
 		    json_dumpf(j, stdout, JSON_INDENT(1)) != 0) {
 			fprintf(stderr, "error: out of memory\n");
-			ret = AGENT_EXIT_FAIL;
+			ret = CN_ERR_NOMEM;
 			goto out;
 		}
 		putchar('\n');
@@ -214,7 +222,7 @@ cmd_plan(int argc, char **argv)
 		    p->repo_type == REPO_DATASET ? "dataset" : "repo",
 		    p->repo, p->commit, p->endpoint);
 	}
-	ret = fflush(stdout) == 0 ? AGENT_EXIT_OK : AGENT_EXIT_FAIL;
+	ret = fflush(stdout) == 0 ? CN_OK : CN_ERR_IO;
  out:
 	json_decref(j);
 	plan_destroy(p);
@@ -223,3 +231,18 @@ cmd_plan(int argc, char **argv)
 		http_conf_release(&conf);
 	return ret;
 }
+
+const struct agent_cmd agent_cmd_plan = {
+	.name = "plan",
+	.summary = "list what a pull would fetch",
+	.synopsis = "plan --repo ORG/NAME [--revision REV]\n"
+	    "           [--repo-type model|dataset] [--source hf|modelscope|auto]\n"
+	    "           [--endpoint URL] [--modelscope-endpoint URL]\n"
+	    "           [--include GLOB]... [--exclude GLOB]... [--cacert FILE]\n"
+	    "           [--token-file FILE] [--json]",
+	.help = "\n"
+	    "  --dataset            same as --repo-type dataset\n"
+	    "  --ms-endpoint URL    same as --modelscope-endpoint URL\n",
+	.options = plan_options,
+	.run = plan_run,
+};

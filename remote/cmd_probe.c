@@ -16,71 +16,79 @@
 #include "http.h"
 #include "measure.h"
 
-int
-cmd_probe(int argc, char **argv)
+struct probe_args {
+	const char	*cacert;
+	double		 timeout_s;
+	unsigned long long sample;
+};
+
+static const struct option probe_options[] = {
+	{ "timeout",		required_argument, NULL, 't' },
+	{ "sample-bytes",	required_argument, NULL, 'b' },
+	{ "cacert",		required_argument, NULL, 'c' },
+	{ NULL,			0,		   NULL, 0 }
+};
+
+static int
+probe_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
-	static const struct option longopts[] = {
-		{ "timeout",		required_argument, NULL, 't' },
-		{ "sample-bytes",	required_argument, NULL, 'b' },
-		{ "cacert",		required_argument, NULL, 'c' },
-		{ NULL,			0,		   NULL, 0 }
-	};
+	struct probe_args *a = arg;
+	char *end;
+
+	switch (ch) {
+	case 't':
+		a->timeout_s = strtod(v, &end);
+		if (end == v || *end != '\0' || a->timeout_s <= 0 ||
+		    a->timeout_s > 120)
+			return agent_usage(c, "--timeout: expected seconds in "
+			    "(0, 120], got '%s'", v);
+		break;
+	case 'b':
+		a->sample = strtoull(v, &end, 10);
+		if (end == v || *end != '\0' || a->sample == 0)
+			return agent_usage(c, "--sample-bytes: expected a "
+			    "positive integer, got '%s'", v);
+		break;
+	case 'c':
+		a->cacert = v;
+		break;
+	}
+	return CN_OK;
+}
+
+static int
+probe_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct probe_args a = { .timeout_s = 8, .sample = 256 * 1024 };
 	struct http_conf conf = { 0 };
 	struct measure *ms = NULL;
-	size_t *order = NULL, i, n;
-	const char *cacert = NULL;
-	double timeout_s = 8;
-	unsigned long long sample = 256 * 1024;
-	char *msg = NULL, *end, *s;
+	size_t *order = NULL, i, n = 0;
+	char *msg = NULL, *s;
 	json_t *o;
-	int ch, rc = 2, r;
+	int first, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			timeout_s = strtod(optarg, &end);
-			if (*end != '\0' || timeout_s <= 0 || timeout_s > 120) {
-				fprintf(stderr, "error: --timeout: expected "
-				    "seconds in (0, 120], got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			sample = strtoull(optarg, &end, 10);
-			if (*end != '\0' || sample == 0) {
-				fprintf(stderr, "error: --sample-bytes: expected "
-				    "a positive integer, got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'c':
-			cacert = optarg;
-			break;
-		default:
-			fprintf(stderr, "usage: cnorch-agent probe [--timeout S] "
-			    "[--sample-bytes N] [--cacert F] URL...\n");
-			return 2;
-		}
-	}
-	n = (size_t)(argc - optind);
-	if (n == 0) {
-		fprintf(stderr, "error: probe: no URL given\n");
-		return 2;
-	}
+	if ((r = agent_parse(self, argc, argv, probe_opt, &a, &first)) !=
+	    CN_OK)
+		return r;
+	n = (size_t)(argc - first);
+	if (n == 0)
+		return agent_usage(self, "probe: no URL given");
 	/* No token: probes never carry credentials. */
-	if ((r = http_conf_init(&conf, cacert, NULL, NULL, &msg)) != CN_OK) {
+	if ((r = http_conf_init(&conf, a.cacert, NULL, NULL, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
+		/* A bad --cacert or no bundle: the command line must change. */
+		r = CN_ERR_USAGE;
+		n = 0;
 		goto out;
 	}
 	free(conf.token);
 	conf.token = NULL;
-	rc = 1;
-	if ((r = measure_run(&conf, (const char *const *)argv + optind, n,
-	    sample, (long)(timeout_s * 1000), &ms)) != CN_OK) {
+	if ((r = measure_run(&conf, (const char *const *)argv + first, n,
+	    a.sample, (long)(a.timeout_s * 1000), &ms)) != CN_OK) {
 		fprintf(stderr, "error: probe: %s\n", cn_strerror(r));
 		goto out;
 	}
+	r = CN_ERR_NOMEM;
 	if ((order = calloc(n, sizeof(*order))) == NULL)
 		goto out;
 	measure_rank(ms, n, order);
@@ -95,7 +103,7 @@ cmd_probe(int argc, char **argv)
 		printf("%s\n", s);
 		free(s);
 	}
-	rc = 0;
+	r = CN_OK;
  out:
 	if (ms != NULL)
 		for (i = 0; i < n; i++)
@@ -104,5 +112,13 @@ cmd_probe(int argc, char **argv)
 	free(order);
 	free(msg);
 	http_conf_release(&conf);
-	return rc;
+	return r;
 }
+
+const struct agent_cmd agent_cmd_probe = {
+	.name = "probe",
+	.summary = "measure endpoints from this box, best first",
+	.synopsis = "probe [--timeout S] [--sample-bytes N] [--cacert F] URL...",
+	.options = probe_options,
+	.run = probe_run,
+};

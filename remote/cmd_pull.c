@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "cmds.h"
 #include "error.h"
+#include "fsutil.h"
 #include "event.h"
 #include "http.h"
 #include "job.h"
@@ -27,31 +28,6 @@
 #include "transfer.h"
 
 #define MAX_GLOBS	64
-
-static const char pull_usage[] =
-"usage: cnorch-agent pull --repo ID [--revision R] [--repo-type model|dataset]\n"
-"           [--source hf|modelscope|auto] [--endpoint URL]\n"
-"           [--modelscope-endpoint URL] (--cache-dir DIR | --local-dir DIR)\n"
-"           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
-"           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
-"           [--cacert FILE] [--token-file FILE] [--json]\n"
-"           [--job-dir DIR [--detach]]\n"
-"\n"
-"  --cache-dir DIR      Hugging Face hub cache (default $HF_HUB_CACHE or\n"
-"                       $HF_HOME/hub)\n"
-"  --local-dir DIR      a plain tree instead of the cache layout\n"
-"  -j, --jobs N         files at once (default 4)\n"
-"  -x, --connections N  Range connections per large file (default 8)\n"
-"  -k, --split SIZE     smallest segment, e.g. 8M (default 8M)\n"
-"  --stall-timeout S    reconnect after S seconds without a byte (30)\n"
-"  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
-"  --retries N          failures in a row per connection (default 10)\n"
-"  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
-"  --detach             run as a job in --job-dir and return at once\n"
-"\n"
-"exit: 0 ok, 1 download/verify failed (partial data kept), 2 usage,\n"
-"      3 not found / access denied, 4 no space, 5 locked, 6 bad hub reply,\n"
-"      7 stopped\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -124,18 +100,17 @@ parse_size(const char *s, unsigned long long *out)
 }
 
 static int
-parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+parse_int(const struct agent_cmd *c, const char *opt, const char *s, int lo,
+    int hi, int *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		fprintf(stderr, "error: %s: expected an integer %d-%d, got "
-		    "'%s'\n", opt, lo, hi, s);
-		return CN_ERR_USAGE;
-	}
+	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi)
+		return agent_usage(c, "%s: expected an integer %d-%d, got "
+		    "'%s'", opt, lo, hi, s);
 	*out = (int)v;
 	return CN_OK;
 }
@@ -164,37 +139,141 @@ args_release(struct pull_args *a)
 	free(a->token_file);
 }
 
+static const struct option pull_options[] = {
+	{ "repo",		required_argument, NULL, 'r' },
+	{ "revision",		required_argument, NULL, 'R' },
+	{ "repo-type",		required_argument, NULL, 't' },
+	{ "dataset",		no_argument,	   NULL, 'y' },
+	{ "source",		required_argument, NULL, 's' },
+	{ "endpoint",		required_argument, NULL, 'e' },
+	{ "modelscope-endpoint", required_argument, NULL, 'm' },
+	{ "ms-endpoint",	required_argument, NULL, 'm' },
+	{ "cache-dir",		required_argument, NULL, 'c' },
+	{ "local-dir",		required_argument, NULL, 'l' },
+	{ "include",		required_argument, NULL, 'I' },
+	{ "exclude",		required_argument, NULL, 'X' },
+	{ "jobs",		required_argument, NULL, 'j' },
+	{ "connections",	required_argument, NULL, 'x' },
+	{ "split",		required_argument, NULL, 'k' },
+	{ "stall-timeout",	required_argument, NULL, 'S' },
+	{ "min-rate",		required_argument, NULL, 'M' },
+	{ "retries",		required_argument, NULL, 'N' },
+	{ "cacert",		required_argument, NULL, 'C' },
+	{ "token-file",		required_argument, NULL, 'T' },
+	{ "json",		no_argument,	   NULL, 'J' },
+	{ "detach",		no_argument,	   NULL, 'D' },
+	{ "job-dir",		required_argument, NULL, 'd' },
+	{ NULL,			0,		   NULL, 0 }
+};
+
 static int
-parse_args(int argc, char **argv, struct pull_args *a)
+pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
-	static const struct option longopts[] = {
-		{ "repo",		required_argument, NULL, 'r' },
-		{ "revision",		required_argument, NULL, 'R' },
-		{ "repo-type",		required_argument, NULL, 't' },
-		{ "source",		required_argument, NULL, 's' },
-		{ "endpoint",		required_argument, NULL, 'e' },
-		{ "modelscope-endpoint", required_argument, NULL, 'm' },
-		{ "cache-dir",		required_argument, NULL, 'c' },
-		{ "local-dir",		required_argument, NULL, 'l' },
-		{ "include",		required_argument, NULL, 'I' },
-		{ "exclude",		required_argument, NULL, 'X' },
-		{ "jobs",		required_argument, NULL, 'j' },
-		{ "connections",	required_argument, NULL, 'x' },
-		{ "split",		required_argument, NULL, 'k' },
-		{ "stall-timeout",	required_argument, NULL, 'S' },
-		{ "min-rate",		required_argument, NULL, 'M' },
-		{ "retries",		required_argument, NULL, 'N' },
-		{ "cacert",		required_argument, NULL, 'C' },
-		{ "token-file",		required_argument, NULL, 'T' },
-		{ "json",		no_argument,	   NULL, 'J' },
-		{ "detach",		no_argument,	   NULL, 'D' },
-		{ "job-dir",		required_argument, NULL, 'd' },
-		{ "help",		no_argument,	   NULL, 'h' },
-		{ NULL,			0,		   NULL, 0 }
-	};
-	const char *env;
+	struct pull_args *a = arg;
 	char *end;
-	int ch, n;
+	int n, r;
+
+	switch (ch) {
+	case 'r':
+		a->repo = v;
+		break;
+	case 'R':
+		a->revision = v;
+		break;
+	case 't':
+		return agent_parse_repo_type(c, v, &a->repo_type);
+	case 'y':
+		a->repo_type = REPO_DATASET;
+		break;
+	case 's':
+		if (planner_source_parse(v, &a->source) != CN_OK)
+			return agent_usage(c, "--source: expected hf, "
+			    "modelscope or auto, got '%s'", v);
+		break;
+	case 'e':
+		a->endpoint = v;
+		break;
+	case 'm':
+		a->ms_endpoint = v;
+		break;
+	case 'c':
+		free(a->cache_dir);
+		if ((a->cache_dir = absolute(v)) == NULL)
+			return CN_ERR_NOMEM;
+		break;
+	case 'l':
+		free(a->local_dir);
+		if ((a->local_dir = absolute(v)) == NULL)
+			return CN_ERR_NOMEM;
+		break;
+	case 'I':
+	case 'X':
+		if ((r = agent_check_glob(c, ch == 'I' ? "--include" :
+		    "--exclude", v)) != CN_OK)
+			return r;
+		if ((ch == 'I' ? a->ninclude : a->nexclude) >= MAX_GLOBS)
+			return agent_usage(c, "at most %d --include and %d "
+			    "--exclude", MAX_GLOBS, MAX_GLOBS);
+		if (ch == 'I')
+			a->include[a->ninclude++] = v;
+		else
+			a->exclude[a->nexclude++] = v;
+		break;
+	case 'j':
+		return parse_int(c, "-j", v, 1, 64, &a->jobs);
+	case 'x':
+		return parse_int(c, "-x", v, 1, 32, &a->conns);
+	case 'k':
+		if (parse_size(v, &a->split) != CN_OK || a->split < 64 * 1024)
+			return agent_usage(c, "--split: expected a size of at "
+			    "least 64K, got '%s'", v);
+		break;
+	case 'S':
+		a->stall_timeout = strtod(v, &end);
+		if (end == v || *end != '\0' || a->stall_timeout < 0.5 ||
+		    a->stall_timeout > 3600)
+			return agent_usage(c, "--stall-timeout: expected "
+			    "seconds 0.5-3600, got '%s'", v);
+		break;
+	case 'M':
+		if (parse_size(v, &a->min_rate) != CN_OK)
+			return agent_usage(c, "--min-rate: expected bytes per "
+			    "second, got '%s'", v);
+		break;
+	case 'N':
+		if ((r = parse_int(c, "--retries", v, 0, 1000, &n)) != CN_OK)
+			return r;
+		a->retries = n;
+		break;
+	case 'C':
+		a->cacert = v;
+		break;
+	case 'T':
+		free(a->token_file);
+		if ((a->token_file = absolute(v)) == NULL)
+			return CN_ERR_NOMEM;
+		break;
+	case 'J':
+		a->json = true;
+		break;
+	case 'D':
+		a->detach = true;
+		break;
+	case 'd':
+		free(a->job_dir);
+		if ((a->job_dir = absolute(v)) == NULL)
+			return CN_ERR_NOMEM;
+		break;
+	}
+	return CN_OK;
+}
+
+static int
+parse_args(const struct agent_cmd *self, int argc, char **argv,
+    struct pull_args *a)
+{
+	const char *env;
+	int first, r;
 
 	a->jobs = 4;
 	a->conns = 8;
@@ -202,146 +281,16 @@ parse_args(int argc, char **argv, struct pull_args *a)
 	a->stall_timeout = 30;
 	a->retries = 10;
 	a->source = SOURCE_AUTO;
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return CN_ERR_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "j:x:k:h", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'r':
-			a->repo = optarg;
-			break;
-		case 'R':
-			a->revision = optarg;
-			break;
-		case 't':
-			if (strcmp(optarg, "model") == 0)
-				a->repo_type = REPO_MODEL;
-			else if (strcmp(optarg, "dataset") == 0)
-				a->repo_type = REPO_DATASET;
-			else {
-				fprintf(stderr, "error: --repo-type: expected "
-				    "model or dataset, got '%s'\n", optarg);
-				return CN_ERR_USAGE;
-			}
-			break;
-		case 's':
-			if (planner_source_parse(optarg, &a->source) != CN_OK) {
-				fprintf(stderr, "error: --source: expected hf, "
-				    "modelscope or auto, got '%s'\n", optarg);
-				return CN_ERR_USAGE;
-			}
-			break;
-		case 'e':
-			a->endpoint = optarg;
-			break;
-		case 'm':
-			a->ms_endpoint = optarg;
-			break;
-		case 'c':
-			free(a->cache_dir);
-			if ((a->cache_dir = absolute(optarg)) == NULL)
-				return CN_ERR_NOMEM;
-			break;
-		case 'l':
-			free(a->local_dir);
-			if ((a->local_dir = absolute(optarg)) == NULL)
-				return CN_ERR_NOMEM;
-			break;
-		case 'I':
-		case 'X':
-			if ((ch == 'I' ? a->ninclude : a->nexclude) >=
-			    MAX_GLOBS) {
-				fprintf(stderr, "error: at most %d --include "
-				    "and %d --exclude\n", MAX_GLOBS, MAX_GLOBS);
-				return CN_ERR_USAGE;
-			}
-			if (ch == 'I')
-				a->include[a->ninclude++] = optarg;
-			else
-				a->exclude[a->nexclude++] = optarg;
-			break;
-		case 'j':
-			if (parse_int("-j", optarg, 1, 64, &a->jobs) != CN_OK)
-				return CN_ERR_USAGE;
-			break;
-		case 'x':
-			if (parse_int("-x", optarg, 1, 32, &a->conns) != CN_OK)
-				return CN_ERR_USAGE;
-			break;
-		case 'k':
-			if (parse_size(optarg, &a->split) != CN_OK ||
-			    a->split < 64 * 1024) {
-				fprintf(stderr, "error: --split: expected a "
-				    "size of at least 64K, got '%s'\n", optarg);
-				return CN_ERR_USAGE;
-			}
-			break;
-		case 'S':
-			a->stall_timeout = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' ||
-			    a->stall_timeout < 0.5 ||
-			    a->stall_timeout > 3600) {
-				fprintf(stderr, "error: --stall-timeout: "
-				    "expected seconds 0.5-3600, got '%s'\n",
-				    optarg);
-				return CN_ERR_USAGE;
-			}
-			break;
-		case 'M':
-			if (parse_size(optarg, &a->min_rate) != CN_OK) {
-				fprintf(stderr, "error: --min-rate: expected "
-				    "bytes per second, got '%s'\n", optarg);
-				return CN_ERR_USAGE;
-			}
-			break;
-		case 'N':
-			if (parse_int("--retries", optarg, 0, 1000, &n) !=
-			    CN_OK)
-				return CN_ERR_USAGE;
-			a->retries = n;
-			break;
-		case 'C':
-			a->cacert = optarg;
-			break;
-		case 'T':
-			free(a->token_file);
-			if ((a->token_file = absolute(optarg)) == NULL)
-				return CN_ERR_NOMEM;
-			break;
-		case 'J':
-			a->json = true;
-			break;
-		case 'D':
-			a->detach = true;
-			break;
-		case 'd':
-			free(a->job_dir);
-			if ((a->job_dir = absolute(optarg)) == NULL)
-				return CN_ERR_NOMEM;
-			break;
-		case 'h':
-			fputs(pull_usage, stdout);
-			return CN_ERR_AGAIN;
-		default:
-			fputs(pull_usage, stderr);
-			return CN_ERR_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "error: unexpected argument '%s'\n",
-		    argv[optind]);
-		return CN_ERR_USAGE;
-	}
-	if (a->repo == NULL) {
-		fprintf(stderr, "error: --repo is required\n%s", pull_usage);
-		return CN_ERR_USAGE;
-	}
-	if (a->cache_dir != NULL && a->local_dir != NULL) {
-		fprintf(stderr, "error: --cache-dir and --local-dir exclude "
-		    "each other\n");
-		return CN_ERR_USAGE;
-	}
+	if ((r = agent_parse(self, argc, argv, pull_opt, a, &first)) != CN_OK)
+		return r;
+	if (first != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[first]);
+	if ((r = agent_check_repo(self, a->repo, a->revision)) != CN_OK)
+		return r;
+	if (a->cache_dir != NULL && a->local_dir != NULL)
+		return agent_usage(self, "--cache-dir and --local-dir exclude "
+		    "each other");
 	if (a->cache_dir == NULL && a->local_dir == NULL) {
 		if ((env = getenv("HF_HUB_CACHE")) != NULL && *env != '\0')
 			a->cache_dir = absolute(env);
@@ -349,16 +298,12 @@ parse_args(int argc, char **argv, struct pull_args *a)
 			if (asprintf(&a->cache_dir, "%s/hub", env) < 0)
 				a->cache_dir = NULL;
 		}
-		if (a->cache_dir == NULL) {
-			fprintf(stderr, "error: no target: pass --cache-dir or "
-			    "--local-dir (or set HF_HUB_CACHE / HF_HOME)\n");
-			return CN_ERR_USAGE;
-		}
+		if (a->cache_dir == NULL)
+			return agent_usage(self, "no target: pass --cache-dir "
+			    "or --local-dir (or set HF_HUB_CACHE / HF_HOME)");
 	}
-	if (a->detach && a->job_dir == NULL) {
-		fprintf(stderr, "error: --detach needs --job-dir\n");
-		return CN_ERR_USAGE;
-	}
+	if (a->detach && a->job_dir == NULL)
+		return agent_usage(self, "--detach needs --job-dir");
 	return CN_OK;
 }
 
@@ -396,18 +341,6 @@ job_spec(const struct pull_args *a)
 	    "agent_version", CN_VERSION,
 	    "created", event_now());
 	return o;
-}
-
-/* One compact JSON line on stdout; o is stolen. */
-static void
-print_json_line(json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-	json_decref(o);
 }
 
 static const char *
@@ -612,8 +545,8 @@ summary(struct pull_run *pr, int r, double elapsed)
 		    cn_strerror(r));
 }
 
-int
-cmd_pull(int argc, char **argv)
+static int
+pull_run(const struct agent_cmd *self, int argc, char **argv)
 {
 	struct pull_args a = { 0 };
 	struct pull_run pr = { .a = &a };
@@ -628,16 +561,13 @@ cmd_pull(int argc, char **argv)
 	char *m = NULL;
 	const char *endpoint;
 
-	if ((r = parse_args(argc, argv, &a)) != CN_OK) {
-		rc = r == CN_ERR_AGAIN ? AGENT_EXIT_OK : r == CN_ERR_NOMEM ?
-		    AGENT_EXIT_FAIL : AGENT_EXIT_USAGE;
+	if ((rc = parse_args(self, argc, argv, &a)) != CN_OK)
 		goto out;
-	}
 	if (a.job_dir != NULL) {
-		if (job_mkdirs(a.job_dir) != CN_OK) {
+		if (fs_mkdirs(a.job_dir) != CN_OK) {
 			fprintf(stderr, "error: cannot create job dir '%s': "
 			    "%s\n", a.job_dir, strerror(errno));
-			rc = AGENT_EXIT_FAIL;
+			rc = CN_ERR_SYSTEM;
 			goto out;
 		}
 		if (job_state_read(a.job_dir, &js) == CN_OK &&
@@ -647,7 +577,7 @@ cmd_pull(int argc, char **argv)
 			fprintf(stderr, "error: job dir '%s' is in use by pid "
 			    "%ld\n", a.job_dir, js.pid);
 			job_state_release(&js);
-			rc = AGENT_EXIT_LOCKED;
+			rc = CN_ERR_LOCKED;
 			goto out;
 		}
 		job_state_release(&js);
@@ -655,7 +585,7 @@ cmd_pull(int argc, char **argv)
 		    job_write_spec(a.job_dir, spec) != CN_OK) {
 			fprintf(stderr, "error: cannot write '%s/job.json'\n",
 			    a.job_dir);
-			rc = AGENT_EXIT_FAIL;
+			rc = CN_ERR_IO;
 			goto out;
 		}
 	}
@@ -665,17 +595,17 @@ cmd_pull(int argc, char **argv)
 			if (r != CN_OK) {
 				fprintf(stderr, "error: %s\n", m ? m :
 				    cn_strerror(r));
-				rc = agent_exit_code(r);
+				rc = r;
 				goto out;
 			}
 			if (a.json)
-				print_json_line(json_pack("{s:s,s:I}",
+				agent_print_json(json_pack("{s:s,s:I}",
 				    "job_dir", a.job_dir, "pid",
 				    (json_int_t)pid));
 			else
 				printf("started job %s (pid %ld)\n", a.job_dir,
 				    (long)pid);
-			rc = AGENT_EXIT_OK;
+			rc = CN_OK;
 			goto out;
 		}
 	}
@@ -738,7 +668,7 @@ cmd_pull(int argc, char **argv)
 	else if (a.detach && r != CN_OK)
 		fprintf(stderr, "error: %s\n", pr.msg ? pr.msg :
 		    cn_strerror(r));
-	rc = agent_exit_code(r);
+	rc = r;
 	goto out;
 
  fail_early:
@@ -755,7 +685,7 @@ cmd_pull(int argc, char **argv)
 	}
 	job_ready(ready, r, m ? m : cn_strerror(r));
 	ready = -1;
-	rc = agent_exit_code(r);
+	rc = r;
  out:
 	if (ready >= 0)
 		job_ready(ready, CN_ERR_REMOTE, "internal error");
@@ -770,3 +700,37 @@ cmd_pull(int argc, char **argv)
 	args_release(&a);
 	return rc;
 }
+
+const struct agent_cmd agent_cmd_pull = {
+	.name = "pull",
+	.summary = "download a repo into the HF cache or a local dir "
+	    "(resumable)",
+	.synopsis = "pull --repo ID [--revision R] [--repo-type model|dataset]\n"
+"           [--source hf|modelscope|auto] [--endpoint URL]\n"
+"           [--modelscope-endpoint URL] (--cache-dir DIR | --local-dir DIR)\n"
+"           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
+"           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
+"           [--cacert FILE] [--token-file FILE] [--json]\n"
+"           [--job-dir DIR [--detach]]",
+	.help = "\n"
+"  --cache-dir DIR      Hugging Face hub cache (default $HF_HUB_CACHE or\n"
+"                       $HF_HOME/hub)\n"
+"  --local-dir DIR      a plain tree instead of the cache layout\n"
+"  -j, --jobs N         files at once (default 4)\n"
+"  -x, --connections N  Range connections per large file (default 8)\n"
+"  -k, --split SIZE     smallest segment, e.g. 8M (default 8M)\n"
+"  --stall-timeout S    reconnect after S seconds without a byte (30)\n"
+"  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
+"  --retries N          failures in a row per connection (default 10)\n"
+"  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
+"  --detach             run as a job in --job-dir and return at once\n"
+"  --dataset            same as --repo-type dataset\n"
+"  --ms-endpoint URL    same as --modelscope-endpoint URL\n"
+"\n"
+"exit: 0 ok, 1 download/verify failed (partial data kept), 2 usage,\n"
+"      3 not found / access denied, 4 no space, 5 locked, 6 bad hub reply,\n"
+"      7 stopped\n",
+	.shortopts = "j:x:k:",
+	.options = pull_options,
+	.run = pull_run,
+};

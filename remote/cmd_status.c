@@ -15,8 +15,6 @@
 #include "job.h"
 #include "report.h"
 
-static const char status_usage[] =
-    "usage: cnorch-agent status [--json] JOBDIR...\n";
 
 /* The state to show: "dead" for a running job without a process. */
 static const char *
@@ -89,40 +87,35 @@ print_missing(const char *dir, const char *state)
 	json_decref(o);
 }
 
-int
-cmd_status(int argc, char **argv)
+static const struct option status_options[] = {
+	{ "json",	no_argument,	NULL, 'J' },
+	{ NULL,		0,		NULL, 0 }
+};
+
+static int
+status_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'J' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL,		0,		NULL, 0 }
-	};
+	(void)c;
+	(void)v;
+	if (ch == 'J')
+		*(bool *)arg = true;
+	return CN_OK;
+}
+
+static int
+status_run(const struct agent_cmd *self, int argc, char **argv)
+{
 	struct job_state s;
 	const char *state;
 	bool json = false, alive;
-	int ch, i, r, rc = AGENT_EXIT_OK;
+	int first, i, r, ret = CN_OK;
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'J':
-			json = true;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(status_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fputs(status_usage, stderr);
-		return AGENT_EXIT_USAGE;
-	}
-	for (i = optind; i < argc; i++) {
+	if ((r = agent_parse(self, argc, argv, status_opt, &json, &first)) !=
+	    CN_OK)
+		return r;
+	if (first >= argc)
+		return agent_usage(self, "no job directory given");
+	for (i = first; i < argc; i++) {
 		if ((r = job_state_read(argv[i], &s)) != CN_OK) {
 			if (json)
 				print_missing(argv[i], r == CN_ERR_NOT_FOUND ?
@@ -130,7 +123,7 @@ cmd_status(int argc, char **argv)
 			fprintf(stderr, "error: %s: %s\n", argv[i],
 			    r == CN_ERR_NOT_FOUND ? "no job here (no "
 			    "state.json)" : "cannot read state.json");
-			rc = AGENT_EXIT_NOTFOUND;
+			ret = CN_ERR_NOT_FOUND;
 			continue;
 		}
 		state = effective_state(&s, &alive);
@@ -141,5 +134,13 @@ cmd_status(int argc, char **argv)
 		job_state_release(&s);
 	}
 	fflush(stdout);
-	return rc;
+	return ret;
 }
+
+const struct agent_cmd agent_cmd_status = {
+	.name = "status",
+	.summary = "show the state of job directories",
+	.synopsis = "status [--json] JOBDIR...",
+	.options = status_options,
+	.run = status_run,
+};

@@ -18,8 +18,6 @@
 #include "event.h"
 #include "job.h"
 
-static const char stop_usage[] =
-    "usage: cnorch-agent stop [--timeout S] JOBDIR\n";
 
 /* Wait up to timeout_s for the job's process to go. */
 static bool
@@ -47,55 +45,50 @@ signal_job(const struct job_state *s, int sig)
 		(void)kill((pid_t)s->pid, sig);
 }
 
-int
-cmd_stop(int argc, char **argv)
+static const struct option stop_options[] = {
+	{ "timeout",	required_argument, NULL, 't' },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+static int
+stop_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
-	static const struct option longopts[] = {
-		{ "timeout",	required_argument, NULL, 't' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
+	double *timeout = arg;
+	char *end;
+
+	if (ch == 't') {
+		*timeout = strtod(v, &end);
+		if (end == v || *end != '\0' || *timeout < 0 ||
+		    *timeout > 3600)
+			return agent_usage(c, "--timeout: expected seconds, "
+			    "got '%s'", v);
+	}
+	return CN_OK;
+}
+
+static int
+stop_run(const struct agent_cmd *self, int argc, char **argv)
+{
 	struct job_state s = { 0 }, now;
 	const char *dir;
 	double timeout = 10;
-	char *end;
-	int ch, r, rc;
+	int first, r, rc;
 
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			timeout = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || timeout < 0 ||
-			    timeout > 3600) {
-				fprintf(stderr, "error: --timeout: expected "
-				    "seconds, got '%s'\n", optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(stop_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(stop_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		fputs(stop_usage, stderr);
-		return AGENT_EXIT_USAGE;
-	}
-	dir = argv[optind];
+	if ((r = agent_parse(self, argc, argv, stop_opt, &timeout, &first)) !=
+	    CN_OK)
+		return r;
+	if (first + 1 != argc)
+		return agent_usage(self, first >= argc ? "no job directory "
+		    "given" : "one job directory at a time");
+	dir = argv[first];
 	if ((r = job_state_read(dir, &s)) != CN_OK) {
 		fprintf(stderr, "error: %s: %s\n", dir, r == CN_ERR_NOT_FOUND ?
 		    "no job here (no state.json)" : "cannot read state.json");
-		return AGENT_EXIT_NOTFOUND;
+		return CN_ERR_NOT_FOUND;
 	}
 	if (strcmp(s.state, "running") != 0 && strcmp(s.state, "queued") != 0) {
 		printf("%s: not running (%s)\n", dir, s.state);
-		rc = AGENT_EXIT_OK;
+		rc = CN_OK;
 		goto out;
 	}
 	if (job_alive(s.pid, s.proc_start)) {
@@ -108,7 +101,7 @@ cmd_stop(int argc, char **argv)
 			if (!wait_gone(&s, 5)) {
 				fprintf(stderr, "error: %s: pid %ld is still "
 				    "there\n", dir, s.pid);
-				rc = AGENT_EXIT_FAIL;
+				rc = CN_ERR_TIMEOUT;
 				goto out;
 			}
 		}
@@ -128,8 +121,16 @@ cmd_stop(int argc, char **argv)
 		job_state_release(&now);
 	}
 	printf("%s: stopped (pid %ld)\n", dir, s.pid);
-	rc = AGENT_EXIT_OK;
+	rc = CN_OK;
  out:
 	job_state_release(&s);
 	return rc;
 }
+
+const struct agent_cmd agent_cmd_stop = {
+	.name = "stop",
+	.summary = "stop a detached job (its whole process group)",
+	.synopsis = "stop [--timeout S] JOBDIR",
+	.options = stop_options,
+	.run = stop_run,
+};

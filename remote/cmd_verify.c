@@ -1,10 +1,16 @@
 /*
  * cnorch-agent verify --repo ID (--cache-dir DIR | --local-dir DIR)
  *     [--revision R] [--repo-type T] [--json]
+ * cnorch-agent verify [--cache-dir DIR] [--repo-type T] [--repair]
+ *     [--json] [REPO...]
  *
- * Re-hash what is on disk, offline.  HF layout: every file of
- * snapshots/<commit>/ (commit from refs/<revision>) against the name of
- * the blob it links to: sha256 for 64-hex names (LFS), the git blob sha1
+ * One command, one option table, parsed once: without --repo,
+ * --local-dir or --revision it is the whole-cache verify
+ * (cachecmd_verify() in cmd_cacheverify.c).
+ *
+ * The single snapshot: re-hash what is on disk, offline.  HF layout:
+ * every file of snapshots/<commit>/ (commit from refs/<revision>)
+ * against the name of the blob it links to: sha256 for 64-hex names (LFS), the git blob sha1
  * for 40-hex names, as `hf cache verify` does.  Local dir: every file
  * against the etag recorded when it was committed.
  */
@@ -21,30 +27,16 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cachecmd.h"
 #include "cmds.h"
 #include "error.h"
 #include "hash.h"
 
-static const char verify_usage[] =
-"usage: cnorch-agent verify --repo ID (--cache-dir DIR | --local-dir DIR)\n"
-"           [--revision R] [--repo-type model|dataset] [--json]\n";
 
 struct vctx {
 	bool		 json;
 	unsigned	 ok, bad, missing, unchecked;
 };
-
-static enum hash_kind
-kind_of_name(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return HASH_NONE;
-	return n == 64 ? HASH_SHA256 : n == 40 ? HASH_GIT_SHA1 : HASH_NONE;
-}
 
 static void
 report_file(struct vctx *v, const char *path, const char *status,
@@ -161,7 +153,7 @@ walk(struct vctx *v, const char *root, const char *rel, bool snap,
 			target[n] = '\0';
 			name = strrchr(target, '/');
 			name = name ? name + 1 : target;
-			check_one(v, sub, full, kind_of_name(name), name);
+			check_one(v, sub, full, hash_kind_of_name(name), name);
 			continue;
 		}
 		if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
@@ -177,7 +169,7 @@ walk(struct vctx *v, const char *root, const char *rel, bool snap,
 			r = CN_ERR_NOMEM;
 			goto out;
 		}
-		check_one(v, sub, file, kind_of_name(etag), etag);
+		check_one(v, sub, file, hash_kind_of_name(etag), etag);
 	}
  out:
 	if (dp != NULL)
@@ -221,89 +213,108 @@ resolve_commit(const char *repo_dir, const char *rev)
 	return c;
 }
 
-int
-cmd_verify(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "repo",	required_argument, NULL, 'r' },
-		{ "revision",	required_argument, NULL, 'R' },
-		{ "repo-type",	required_argument, NULL, 't' },
-		{ "cache-dir",	required_argument, NULL, 'c' },
-		{ "local-dir",	required_argument, NULL, 'l' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct vctx v = { 0 };
-	enum repo_type type = REPO_MODEL;
-	const char *repo = NULL, *rev = "main", *cache_dir = NULL;
-	const char *local_dir = NULL;
-	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
-	int ch, r, rc = AGENT_EXIT_FAIL;
+struct verify_args {
+	const char	*repo;
+	const char	*rev;
+	const char	*cache_dir;
+	const char	*local_dir;
+	enum repo_type	 type;
+	bool		 json;
+	bool		 repair;
+};
 
-	if (cmd_cacheverify_wanted(argc, argv))
-		return cmd_cacheverify(argc, argv);
-	if (cmd_exact_options(argc, argv, longopts) != CN_OK)
-		return AGENT_EXIT_USAGE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			repo = optarg;
-			break;
-		case 'R':
-			rev = optarg;
-			break;
-		case 't':
-			if (strcmp(optarg, "dataset") == 0)
-				type = REPO_DATASET;
-			else if (strcmp(optarg, "model") != 0) {
-				fprintf(stderr, "error: --repo-type: expected "
-				    "model or dataset, got '%s'\n", optarg);
-				return AGENT_EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			cache_dir = optarg;
-			break;
-		case 'l':
-			local_dir = optarg;
-			break;
-		case 'J':
-			v.json = true;
-			break;
-		case 'h':
-			fputs(verify_usage, stdout);
-			return AGENT_EXIT_OK;
-		default:
-			fputs(verify_usage, stderr);
-			return AGENT_EXIT_USAGE;
-		}
+static const struct option verify_options[] = {
+	{ "repo",	required_argument, NULL, 'r' },
+	{ "revision",	required_argument, NULL, 'R' },
+	{ "repo-type",	required_argument, NULL, 't' },
+	{ "dataset",	no_argument,	   NULL, 'd' },	/* --repo-type dataset */
+	{ "cache-dir",	required_argument, NULL, 'c' },
+	{ "local-dir",	required_argument, NULL, 'l' },
+	{ "json",	no_argument,	   NULL, 'J' },
+	{ "repair",	no_argument,	   NULL, 'P' },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+static int
+verify_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
+{
+	struct verify_args *a = arg;
+
+	switch (ch) {
+	case 'r':
+		a->repo = v;
+		break;
+	case 'R':
+		a->rev = v;
+		break;
+	case 't':
+		return agent_parse_repo_type(c, v, &a->type);
+	case 'd':
+		a->type = REPO_DATASET;
+		break;
+	case 'c':
+		a->cache_dir = v;
+		break;
+	case 'l':
+		a->local_dir = v;
+		break;
+	case 'J':
+		a->json = true;
+		break;
+	case 'P':
+		a->repair = true;
+		break;
 	}
-	if (optind != argc || repo == NULL ||
-	    (cache_dir == NULL) == (local_dir == NULL)) {
-		fputs(verify_usage, stderr);
-		return AGENT_EXIT_USAGE;
-	}
-	if ((folder = cache_repo_folder(type, repo)) == NULL) {
-		fprintf(stderr, "error: invalid repo id '%s'\n", repo);
-		return AGENT_EXIT_USAGE;
-	}
-	if (local_dir != NULL) {
-		if (asprintf(&root, "%s/.cache/cnorch/meta", local_dir) < 0) {
+	return CN_OK;
+}
+
+static int
+verify_run(const struct agent_cmd *self, int argc, char **argv)
+{
+	struct verify_args a = { .type = REPO_MODEL };
+	struct vctx v = { 0 };
+	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
+	int first, r, rc = CN_ERR_NOMEM;
+
+	if ((r = agent_parse(self, argc, argv, verify_opt, &a, &first)) !=
+	    CN_OK)
+		return r;
+	/* Nothing names a single snapshot: the whole cache. */
+	if (a.repo == NULL && a.local_dir == NULL && a.rev == NULL)
+		return cachecmd_verify(self, a.cache_dir, a.type, a.repair,
+		    a.json, argc - first, argv + first);
+	if (first != argc)
+		return agent_usage(self, "unexpected argument '%s'",
+		    argv[first]);
+	if (a.repair)
+		return agent_usage(self, "--repair works on whole caches "
+		    "(verify without --repo, --local-dir, --revision)");
+	if (a.rev == NULL)
+		a.rev = "main";
+	if ((r = agent_check_repo(self, a.repo, a.rev)) != CN_OK)
+		return r;
+	if ((a.cache_dir == NULL) == (a.local_dir == NULL))
+		return agent_usage(self, "give one of --cache-dir and "
+		    "--local-dir");
+	v.json = a.json;
+	if ((folder = cache_repo_folder(a.type, a.repo)) == NULL)
+		return agent_usage(self, "--repo '%s': expected 'org/name'",
+		    a.repo);
+	if (a.local_dir != NULL) {
+		if (asprintf(&root, "%s/.cache/cnorch/meta", a.local_dir) < 0) {
 			root = NULL;
 			goto out;
 		}
-		r = walk(&v, root, "", false, local_dir);
+		r = walk(&v, root, "", false, a.local_dir);
 	} else {
-		if (asprintf(&repo_dir, "%s/%s", cache_dir, folder) < 0) {
+		if (asprintf(&repo_dir, "%s/%s", a.cache_dir, folder) < 0) {
 			repo_dir = NULL;
 			goto out;
 		}
-		if ((commit = resolve_commit(repo_dir, rev)) == NULL) {
+		if ((commit = resolve_commit(repo_dir, a.rev)) == NULL) {
 			fprintf(stderr, "error: no snapshot of '%s' at '%s' in "
-			    "'%s'\n", repo, rev, cache_dir);
-			rc = AGENT_EXIT_NOTFOUND;
+			    "'%s'\n", a.repo, a.rev, a.cache_dir);
+			rc = CN_ERR_NOT_FOUND;
 			goto out;
 		}
 		if (asprintf(&root, "%s/snapshots/%s", repo_dir, commit) < 0) {
@@ -316,13 +327,13 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, "error: cannot read '%s': %s\n", root,
 		    r == CN_ERR_SYSTEM ? strerror(errno) : cn_strerror(r));
 		rc = r == CN_ERR_SYSTEM && errno == ENOENT ?
-		    AGENT_EXIT_NOTFOUND : AGENT_EXIT_FAIL;
+		    CN_ERR_NOT_FOUND : CN_ERR_IO;
 		goto out;
 	}
 	if (!v.json)
 		printf("%u ok, %u bad, %u missing, %u unchecked\n", v.ok,
 		    v.bad, v.missing, v.unchecked);
-	rc = v.bad > 0 || v.missing > 0 ? AGENT_EXIT_FAIL : AGENT_EXIT_OK;
+	rc = v.bad > 0 || v.missing > 0 ? CN_ERR_VERIFY : CN_OK;
  out:
 	free(folder);
 	free(repo_dir);
@@ -330,3 +341,20 @@ cmd_verify(int argc, char **argv)
 	free(root);
 	return rc;
 }
+
+const struct agent_cmd agent_cmd_verify = {
+	.name = "verify",
+	.summary = "re-hash a snapshot, or every cached repo against its "
+	    "blob names",
+	.synopsis = "verify [--cache-dir DIR] [--repo-type model|dataset]\n"
+	    "           [--repair] [--json] [REPO...]     (all repos when "
+	    "none named)\n"
+	    "       cnorch-agent verify --repo ID (--cache-dir DIR | "
+	    "--local-dir DIR)\n"
+	    "           [--revision R] [--repo-type model|dataset] [--json]",
+	.help = "  --repair  remove bad blobs so a pull fetches them again; "
+	    "the paths to\n"
+	    "            re-pull are listed per revision\n",
+	.options = verify_options,
+	.run = verify_run,
+};

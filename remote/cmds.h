@@ -1,12 +1,13 @@
 /*
- * Subcommands of cnorch-agent, one file each (cmd_<name>.c); main.c
- * keeps the table.  Each takes its own argv (argv[0] is the subcommand
- * name), parses it with getopt from optind = 1, and returns an exit code.
+ * Subcommands of cnorch-agent, one file each (cmd_<name>.c).  A command
+ * is a descriptor (struct agent_cmd: name, synopsis, option table) and a
+ * run function; main.c keeps the list, parses nothing itself and turns
+ * the run function's CN_ERR_* into the exit code (agent_exit_code), the
+ * only place that does.  Options are parsed by agent_parse() from the
+ * descriptor (long names exact, -h/--help everywhere, one usage line).
  */
 #ifndef CN_CMDS_H
 #define CN_CMDS_H
-
-#include <stdbool.h>
 
 /*
  * Exit codes of cnorch-agent (also in its usage text).  The laptop maps
@@ -23,28 +24,81 @@
 					 * paths */
 #define AGENT_EXIT_STOPPED	7	/* stopped by SIGTERM/SIGINT/stop */
 
-int	cmd_pull(int argc, char **argv);
-int	cmd_status(int argc, char **argv);
-int	cmd_stop(int argc, char **argv);
-int	cmd_verify(int argc, char **argv);
-int	cmd_plan(int argc, char **argv);	/* cmd_plan.c (planner) */
-int	cmd_probe(int argc, char **argv);	/* cmd_probe.c */
-int	cmd_cache(int argc, char **argv);	/* cmd_cache.c */
-int	cmd_gc(int argc, char **argv);		/* cmd_gc.c */
-/* verify over whole caches (no --repo / --local-dir): cmd_cacheverify.c */
-int	cmd_cacheverify(int argc, char **argv);
-bool	cmd_cacheverify_wanted(int argc, char **argv);
+#include "plan.h"
 
 struct option;
+struct agent_cmd;
 
-/* CN_ERR_* of a failed pull/verify as one of the exit codes above. */
+/*
+ * A command's run function: argv[0] is the command name.  Returns CN_OK
+ * or a CN_ERR_* (after printing the one-line error); CN_ERR_AGAIN means
+ * "nothing more to do" (--help printed) and exits 0.
+ */
+typedef int	(*agent_run_fn)(const struct agent_cmd *self, int argc,
+		    char **argv);
+
+struct agent_cmd {
+	const char	*name;
+	const char	*summary;	/* one line for cnorch-agent --help */
+	/* What follows "usage: cnorch-agent " (continuation lines start
+	 * with spaces); printed on every usage error. */
+	const char	*synopsis;
+	const char	*help;		/* option notes for --help, or NULL */
+	const char	*shortopts;	/* getopt's, e.g. "j:x:"; -h is added */
+	const struct option *options;	/* long options; --help is added */
+	agent_run_fn	 run;
+};
+
+extern const struct agent_cmd agent_cmd_pull, agent_cmd_status,
+    agent_cmd_stop, agent_cmd_verify, agent_cmd_plan, agent_cmd_probe,
+    agent_cmd_cache, agent_cmd_gc;
+
+struct json_t;
+
+/* One compact JSON line on stdout (what --json prints); o (may be NULL)
+ * is stolen. */
+void	agent_print_json(struct json_t *o);
+
+/* CN_ERR_* as one of the exit codes above: the only mapping. */
 int	agent_exit_code(int r);
 
 /*
- * getopt_long accepts unambiguous prefixes ("--tok" for "--token-file");
- * commands that change the box take names exactly.  Call before getopt:
- * CN_ERR_USAGE (after printing why) for any long option not spelled out.
+ * Called by agent_parse() for each option: ch is the option's val, v its
+ * argument (NULL when it takes none).  Returns CN_OK, or the result of
+ * agent_usage() for a bad value.
  */
-int	cmd_exact_options(int argc, char **argv, const struct option *longopts);
+typedef int	(*agent_opt_fn)(const struct agent_cmd *c, int ch,
+		    const char *v, void *arg);
+
+/*
+ * Parse argv by c's option table: long options must be spelled out (no
+ * prefixes: commands that change the box take names exactly), "--" ends
+ * the options, -h/--help prints usage and help to stdout and returns
+ * CN_ERR_AGAIN.  *first gets the index of the first operand.  Returns
+ * CN_OK, CN_ERR_AGAIN, CN_ERR_USAGE (printed), CN_ERR_NOMEM, or what fn
+ * returned.
+ */
+int	agent_parse(const struct agent_cmd *c, int argc, char **argv,
+	    agent_opt_fn fn, void *arg, int *first);
+
+/*
+ * The one usage error: "error: <fmt>" (when fmt is not NULL) and
+ * "usage: cnorch-agent <synopsis>" on stderr.  Returns CN_ERR_USAGE.
+ */
+int	agent_usage(const struct agent_cmd *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Values every repo command takes, checked as the laptop's inventory
+ * checks them (same wording); a bad one is agent_usage().  revision and
+ * v may be NULL (not given).
+ */
+int	agent_check_repo(const struct agent_cmd *c, const char *repo,
+	    const char *revision);
+int	agent_check_glob(const struct agent_cmd *c, const char *opt,
+	    const char *v);
+/* "--repo-type model|dataset" (also for --dataset: v "dataset"). */
+int	agent_parse_repo_type(const struct agent_cmd *c, const char *v,
+	    enum repo_type *out);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "http.h"
+#include "retry.h"
 
 #define HTTP_BODY_MAX		(64u * 1024 * 1024)
 #define HTTP_MAX_TRIES		5
@@ -611,20 +612,12 @@ sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-/* Backoff before try attempt+1: base * 2^(attempt-1), jitter 0.5-1.5. */
+/* Wait before try attempt+1 (retry.c's policy), Retry-After included. */
 static double
-backoff_s(const struct http_conf *c, int attempt)
+backoff_s(const struct http_conf *c, int attempt, long retry_after_s)
 {
-	static int seeded;
-	double d;
-
-	if (!seeded) {
-		srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-		seeded = 1;
-	}
-	d = (double)c->retry_base_ms / 1000.0 * (double)(1L << (attempt - 1));
-	d *= 0.5 + (double)random() / (double)RAND_MAX;
-	return d > HTTP_WAIT_CAP_S ? HTTP_WAIT_CAP_S : d;
+	return retry_wait((double)c->retry_base_ms / 1000.0, HTTP_WAIT_CAP_S,
+	    attempt, retry_after_s, HTTP_WAIT_CAP_S);
 }
 
 /* One request, no retries.  *cc gets the transport result. */
@@ -689,6 +682,7 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 	CURL *h = NULL;
 	CURLcode cc;
 	double waited = 0, wait;
+	enum http_class cls;
 	int attempt = 1, redirects = 0, r;
 
 	*out = NULL;
@@ -727,7 +721,7 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 				r = cn_err_from_curl(cc);
 				goto out;
 			}
-			wait = backoff_s(c, attempt);
+			wait = backoff_s(c, attempt, -1);
 		} else if (resp->status >= 300 && resp->status < 400 &&
 		    location != NULL) {
 			/* By hand, so http_setup decides on the token anew. */
@@ -748,22 +742,18 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 			cur = location;
 			location = NULL;
 			continue;
-		} else if (resp->status == 429 || resp->status >= 500) {
+		} else if (http_class_retryable(
+		    http_status_class(resp->status))) {
 			snprintf(reason, sizeof(reason), "HTTP %ld",
 			    resp->status);
-			wait = backoff_s(c, attempt);
-			if (resp->retry_after_s >= 0) {
-				if ((double)resp->retry_after_s >
-				    HTTP_WAIT_CAP_S) {
-					set_msg(msg, "cannot fetch '%s': HTTP "
-					    "%ld, retry after %ld s", cur,
-					    resp->status,
-					    resp->retry_after_s);
-					r = CN_ERR_RETRIES;
-					goto out;
-				}
-				wait = (double)resp->retry_after_s;
+			if ((double)resp->retry_after_s > HTTP_WAIT_CAP_S) {
+				set_msg(msg, "cannot fetch '%s': HTTP %ld, "
+				    "retry after %ld s", cur, resp->status,
+				    resp->retry_after_s);
+				r = CN_ERR_RETRIES;
+				goto out;
 			}
+			wait = backoff_s(c, attempt, resp->retry_after_s);
 		} else
 			break;
 
@@ -781,23 +771,17 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 		attempt++;
 	}
 
-	if (resp->status == 404 || not_found_code(resp->error_code)) {
+	cls = not_found_code(resp->error_code) ? HTTP_CLASS_NOT_FOUND :
+	    http_status_class(resp->status);
+	if (cls == HTTP_CLASS_NOT_FOUND || cls == HTTP_CLASS_DENIED) {
 		set_msg(msg, "'%s': HTTP %ld%s%s%s", cur, resp->status,
 		    resp->error_code ? " (" : "",
 		    resp->error_code ? resp->error_code : "",
 		    resp->error_code ? ")" : "");
-		r = CN_ERR_NOT_FOUND;
+		r = http_class_err(cls);
 		goto out;
 	}
-	if (resp->status == 401 || resp->status == 403) {
-		set_msg(msg, "'%s': HTTP %ld%s%s%s", cur, resp->status,
-		    resp->error_code ? " (" : "",
-		    resp->error_code ? resp->error_code : "",
-		    resp->error_code ? ")" : "");
-		r = CN_ERR_ACCESS;
-		goto out;
-	}
-	if (resp->status < 200 || resp->status >= 300) {
+	if (cls != HTTP_CLASS_OK) {
 		set_msg(msg, "cannot fetch '%s': HTTP %ld", cur, resp->status);
 		r = CN_ERR_HTTP;
 		goto out;

@@ -1,6 +1,8 @@
 /*
- * Internal interface between planner.c and the two hub back-ends
- * (hub_hf.c, hub_modelscope.c).  Not for the engine: use planner.h.
+ * Internal interface of the two hub back-ends (hub_hf.c,
+ * hub_modelscope.c): planner.c calls them, they build plans with plan.c
+ * and never call back into the planner.  Not for the engine: use
+ * planner.h.
  *
  * The JSON -> plan conversions (hf_parse_*, ms_parse_files) are pure
  * functions so the unit tests feed them JSON strings without HTTP.
@@ -24,24 +26,7 @@ struct hub_query {
 	const char	*revision;	/* the revision sent to the hub */
 };
 
-/* --- planner.c: plan building helpers --- */
-
-/* A new empty plan for q and source (files added with plan_push). */
-int	plan_create(const struct hub_query *q, enum hub_source source,
-	    struct plan **out);
-/*
- * Append a file: path is copied, url is taken over (freed on failure
- * too).  *cap is the caller's capacity counter, 0 at first.
- */
-int	plan_push(struct plan *p, size_t *cap, const char *path,
-	    uint64_t size, bool lfs, const char *sha256, const char *git_sha1,
-	    char *url);
-/*
- * Sort by path, refuse duplicates and a path that is both a file and a
- * directory (CN_ERR_UNSAFE_PATH), sum bytes_total.  url names the
- * listing in the message.
- */
-int	plan_finish(struct plan *p, const char *url, char **msg);
+/* --- plan.c: listing helpers (plan_create and friends: plan.h) --- */
 
 /* Replace *msg with a formatted one (msg may be NULL). */
 void	hub_msg(char **msg, const char *fmt, ...)

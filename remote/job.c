@@ -1,3 +1,4 @@
+/* Detached jobs (job.h): job directories, state.json and job.json, daemonizing, liveness. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,78 +12,21 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fsutil.h"
 #include "job.h"
 
-int
-job_mkdirs(const char *dir)
-{
-	char *p, *s;
-	int r = CN_OK;
-
-	if ((p = strdup(dir)) == NULL)
-		return CN_ERR_NOMEM;
-	for (s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			r = CN_ERR_SYSTEM;
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return r;
-}
-
-/* dir/name replaced by body via tmp + rename. */
+/* dir/name replaced by body (fs_write_atomic). */
 static int
-write_file_atomic(const char *dir, const char *name, const char *body)
+write_file_atomic(const char *dir, const char *name, const char *body,
+    bool durable)
 {
-	char *path = NULL, *tmp = NULL;
-	size_t n = strlen(body), off = 0;
-	ssize_t w;
-	int fd = -1, r = CN_ERR_NOMEM;
+	char *path = NULL;
+	int r;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0) {
-		path = NULL;
-		goto out;
-	}
-	if (asprintf(&tmp, "%s/.%s.tmp%ld", dir, name, (long)getpid()) < 0) {
-		tmp = NULL;
-		goto out;
-	}
-	r = CN_ERR_SYSTEM;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
-		goto out;
-	while (off < n) {
-		if ((w = write(fd, body + off, n - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	r = CN_OK;
- out:
-	if (fd >= 0)
-		close(fd);
-	if (r != CN_OK && tmp != NULL)
-		(void)unlink(tmp);
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return CN_ERR_NOMEM;
+	r = fs_write_atomic(path, body, strlen(body), durable);
 	free(path);
-	free(tmp);
 	return r;
 }
 
@@ -109,7 +53,7 @@ job_state_write(const char *dir, const struct job_state *s)
 	if ((body = json_dumps(o, JSON_PRESERVE_ORDER | JSON_INDENT(1) |
 	    JSON_REAL_PRECISION(16))) == NULL)
 		goto out;
-	r = write_file_atomic(dir, "state.json", body);
+	r = write_file_atomic(dir, "state.json", body, false);
  out:
 	free(body);
 	json_decref(o);
@@ -179,7 +123,7 @@ job_write_spec(const char *dir, json_t *spec)
 	if ((body = json_dumps(spec, JSON_PRESERVE_ORDER | JSON_INDENT(1))) ==
 	    NULL)
 		return CN_ERR_NOMEM;
-	r = write_file_atomic(dir, "job.json", body);
+	r = write_file_atomic(dir, "job.json", body, true);
 	free(body);
 	return r;
 }

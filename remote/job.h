@@ -32,9 +32,6 @@ struct job_state {
 	char		*error;		/* one line or NULL */
 };
 
-/* mkdir -p dir (0755). */
-int	job_mkdirs(const char *dir);
-
 /* Write dir/state.json atomically (tmp + rename). */
 int	job_state_write(const char *dir, const struct job_state *s);
 /* Read dir/state.json; CN_ERR_NOT_FOUND when there is none. */

@@ -1,7 +1,7 @@
 /*
- * cnorch-agent: the box side.  main() only dispatches to cmd_*.c (one
- * file per subcommand) and maps nothing itself: each command returns its
- * exit code.
+ * cnorch-agent: the box side.  main() only finds the command's
+ * descriptor (cmds.h), runs it, and turns its result into the exit code
+ * through agent_exit_code(), the one mapping.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,41 +12,29 @@
 #include "cmds.h"
 #include "error.h"
 
-struct agent_cmd {
-	const char	*name;
-	int		(*exec)(int argc, char **argv);
-	const char	*summary;
-};
-
 /* Names must match exactly: no prefix guessing. */
-static const struct agent_cmd cmd_table[] = {
-	{ "pull",	cmd_pull,	"download a repo into the HF cache or a "
-	    "local dir (resumable)" },
-	{ "status",	cmd_status,	"show the state of job directories" },
-	{ "stop",	cmd_stop,	"stop a detached job (its whole process "
-	    "group)" },
-	{ "verify",	cmd_verify,	"re-hash a snapshot, or every cached "
-	    "repo against its blob names" },
-	{ "plan",	cmd_plan,	"list what a pull would fetch" },
-	{ "probe",	cmd_probe,	"measure endpoints from this box, best "
-	    "first" },
-	{ "cache",	cmd_cache,	"what the HF and ModelScope caches hold, "
-	    "and the disks" },
-	{ "gc",		cmd_gc,		"remove detached revisions and stale "
-	    "partials" },
-	{ NULL,		NULL,		NULL }
+static const struct agent_cmd *const cmd_table[] = {
+	&agent_cmd_pull,
+	&agent_cmd_status,
+	&agent_cmd_stop,
+	&agent_cmd_verify,
+	&agent_cmd_plan,
+	&agent_cmd_probe,
+	&agent_cmd_cache,
+	&agent_cmd_gc,
+	NULL
 };
 
 static void
 usage(FILE *fp)
 {
-	const struct agent_cmd *c;
+	const struct agent_cmd *const *c;
 
 	fprintf(fp, "usage: cnorch-agent COMMAND [options]   "
 	    "(COMMAND --help for its options)\n"
 	    "       cnorch-agent --version\n\ncommands:\n");
-	for (c = cmd_table; c->name != NULL; c++)
-		fprintf(fp, "   %-8s %s\n", c->name, c->summary);
+	for (c = cmd_table; *c != NULL; c++)
+		fprintf(fp, "   %-8s %s\n", (*c)->name, (*c)->summary);
 	fprintf(fp, "\nexit codes:\n"
 	    "   0  ok\n"
 	    "   1  a download or verification failed (partial data kept)\n"
@@ -62,38 +50,38 @@ usage(FILE *fp)
 int
 main(int argc, char **argv)
 {
-	const struct agent_cmd *c;
-	int rc;
+	const struct agent_cmd *const *c;
+	int r;
 
 	if (argc < 2) {
 		usage(stderr);
-		return AGENT_EXIT_USAGE;
+		return agent_exit_code(CN_ERR_USAGE);
 	}
 	if (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "version") == 0) {
 		agent_print_version(stdout);
-		return AGENT_EXIT_OK;
+		return agent_exit_code(CN_OK);
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return AGENT_EXIT_OK;
+		return agent_exit_code(CN_OK);
 	}
-	for (c = cmd_table; c->name != NULL; c++)
-		if (strcmp(c->name, argv[1]) == 0)
+	for (c = cmd_table; *c != NULL; c++)
+		if (strcmp((*c)->name, argv[1]) == 0)
 			break;
-	if (c->name == NULL) {
+	if (*c == NULL) {
 		fprintf(stderr, "error: '%s' is not a cnorch-agent command; "
 		    "see 'cnorch-agent --help'\n", argv[1]);
-		return AGENT_EXIT_USAGE;
+		return agent_exit_code(CN_ERR_USAGE);
 	}
 	/* Once, before any handle, as libcurl asks of multi-threaded and
 	 * daemonizing programs alike. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "error: cannot initialise libcurl\n");
-		return AGENT_EXIT_FAIL;
+		return agent_exit_code(CN_ERR_CURL);
 	}
-	rc = c->exec(argc - 1, argv + 1);
+	r = (*c)->run(*c, argc - 1, argv + 1);
 	curl_global_cleanup();
-	return rc;
+	return agent_exit_code(r);
 }

@@ -1,3 +1,4 @@
+/* Endpoint measurement for 'cnorch-agent probe' (measure.h): parallel timed requests and ranking. */
 #include <stdlib.h>
 #include <string.h>
 

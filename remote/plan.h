@@ -1,7 +1,9 @@
 /*
  * A download plan: what one pull must fetch, as listed by a hub API.
- * Built by the planner (hub_hf.c, hub_modelscope.c), consumed by the
- * transfer engine (transfer.c) and the cache writer (cache.c).
+ * Built by the hub listings (hub_hf.c, hub_modelscope.c) with the
+ * helpers below, chosen and filtered by the planner (planner.c),
+ * consumed by the transfer engine (transfer.c) and the cache writer
+ * (cache.c).  Implemented in plan.c.
  *
  * Who frees: plan_destroy() frees the plan and everything in it (accepts
  * NULL).  All strings are owned by the plan.
@@ -56,7 +58,27 @@ struct plan {
 	uint64_t	 bytes_total;
 };
 
-/* Implemented in planner.c. */
+struct hub_query;
+
 void	plan_destroy(struct plan *p);
+/* A new empty plan for q and source (files added with plan_push). */
+int	plan_create(const struct hub_query *q, enum hub_source source,
+	    struct plan **out);
+/*
+ * Append a file: path is copied, url is taken over (freed on failure
+ * too).  *cap is the caller's capacity counter, 0 at first.
+ */
+int	plan_push(struct plan *p, size_t *cap, const char *path,
+	    uint64_t size, bool lfs, const char *sha256, const char *git_sha1,
+	    char *url);
+/*
+ * Sort by path, refuse duplicates and a path that is both a file and a
+ * directory (CN_ERR_UNSAFE_PATH), sum bytes_total.  url names the
+ * listing in the message.
+ */
+int	plan_finish(struct plan *p, const char *url, char **msg);
+/* Drop the files the globs (pathglob.h) leave out; recount bytes_total. */
+void	plan_filter(struct plan *p, const char *const *include,
+	    size_t ninclude, const char *const *exclude, size_t nexclude);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The planner (planner.h): endpoints, source choice and the auto
- * fallback, include/exclude, and the plan helpers shared by the hubs.
+ * fallback; it asks the hubs for a listing and applies include/exclude
+ * (the plan helpers themselves are in plan.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,88 +14,6 @@
 #include "pathsafe.h"
 #include "planner.h"
 #include "source_measure.h"
-
-/* ---------------------------------------------------------------- helpers */
-
-void
-hub_msg(char **msg, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (msg == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	free(*msg);
-	*msg = s;
-}
-
-char *
-hub_printable(const char *s, size_t len)
-{
-	char *o;
-	size_t i;
-
-	if ((o = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++)
-		o[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
-		    '?' : s[i];
-	o[len] = '\0';
-	return o;
-}
-
-bool
-hub_hex(const char *s, size_t n, char *out)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != n)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-		out[i] = c;
-	}
-	out[n] = '\0';
-	return true;
-}
-
-const char *
-hub_type_plural(enum repo_type t)
-{
-	return t == REPO_DATASET ? "datasets" : "models";
-}
-
-int
-hub_check_path(json_t *jpath, const char *url, const char **path, char **msg)
-{
-	char *pr;
-
-	*path = NULL;
-	if (!json_is_string(jpath)) {
-		hub_msg(msg, "listing from '%s': an entry has no path", url);
-		return CN_ERR_PARSE;
-	}
-	if (pathsafe_rel(json_string_value(jpath), json_string_length(jpath))
-	    != 0) {
-		pr = hub_printable(json_string_value(jpath),
-		    json_string_length(jpath));
-		hub_msg(msg, "listing from '%s' has an unsafe path '%s'", url,
-		    pr ? pr : "?");
-		free(pr);
-		return CN_ERR_UNSAFE_PATH;
-	}
-	*path = json_string_value(jpath);
-	return CN_OK;
-}
 
 const char *
 planner_source_name(enum hub_source s)
@@ -119,156 +38,6 @@ planner_source_parse(const char *name, enum hub_source *out)
 	else
 		return CN_ERR_INVALID;
 	return CN_OK;
-}
-
-/* ---------------------------------------------------------------- plans */
-
-void
-plan_destroy(struct plan *p)
-{
-	size_t i;
-
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->nfiles; i++) {
-		free(p->files[i].path);
-		free(p->files[i].url);
-	}
-	free(p->files);
-	free(p->repo);
-	free(p->revision);
-	free(p->commit);
-	free(p->endpoint);
-	free(p);
-}
-
-int
-plan_create(const struct hub_query *q, enum hub_source source,
-    struct plan **out)
-{
-	struct plan *p;
-
-	*out = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return CN_ERR_NOMEM;
-	p->source = source;
-	p->repo_type = q->repo_type;
-	if ((p->repo = strdup(q->repo)) == NULL ||
-	    (p->revision = strdup(q->revision)) == NULL ||
-	    (p->endpoint = strdup(q->endpoint)) == NULL) {
-		plan_destroy(p);
-		return CN_ERR_NOMEM;
-	}
-	*out = p;
-	return CN_OK;
-}
-
-int
-plan_push(struct plan *p, size_t *cap, const char *path, uint64_t size,
-    bool lfs, const char *sha256, const char *git_sha1, char *url)
-{
-	struct plan_file *f, *nf;
-	size_t ncap;
-
-	if (p->nfiles == *cap) {
-		ncap = *cap ? *cap * 2 : 64;
-		if ((nf = reallocarray(p->files, ncap, sizeof(*nf))) == NULL) {
-			free(url);
-			return CN_ERR_NOMEM;
-		}
-		p->files = nf;
-		*cap = ncap;
-	}
-	f = &p->files[p->nfiles];
-	memset(f, 0, sizeof(*f));
-	if ((f->path = strdup(path)) == NULL) {
-		free(url);
-		return CN_ERR_NOMEM;
-	}
-	f->url = url;
-	f->size = size;
-	f->lfs = lfs;
-	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256 ? sha256 : "");
-	snprintf(f->git_sha1, sizeof(f->git_sha1), "%s",
-	    git_sha1 ? git_sha1 : "");
-	p->nfiles++;
-	return CN_OK;
-}
-
-static int
-file_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct plan_file *)a)->path,
-	    ((const struct plan_file *)b)->path);
-}
-
-static int
-path_key_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct plan_file *)elem)->path);
-}
-
-int
-plan_finish(struct plan *p, const char *url, char **msg)
-{
-	char *dir;
-	size_t i;
-	int r = CN_OK;
-
-	if (p->nfiles > 0)
-		qsort(p->files, p->nfiles, sizeof(*p->files), file_cmp);
-	p->bytes_total = 0;
-	for (i = 0; i < p->nfiles; i++) {
-		const char *path = p->files[i].path, *s;
-
-		if (i > 0 && strcmp(p->files[i - 1].path, path) == 0) {
-			hub_msg(msg, "listing from '%s' names '%s' twice",
-			    url, path);
-			return CN_ERR_PROTOCOL;
-		}
-		/* "a" and "a/b" cannot both be files */
-		for (s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/')) {
-			if ((dir = strndup(path, (size_t)(s - path))) == NULL)
-				return CN_ERR_NOMEM;
-			if (bsearch(dir, p->files, p->nfiles, sizeof(*p->files),
-			    path_key_cmp) != NULL) {
-				hub_msg(msg, "listing from '%s' has '%s' both "
-				    "as a file and a directory", url, dir);
-				r = CN_ERR_UNSAFE_PATH;
-			}
-			free(dir);
-			if (r != CN_OK)
-				return r;
-		}
-		if (p->files[i].size > UINT64_MAX - p->bytes_total) {
-			hub_msg(msg, "listing from '%s': sizes overflow", url);
-			return CN_ERR_PARSE;
-		}
-		p->bytes_total += p->files[i].size;
-	}
-	return CN_OK;
-}
-
-/* Drop the files the globs leave out; recount bytes_total. */
-static void
-plan_filter(struct plan *p, const struct planner_opts *o)
-{
-	size_t i, k = 0;
-
-	if (o->ninclude == 0 && o->nexclude == 0)
-		return;
-	p->bytes_total = 0;
-	for (i = 0; i < p->nfiles; i++) {
-		if (!glob_keep(p->files[i].path, o->include, o->ninclude,
-		    o->exclude, o->nexclude)) {
-			free(p->files[i].path);
-			free(p->files[i].url);
-			continue;
-		}
-		p->files[k++] = p->files[i];
-		p->bytes_total += p->files[i].size;
-	}
-	p->nfiles = k;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -435,7 +204,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 			goto out;
 		}
 	}
-	plan_filter(p, o);
+	plan_filter(p, o->include, o->ninclude, o->exclude, o->nexclude);
 	*out = p;
 	p = NULL;
 	r = CN_OK;

@@ -1,3 +1,4 @@
+/* What a pull reports (report.h): events.jsonl, state.json, human lines and the progress bar. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fmt.h"
 #include "event.h"
 #include "report.h"
 
@@ -24,18 +26,7 @@ struct report {
 const char *
 report_bytes(unsigned long long n, char *buf, size_t len)
 {
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	fmt_bytes(buf, len, (double)n);
 	return buf;
 }
 

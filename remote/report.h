@@ -46,7 +46,7 @@ const struct job_state *report_job_state(const struct report *r);
 /* End the progress bar line (before printing anything else). */
 void	report_end_bar(struct report *r);
 
-/* Human-readable byte count ("1.5 GiB") into buf. */
+/* fmt_bytes() of n into buf ("1.5 GiB", "512 MiB"), for use in printf. */
 const char *report_bytes(unsigned long long n, char *buf, size_t len);
 
 #endif

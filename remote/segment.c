@@ -1,3 +1,4 @@
+/* Byte-range segments of a download and their control file (segment.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fsutil.h"
 #include "segment.h"
 
 static int
@@ -324,72 +326,28 @@ segmap_decode(const char *buf, size_t len, uint64_t size, const char *etag,
 	return r;
 }
 
-/* fsync the directory holding path so a rename in it is durable. */
-static void
-sync_dir_of(const char *path)
-{
-	char *d = strdup(path);
-	int fd;
-
-	if (d == NULL)
-		return;
-	if ((fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(d);
-}
-
 int
 segmap_save(const struct segmap *m, const char *etag, const char *path,
     bool durable)
 {
-	char *body = NULL, *tmp = NULL;
-	size_t n, off = 0;
-	ssize_t w;
-	int fd = -1, r = CN_ERR_SYSTEM;
+	char *body;
+	int r;
 
-	if ((body = segmap_encode(m, etag)) == NULL) {
-		r = CN_ERR_NOMEM;
-		goto out;
-	}
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		r = CN_ERR_NOMEM;
-		goto out;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
-		goto out;
-	n = strlen(body);
-	while (off < n) {
-		if ((w = write(fd, body + off, n - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (durable && fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	if (durable)
-		sync_dir_of(path);
-	r = CN_OK;
- out:
-	if (fd >= 0)
-		close(fd);
-	if (r != CN_OK && tmp != NULL)
-		(void)unlink(tmp);
-	free(tmp);
+	if ((body = segmap_encode(m, etag)) == NULL)
+		return CN_ERR_NOMEM;
+	r = fs_write_atomic(path, body, strlen(body), durable);
 	free(body);
 	return r;
+}
+
+int
+segmap_checkpoint(struct segmap *m, const char *etag, const char *path,
+    int data_fd, bool durable)
+{
+	if (durable && data_fd >= 0)
+		(void)fdatasync(data_fd);
+	segmap_compact(m);
+	return segmap_save(m, etag, path, durable);
 }
 
 int

@@ -114,6 +114,14 @@ int	segmap_decode(const char *buf, size_t len, uint64_t size,
 int	segmap_save(const struct segmap *m, const char *etag, const char *path,
 	    bool durable);
 /*
+ * The engine's periodic save: with durable, fdatasync data_fd first (so
+ * the control file never claims a byte the disk has not got), merge
+ * finished neighbours so the file stays a few lines long, then
+ * segmap_save().
+ */
+int	segmap_checkpoint(struct segmap *m, const char *etag, const char *path,
+	    int data_fd, bool durable);
+/*
  * Load path for a file of size bytes and this etag, and clamp every
  * segment's done to data_len, the partial file's length on disk (the
  * data might have been lost while the control file survived).  Returns

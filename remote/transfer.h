@@ -6,8 +6,9 @@
  *
  * Robustness, per connection: no byte for stall_timeout_s (or less than
  * min_rate_bps over that long) abandons it and reopens it at its offset;
- * 5xx, 429 (Retry-After honoured), dropped connections and wrong lengths
- * are retried the same way, with exponential backoff and jitter.  A
+ * what retry.h classes as worth another try (5xx, 408, 416, 429; a
+ * Retry-After is honoured), dropped connections and wrong lengths are
+ * retried the same way, with retry_wait()'s backoff and jitter.  A
  * segment that fails `retries` times in a row without a new byte fails
  * its file.  A 403/410 after a redirect (an expired signed CDN URL) goes
  * back to the /resolve/ URL for a fresh one; the bytes on disk stay.  A

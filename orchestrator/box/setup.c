@@ -38,6 +38,10 @@ setup_script(const char *payload_id, const struct setup_opts *o)
 	bad |= add_export(fp, "CNORCH_CONDA_MIRROR", o->conda);
 	/* Empty, not unset: "no proxy" removes a block written earlier. */
 	bad |= add_export(fp, "CNORCH_PROXY", o->proxy ? o->proxy : "");
+	/* Interim, until the inventory's proxy_in_shells is wired (issue 13
+	 * item 4): the agent still gets the proxy through env.sh, so keep
+	 * writing it there whenever there is one. */
+	bad |= add_export(fp, "CNORCH_PROXY_IN_SHELLS", o->proxy ? "1" : "0");
 	fprintf(fp, "exec bash \"$HOME/.cnorch/payload/%s/"
 	    "setup-china-mirrors.sh\" </dev/null 2>&1\n", payload_id);
 	if (fclose(fp) != 0 || bad) {

@@ -24,14 +24,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fmt.h"
+
 enum render_mode { RENDER_LINES, RENDER_TTY, RENDER_JSON };
 
-/* "0 B", "512 B", "1.0 KiB", "5.0 MiB", "512 MiB", "1.2 GiB". */
-void	fmt_bytes(char *buf, size_t n, double bytes);
-/* fmt_bytes + "/s". */
-void	fmt_rate(char *buf, size_t n, double bps);
-/* "0s", "48s", "5m12s", "2h03m", "3d04h"; "?" for negative or NaN. */
-void	fmt_duration(char *buf, size_t n, double s);
 /* Seconds left at rate, or -1 when it cannot be told. */
 double	eta_seconds(double done, double total, double rate);
 /* "[=====>    ]" of width cells (brackets included) for frac 0..1. */

@@ -85,6 +85,9 @@ check "hf: files, sizes, hashes and commit match the stub" \
 plan ds --repo test-org/tiny-dataset --dataset --endpoint "$E" --json
 check "hf: dataset plan matches the stub" same_as ds dataset test-org/tiny-dataset hf
 check "hf: dataset URLs use /datasets/" grep -q '/datasets/test-org/tiny-dataset/resolve/' "$tmp/ds.json"
+plan dsrt --repo test-org/tiny-dataset --repo-type dataset --endpoint "$E" --json
+check "hf: --repo-type dataset is the same plan as --dataset" \
+	"$PY" -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:3]); assert a==b and a["repo_type"]=="dataset", (a,b)' "$tmp/ds.json" "$tmp/dsrt.json"
 
 faults '{"tree_page_size": 1, "link_foreign_host": true}'
 plan pages --repo test-org/tiny-model --endpoint "$E" --json
@@ -174,6 +177,23 @@ check "garbage: the message names the URL" grep -q "reply from '$E/api/models/te
 faults '{}'
 plan badid --repo ../../etc --endpoint "$E"
 check "repo id: ../../etc refused with exit 2" rc badid 2
+check "repo id: the usage error names the value and the form" \
+	grep -q "^error: --repo '../../etc': expected 'org/name'" "$tmp/badid.err"
+check "repo id: the usage line follows" grep -q '^usage: cnorch-agent plan ' "$tmp/badid.err"
+plan badrev --repo test-org/tiny-model --revision '$(id)' --endpoint "$E"
+check "revision: '\$(id)' refused with exit 2" rc badrev 2
+plan badtype --repo test-org/tiny-model --repo-type space --endpoint "$E"
+check "repo type: only model or dataset (exit 2)" rc badtype 2
+plan badglob --repo test-org/tiny-model --include '' --endpoint "$E"
+check "include: an empty glob is refused with exit 2" rc badglob 2
+plan prefix --repo test-org/tiny-model --end "$E"
+check "long options are exact: --end is not --endpoint (exit 2)" rc prefix 2
+for c in pull plan verify status stop probe; do
+	"$CNORCH_AGENT" $c --help >"$tmp/help.$c" 2>&1
+	echo $? >"$tmp/help.$c.rc"
+	check "$c --help exits 0 with its usage line" bash -c \
+		"[ \$(cat '$tmp/help.$c.rc') = 0 ] && grep -q '^usage: cnorch-agent $c' '$tmp/help.$c'"
+done
 
 # --- CA bundle: hide the system's in a private mount namespace
 if unshare -rm true 2>/dev/null; then

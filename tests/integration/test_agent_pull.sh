@@ -161,6 +161,12 @@ fi
 check "missing --repo is a usage error (2)" test $? -eq 2
 "$AGENT" pull --repo a/b --token hf_x --cache-dir "$C" >/dev/null 2>&1
 check "there is no --token option (2)" test $? -eq 2
+"$AGENT" pull --repo ../../etc --cache-dir "$C" >/dev/null 2>&1
+check "an invalid --repo is a usage error (2), not a bad hub (6)" test $? -eq 2
+"$AGENT" pull --repo a/b --revision 'x;rm' --cache-dir "$C" >/dev/null 2>&1
+check "an invalid --revision is a usage error (2)" test $? -eq 2
+"$AGENT" pull --repo a/b --exclude "$(printf 'a\nb')" --cache-dir "$C" >/dev/null 2>&1
+check "a glob with a newline is a usage error (2)" test $? -eq 2
 
 # --- kill -9 in the middle of a big file, then resume -----------------------
 R=$T/resume

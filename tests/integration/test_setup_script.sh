@@ -16,7 +16,7 @@ skipped() { echo "ok - $1 # SKIP $2"; skip=$((skip + 1)); }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
 HF=https://hf-mirror.com
 PYPI=https://pypi.tuna.tsinghua.edu.cn/simple
@@ -62,7 +62,7 @@ run() {
 	local box=$1 out=$2; shift 2
 	env -u CNORCH_HOME -u CNORCH_DATA_DIR -u CNORCH_HF_ENDPOINT \
 		-u CNORCH_MODELSCOPE_ENDPOINT -u CNORCH_PYPI_MIRROR \
-		-u CNORCH_CONDA_MIRROR -u CNORCH_PROXY \
+		-u CNORCH_CONDA_MIRROR -u CNORCH_PROXY -u CNORCH_PROXY_IN_SHELLS \
 		HOME="$box" "$@" bash "$script" > "$out" 2> "$out.err"
 }
 
@@ -202,10 +202,30 @@ check "second run changes nothing (changed=0 failed=0)" \
 	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/run2.out"
 check "second run prints only ok lines" only_ok_lines "$work/run2.out"
 
-# --------------------------------------------------------------- proxy on
+# --------------------------------------- proxy given, not for every shell
+# An inventory proxy is for the pulls that need it: without the opt-in
+# (proxy_in_shells) no shell on the box gets it.
 secret='s3cr3t-pw'
 proxy="http://alice:$secret@127.0.0.1:7890"
-run "$box" "$work/proxy1.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+run "$box" "$work/proxy0.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+rc=$?
+check "proxy without the opt-in: exit 0, nothing changed" \
+	bash -c "[ $rc -eq 0 ] && grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' '$work/proxy0.out'"
+check "proxy without the opt-in: env.sh has no proxy and no no_proxy" \
+	bash -c "! grep -qi proxy '$box/.cnorch/env.sh'"
+shell_env login "$box" > "$work/env.proxy0"
+check "proxy without the opt-in: a login bash has no proxy variables" \
+	bash -c "! grep -qiE '^(no|http|https|all)_proxy=' '$work/env.proxy0'"
+check "proxy credentials never appear on stdout or stderr (no opt-in)" \
+	bash -c "! grep -qF '$secret' '$work/proxy0.out' '$work/proxy0.out.err'"
+run "$box" "$work/proxybad.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy" CNORCH_PROXY_IN_SHELLS=yes
+rc=$?
+check "CNORCH_PROXY_IN_SHELLS=yes is refused as input before anything is written" \
+	bash -c "[ $rc -ne 0 ] && grep -q '^error input CNORCH_PROXY_IN_SHELLS' '$work/proxybad.out' && ! grep -qi proxy '$box/.cnorch/env.sh'"
+
+# --------------------------------------------------------------- proxy on
+env_ino=$(stat -c %i "$box/.cnorch/env.sh")
+run "$box" "$work/proxy1.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy" CNORCH_PROXY_IN_SHELLS=1
 rc=$?
 check "proxy run exits 0 and reports changed env" \
 	bash -c "[ $rc -eq 0 ] && grep -qx 'changed env' '$work/proxy1.out'"
@@ -213,6 +233,8 @@ check "proxy credentials never appear on stdout or stderr" \
 	bash -c "! grep -qF '$secret' '$work/proxy1.out' '$work/proxy1.out.err'"
 check "env.sh is mode 600 when the proxy carries credentials" \
 	test "$(stat -c %a "$box/.cnorch/env.sh")" = 600
+check "env.sh is rewritten in place (same inode)" \
+	test "$(stat -c %i "$box/.cnorch/env.sh")" = "$env_ino"
 shell_env interactive "$box" > "$work/env.proxy"
 np=$(var_of "$work/env.proxy" no_proxy)
 NP=$(var_of "$work/env.proxy" NO_PROXY)
@@ -224,13 +246,13 @@ check "proxy: no_proxy has no * wildcard" bash -c "[[ '$np' != *'*'* ]]"
 for entry in 127.0.0.1 localhost .modelscope.cn .tuna.tsinghua.edu.cn .hf-mirror.com; do
 	check "proxy: no_proxy contains $entry" bash -c "[[ ,'$np', == *,'$entry',* ]]"
 done
-run "$box" "$work/proxy2.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+run "$box" "$work/proxy2.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy" CNORCH_PROXY_IN_SHELLS=1
 check "proxy: a second run changes nothing" \
 	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/proxy2.out"
 
 # A mirror outside the built-in allowlist gets its own no_proxy entry.
 run "$box" "$work/proxy3.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY=http://127.0.0.1:7890 \
-	CNORCH_PYPI_MIRROR=https://pypi.example-cn.org/simple
+	CNORCH_PROXY_IN_SHELLS=1 CNORCH_PYPI_MIRROR=https://pypi.example-cn.org/simple
 np3=$(env -i HOME="$box" bash -c '. ~/.cnorch/env.sh; echo "$no_proxy"')
 check "proxy: a custom PyPI mirror's host is added to no_proxy" \
 	bash -c "[[ ,'$np3', == *,pypi.example-cn.org,* ]]"
@@ -247,6 +269,157 @@ check "proxy removed: a fresh shell has no proxy or no_proxy" \
 	bash -c "! grep -qiE '^(no|http|https)_proxy=' '$work/env.noproxy'"
 check "proxy removed: pip.conf is back to the default mirror" \
 	grep -qxF "index-url = $PYPI" "$pip_conf"
+run "$box" "$work/proxy5.out" CNORCH_DATA_DIR="$data"
+check "proxy removed: a second run changes nothing" \
+	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/proxy5.out"
+
+# The opt-in switched off while the inventory still has a proxy: the block
+# written earlier goes too.
+run "$box" "$work/proxy6.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy" CNORCH_PROXY_IN_SHELLS=1
+check "opt-in again: the block is back" grep -q '^export https_proxy=' "$box/.cnorch/env.sh"
+run "$box" "$work/proxy7.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy" CNORCH_PROXY_IN_SHELLS=0
+rc=$?
+check "opt-in off, proxy still given: exit 0 and changed env" \
+	bash -c "[ $rc -eq 0 ] && grep -qx 'changed env' '$work/proxy7.out'"
+check "opt-in off: the proxy block and its no_proxy are gone from env.sh" \
+	bash -c "! grep -qi proxy '$box/.cnorch/env.sh'"
+check "opt-in off: env.sh is no longer 600 (no secret in it)" \
+	test "$(stat -c %a "$box/.cnorch/env.sh")" = 644
+for sh in sh bash; do
+	if command -v "$sh" > /dev/null; then
+		env -i HOME="$box" "$sh" -lc env > "$work/env.$sh-lc" 2>/dev/null < /dev/null
+		check "opt-in off: a real '$sh -lc' shell has no https_proxy and no no_proxy" \
+			bash -c "grep -qxF 'HF_ENDPOINT=$HF' '$work/env.$sh-lc' && ! grep -qiE '^(https?|no)_proxy=' '$work/env.$sh-lc'"
+	fi
+done
+run "$box" "$work/proxy8.out" CNORCH_DATA_DIR="$data" CNORCH_PROXY="$proxy"
+check "opt-in off: a second run changes nothing" \
+	grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' "$work/proxy8.out"
+
+# ------------------------------------------------ files edited in place
+# Hard links, modes, owners and inodes of the user's files survive: the
+# new content goes into the same inode, never a mv over the file.
+box=$(new_box inplace)
+ln "$box/.bashrc" "$box/bashrc-twin"
+chmod 640 "$box/.bashrc"
+chmod 604 "$box/.profile"
+bashrc_ino=$(stat -c %i "$box/.bashrc")
+profile_ino=$(stat -c %i "$box/.profile")
+if [ "$(id -u)" = 0 ]; then
+	chown nobody "$box/.profile"
+fi
+run "$box" "$work/inplace.out" CNORCH_DATA_DIR="$box/data"
+rc=$?
+check "in place: exit 0" test "$rc" -eq 0
+check "in place: .bashrc keeps its inode" test "$(stat -c %i "$box/.bashrc")" = "$bashrc_ino"
+check "in place: a hard link to .bashrc still shares it and shows the line" \
+	bash -c "[ \$(stat -c %h '$box/.bashrc') -eq 2 ] && [ \"\$(head -n 1 '$box/bashrc-twin')\" = '$LINE' ]"
+check "in place: .bashrc keeps mode 640" test "$(stat -c %a "$box/.bashrc")" = 640
+check "in place: .profile keeps its inode and mode 604" \
+	bash -c "[ \$(stat -c %i '$box/.profile') = '$profile_ino' ] && [ \$(stat -c %a '$box/.profile') = 604 ]"
+if [ "$(id -u)" = 0 ]; then
+	check "in place: .profile keeps its owner" test "$(stat -c %U "$box/.profile")" = nobody
+else
+	skipped "in place: .profile keeps its owner" "needs root to chown"
+fi
+pip_ino=$(stat -c %i "$box/.config/pip/pip.conf")
+conda_ino=$(stat -c %i "$box/.condarc")
+ln "$box/.condarc" "$box/condarc-twin"
+run "$box" "$work/inplace2.out" CNORCH_DATA_DIR="$box/data" \
+	CNORCH_PYPI_MIRROR=https://mirrors.aliyun.com/pypi/simple CNORCH_CONDA_MIRROR=https://mirrors.ustc.edu.cn/anaconda
+check "in place: a new mirror rewrites pip.conf and .condarc in their inodes" \
+	bash -c "grep -qx 'changed pip' '$work/inplace2.out' && grep -qx 'changed conda' '$work/inplace2.out' && [ \$(stat -c %i '$box/.config/pip/pip.conf') = '$pip_ino' ] && [ \$(stat -c %i '$box/.condarc') = '$conda_ino' ]"
+check "in place: the hard link to .condarc sees the new mirror" \
+	grep -qF 'mirrors.ustc.edu.cn' "$box/condarc-twin"
+check "in place: no temp files are left behind" \
+	test -z "$(find "$box" -name '.cnorch-tmp.*' -print -quit)"
+
+# ------------------------------------------------ read-only files
+# A read-only ~/.profile (no write bit, even for root) is not overridden:
+# a warn with the exact line to add, and the setup still succeeds.
+box=$(new_box readonly)
+chmod 444 "$box/.profile"
+cp "$box/.profile" "$work/profile.orig"
+run "$box" "$work/ro.out" CNORCH_DATA_DIR="$box/data"
+rc=$?
+check "read-only .profile: exit 0" test "$rc" -eq 0
+check "read-only .profile: a warn profile line with the line to add" \
+	grep -qxF "warn profile ~/.profile is read-only, left as is; add this line at its top: $LINE" "$work/ro.out"
+check "read-only .profile: no ok/changed/error line for it, failed=0" \
+	bash -c "! grep -qE '^(ok|changed|error) profile' '$work/ro.out' && grep -qE '^summary ok=[0-9]+ changed=[1-9][0-9]* failed=0$' '$work/ro.out'"
+check "read-only .profile: left byte for byte and still mode 444" \
+	bash -c "cmp -s '$work/profile.orig' '$box/.profile' && [ \$(stat -c %a '$box/.profile') = 444 ]"
+check "read-only .profile: the rest is set up (.bashrc line, env.sh)" \
+	bash -c "[ \"\$(head -n 1 '$box/.bashrc')\" = '$LINE' ] && [ -s '$box/.cnorch/env.sh' ]"
+run "$box" "$work/ro2.out" CNORCH_DATA_DIR="$box/data"
+rc=$?
+check "read-only .profile: a second run changes nothing and warns again" \
+	bash -c "[ $rc -eq 0 ] && grep -qE '^summary ok=[0-9]+ changed=0 failed=0$' '$work/ro2.out' && grep -q '^warn profile ' '$work/ro2.out'"
+
+# A read-only foreign .condarc: not replaced, not backed up, a warn with
+# the fix; a read-only env.sh that needs a change: a warn, exit 0.
+box=$(new_box rocondarc)
+printf 'channels:\n  - defaults\n' > "$box/.condarc"
+chmod 444 "$box/.condarc"
+run "$box" "$work/rocondarc.out" CNORCH_DATA_DIR="$box/data"
+rc=$?
+check "read-only .condarc: exit 0, warn conda with the channels to set, no backup" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^warn conda ~/.condarc is read-only, left as is; .*default_channels: \[$CONDA/pkgs/main' '$work/rocondarc.out' && [ ! -e '$box/.condarc.cnorch-bak' ] && grep -qxF 'channels:' '$box/.condarc'"
+chmod 444 "$box/.cnorch/env.sh"
+run "$box" "$work/roenv.out" CNORCH_DATA_DIR="$box/data" CNORCH_HF_ENDPOINT=http://127.0.0.1:9
+rc=$?
+check "read-only env.sh needing a change: exit 0 and warn env naming chmod" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^warn env ~/.cnorch/env.sh is read-only, left as is; .*chmod u+w' '$work/roenv.out' && grep -qF hf-mirror.com '$box/.cnorch/env.sh'"
+
+# A ~/.profile the user cannot write (owned by root, the user is not), as
+# on boxes where the image pins it: warn, exit 0, pulls can still start.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	chmod 711 "$work"
+	box=$(new_box rootowned)
+	chown -R nobody "$box"
+	chown root "$box/.profile"
+	chmod 644 "$box/.profile"
+	cp "$box/.profile" "$work/rootowned.orig"
+	env -u CNORCH_HOME -u CNORCH_PROXY -u CNORCH_PROXY_IN_SHELLS HOME="$box" CNORCH_DATA_DIR="$box/data" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups bash "$script" > "$work/rootowned.out" 2>&1
+	rc=$?
+	check "a .profile the user cannot write: exit 0 with warn profile and the line to add" \
+		bash -c "[ $rc -eq 0 ] && grep -qxF \"warn profile ~/.profile is read-only, left as is; add this line at its top: $LINE\" '$work/rootowned.out'"
+	check "a .profile the user cannot write: untouched, and .bashrc still set up" \
+		bash -c "cmp -s '$work/rootowned.orig' '$box/.profile' && [ \"\$(head -n 1 '$box/.bashrc')\" = '$LINE' ] && grep -qx 'changed env' '$work/rootowned.out'"
+else
+	skipped "a .profile the user cannot write: exit 0 with warn profile" "needs root and setpriv"
+fi
+
+# A full disk while rewriting ~/.bashrc in place: the old content is put
+# back (never left truncated), and the run says which line to add.
+if [ "$(id -u)" = 0 ] && command -v unshare > /dev/null; then
+	box="$work/fulldisk"
+	mkdir -p "$box"
+	# A private mount namespace: the small tmpfs is gone when it exits.
+	# shellcheck disable=SC2034  # variables are for the inner script
+	unshare -m bash -c '
+		box=$1 script=$2 out=$3
+		mount -t tmpfs -o size=64k tmpfs "$box" || exit 90
+		head -c 4000 /dev/zero | tr "\0" x | fold -w 79 > "$box/.bashrc"
+		cp "$box/.bashrc" "$box/.bashrc.orig"
+		dd if=/dev/zero of="$box/filler" bs=4096 2> /dev/null
+		env -u CNORCH_HOME -u CNORCH_PROXY -u CNORCH_PROXY_IN_SHELLS HOME="$box" \
+			CNORCH_DATA_DIR="$(dirname "$out")/fulldisk-data" bash "$script" > "$out" 2> "$out.err"
+		echo "rc=$?" >> "$out"
+		cmp -s "$box/.bashrc" "$box/.bashrc.orig" && echo "bashrc=same" >> "$out"
+	' _ "$box" "$script" "$work/fulldisk.out"
+	if grep -q '^rc=' "$work/fulldisk.out" 2> /dev/null; then
+		check "full disk: .bashrc keeps its old content byte for byte" \
+			grep -qx 'bashrc=same' "$work/fulldisk.out"
+		check "full disk: warn bashrc with the line to add, stderr quiet" \
+			bash -c "grep -qxF \"warn bashrc cannot write ~/.bashrc, left as is; add this line at its top: $LINE\" '$work/fulldisk.out' && [ ! -s '$work/fulldisk.out.err' ]"
+	else
+		skipped "full disk: .bashrc keeps its old content" "cannot mount a tmpfs here"
+	fi
+else
+	skipped "full disk: .bashrc keeps its old content" "needs root and unshare"
+fi
 
 # ------------------------------------------------ fixing what it finds
 # A foreign .condarc that mirrors pytorch-nightly.

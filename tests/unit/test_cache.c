@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -225,6 +226,78 @@ test_hashes(void **state)
 	assert_string_equal(hash_expected(&f, HASH_SHA256), "e3b0");
 }
 
+static int wakes;
+
+static void
+count_wake(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&wakes, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The hashing pool follows a file as it grows and ends with the digest
+ * of the whole file, the same as hashing it afterwards. */
+static void
+test_hash_pool(void **state)
+{
+	char path[] = "/tmp/test_hashpool.XXXXXX", hex[65], want[65];
+	static unsigned char chunk[3 << 20];
+	const uint64_t size = 4 * sizeof(chunk) + 12345;
+	struct hash_pool *pool = NULL;
+	struct hash_job j = { 0 };
+	struct hasher *h = NULL;
+	struct timespec ts = { 0, 1000 * 1000 };
+	uint64_t written = 0;
+	size_t budget, i, n;
+	int64_t done = 0;
+	bool behind = false;
+	int fd, tries;
+
+	(void)state;
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (unsigned char)(i * 7 + (i >> 11));
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(hash_pool_create(count_wake, NULL, &pool), CN_OK);
+	assert_int_equal(hasher_create(HASH_SHA256, size, &h), CN_OK);
+	hash_pool_attach(pool, &j, fd, h);
+	while (written < size) {
+		n = size - written < sizeof(chunk) ? (size_t)(size - written) :
+		    sizeof(chunk);
+		assert_int_equal(pwrite(fd, chunk, n, (off_t)written),
+		    (ssize_t)n);
+		written += n;
+		budget = 1 << 20;
+		done = hash_pool_feed(pool, &j, written, written == size,
+		    &budget, &behind);
+		assert_true(done >= 0 && (uint64_t)done <= written);
+	}
+	/* Bounded wait for the digest to catch up (inline: more feeds). */
+	for (tries = 0; tries < 20000 && (uint64_t)done < size; tries++) {
+		budget = 1 << 20;
+		done = hash_pool_feed(pool, &j, size, true, &budget, &behind);
+		if ((uint64_t)done < size)
+			nanosleep(&ts, NULL);
+	}
+	assert_int_equal(done, (int64_t)size);
+	hash_pool_detach(pool, &j);
+	/* The thread told the owner, who waited for the last bytes. */
+	assert_true(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) >= 1);
+	assert_int_equal(hasher_final(h, hex), CN_OK);
+	assert_int_equal(hash_file(path, HASH_SHA256, size, want), CN_OK);
+	assert_string_equal(hex, want);
+	/* A detached job is not touched again; attach resets it. */
+	hasher_destroy(h);
+	assert_int_equal(hasher_create(HASH_SHA256, 0, &h), CN_OK);
+	hash_pool_attach(pool, &j, fd, h);
+	assert_int_equal(j.hashed, 0);
+	hash_pool_detach(pool, &j);
+	hasher_destroy(h);
+	hash_pool_destroy(pool);
+	hash_pool_destroy(NULL);
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -234,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_commit_layout),
 		cmocka_unit_test(test_local_dir),
 		cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_hash_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

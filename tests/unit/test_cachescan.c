@@ -24,6 +24,7 @@
 #include "cachescan.h"
 #include "cmds.h"
 #include "error.h"
+#include "fsutil.h"
 #include "hash.h"
 #include "job.h"
 
@@ -74,7 +75,7 @@ mkdirf(const char *fmt, const char *a, const char *b)
 	char path[512];
 
 	snprintf(path, sizeof(path), fmt, a, b);
-	assert_int_equal(job_mkdirs(path), CN_OK);
+	assert_int_equal(fs_mkdirs(path), CN_OK);
 }
 
 /* A blob named by its hash (sha256, or the git blob sha1 when git). */
@@ -192,9 +193,10 @@ scan(struct fake *f)
 	return s;
 }
 
-/* Run a cnorch-agent command with stdout into out (malloc'd). */
+/* Run a cnorch-agent command with stdout into out (malloc'd); its exit
+ * code as main() would turn it. */
 static int
-run(int (*fn)(int, char **), char **argv, char **out)
+run(const struct agent_cmd *c, char **argv, char **out)
 {
 	char path[] = "/tmp/cn-cachescan-out.XXXXXX";
 	int fd, saved, rc, argc = 0;
@@ -206,7 +208,7 @@ run(int (*fn)(int, char **), char **argv, char **out)
 	fflush(stdout);
 	saved = dup(1);
 	dup2(fd, 1);
-	rc = fn(argc, argv);
+	rc = agent_exit_code(c->run(c, argc, argv));
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -420,7 +422,7 @@ test_gc_cmd_dry_run_and_incomplete(void **state)
 		    "--incomplete", "--older-than", "1h", "--dry-run",
 		    "--json", "--jobs-dir", f.jobs, NULL };
 
-		assert_int_equal(run(cmd_gc, argv, &out), AGENT_EXIT_OK);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_OK);
 	}
 	/* nothing removed, not even the lock file created */
 	assert_true(exists("%s/snapshots/%s", f.repo, C2));
@@ -441,7 +443,7 @@ test_gc_cmd_dry_run_and_incomplete(void **state)
 		char *argv[] = { "gc", "--cache-dir", f.hub, "--incomplete",
 		    "--older-than", "1h", "--jobs-dir", f.jobs, NULL };
 
-		assert_int_equal(run(cmd_gc, argv, &out), AGENT_EXIT_OK);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_OK);
 	}
 	assert_false(exists("%s/blobs/%s.incomplete", f.repo, f.stale));
 	assert_false(exists("%s/blobs/%s.incomplete.cnorch", f.repo,
@@ -454,7 +456,7 @@ test_gc_cmd_dry_run_and_incomplete(void **state)
 		char *argv[] = { "gc", "--cache-dir", f.hub, "--incomplete",
 		    "--older-than", "1 h", NULL };
 
-		assert_int_equal(run(cmd_gc, argv, &out), AGENT_EXIT_USAGE);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_USAGE);
 	}
 	free(out);
 	fake_destroy(&f);
@@ -482,7 +484,7 @@ test_gc_skips_busy_repo(void **state)
 		    "--incomplete", "--repo", "org/m", "--jobs-dir", f.jobs,
 		    NULL };
 
-		assert_int_equal(run(cmd_gc, argv, &out), AGENT_EXIT_LOCKED);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_LOCKED);
 	}
 	assert_non_null(strstr(out, "org/m: skipped: locked"));
 	assert_true(exists("%s/snapshots/%s", f.repo, C2));
@@ -492,7 +494,7 @@ test_gc_skips_busy_repo(void **state)
 
 	/* unlocked, but a live job (this process) pulls into it */
 	snprintf(jd, sizeof(jd), "%s/j1", f.jobs);
-	assert_int_equal(job_mkdirs(jd), CN_OK);
+	assert_int_equal(fs_mkdirs(jd), CN_OK);
 	spec = json_pack("{s:s,s:s,s:s}", "repo", "org/m", "repo_type",
 	    "model", "cache_dir", f.hub);
 	assert_int_equal(job_write_spec(jd, spec), CN_OK);
@@ -510,7 +512,7 @@ test_gc_skips_busy_repo(void **state)
 		char *argv[] = { "gc", "--cache-dir", f.hub, "--revisions",
 		    "--jobs-dir", f.jobs, NULL };
 
-		assert_int_equal(run(cmd_gc, argv, &out), AGENT_EXIT_OK);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_OK);
 	}
 	assert_non_null(strstr(out, "org/m: skipped: a pull job"));
 	assert_true(exists("%s/snapshots/%s", f.repo, C2));
@@ -539,7 +541,7 @@ test_verify_names_bad_file(void **state)
 	{
 		char *argv[] = { "verify", "--cache-dir", f.hub, NULL };
 
-		assert_int_equal(run(cmd_verify, argv, &out), AGENT_EXIT_OK);
+		assert_int_equal(run(&agent_cmd_verify, argv, &out), AGENT_EXIT_OK);
 	}
 	assert_non_null(strstr(out, "org/m: 4 ok, 0 bad"));
 	free(out);
@@ -549,7 +551,7 @@ test_verify_names_bad_file(void **state)
 		char *argv[] = { "verify", "--cache-dir", f.hub, "--json",
 		    "--repair", "org/m", NULL };
 
-		assert_int_equal(run(cmd_verify, argv, &out), AGENT_EXIT_FAIL);
+		assert_int_equal(run(&agent_cmd_verify, argv, &out), AGENT_EXIT_FAIL);
 	}
 	line = strstr(out, "{\"kind\":\"bad\"");
 	assert_non_null(line);
@@ -574,7 +576,7 @@ test_verify_names_bad_file(void **state)
 		char *argv[] = { "verify", "--cache-dir", f.hub, "no/such",
 		    NULL };
 
-		assert_int_equal(run(cmd_verify, argv, &out),
+		assert_int_equal(run(&agent_cmd_verify, argv, &out),
 		    AGENT_EXIT_NOTFOUND);
 	}
 	free(out);

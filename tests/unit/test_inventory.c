@@ -1,5 +1,6 @@
 /*
- * Unit tests for inventory loading and validation (inventory/inventory.c):
+ * Unit tests for inventory loading and validation (inventory/inventory.c,
+ * schema.c, resolve.c):
  * every malformed input gives its exact message naming the JSON path,
  * the precedence host > defaults > platform > ssh_config > built-in, ~
  * expansion, and every example and profile shipped in inventory/.
@@ -243,6 +244,45 @@ static const struct bad_case bad_cases[] = {
 	{ P("\"a/b\",{\"repo\":\"a/b\",\"exclude\":[\"x\",\"\"]}"),
 	  CN_ERR_INVALID,
 	  "hosts.a.pulls[1].exclude[1]: expected a non-empty string" },
+	/* Tokens, the upstream hub, laptop proxies (issues 10 and 13). */
+	{ H("\"hf_token_env\":\"HF-TOKEN\""), CN_ERR_INVALID,
+	  "hosts.a.hf_token_env: expected the name of an environment "
+	  "variable (letters, digits, '_')" },
+	{ H("\"modelscope_token_env\":\"\""), CN_ERR_INVALID,
+	  "hosts.a.modelscope_token_env: expected the name of an environment "
+	  "variable (letters, digits, '_')" },
+	{ H("\"hf_token\":\"hf_x\""), CN_ERR_INVALID,
+	  "hosts.a.hf_token: tokens are never stored in the inventory: put it "
+	  "in an environment variable and name that in 'hf_token_env'" },
+	{ H("\"modelscope_token\":\"x\""), CN_ERR_INVALID,
+	  "hosts.a.modelscope_token: tokens are never stored in the inventory: "
+	  "put it in an environment variable and name that in "
+	  "'modelscope_token_env'" },
+	{ H("\"proxy_in_shells\":\"yes\""), CN_ERR_INVALID,
+	  "hosts.a.proxy_in_shells: expected true or false" },
+	{ H("\"mirrors\":{\"huggingface\":\"huggingface.co\"}"),
+	  CN_ERR_INVALID, "hosts.a.mirrors.huggingface: expected an http:// "
+	  "or https:// URL" },
+	{ H("\"mirrors\":{\"hf\":\"https://u:pw@mirror.example\"}"),
+	  CN_ERR_INVALID, "hosts.a.mirrors.hf: credentials in a mirror URL are "
+	  "refused: it is shown in job files, logs and 'hosts --json'; use a "
+	  "mirror that needs none (only 'proxy' may carry user:password@)" },
+	{ H("\"mirror_candidates\":{\"pypi\":[\"https://u@p.example\"]}"),
+	  CN_ERR_INVALID, "hosts.a.mirror_candidates.pypi[0]: credentials in a "
+	  "mirror URL are refused: it is shown in job files, logs and 'hosts "
+	  "--json'; use a mirror that needs none (only 'proxy' may carry "
+	  "user:password@)" },
+	{ P("{\"repo\":\"a/b\",\"via_laptop_proxy\":\"127.0.0.1:7890\"}"),
+	  CN_ERR_INVALID, "hosts.a.pulls[0].via_laptop_proxy: expected true, "
+	  "false or an http://, socks5:// or socks5h:// proxy URL" },
+	{ P("{\"repo\":\"a/b\",\"modelscope_repo\":\"a/b;id\"}"),
+	  CN_ERR_INVALID, "hosts.a.pulls[0].modelscope_repo: expected "
+	  "'org/name' (letters, digits, '.', '_', '-')" },
+	{ P("{\"repo\":\"a/b\",\"include\":[\"x\\ny\"]}"),
+	  CN_ERR_INVALID, "hosts.a.pulls[0].include[0]: expected a non-empty "
+	  "glob without control characters (at most 1024 bytes)" },
+	{ P("\"org/a--b\""), CN_ERR_INVALID, "hosts.a.pulls[0]: expected "
+	  "'org/name' (letters, digits, '.', '_', '-')" },
 	/* Groups. */
 	{ "{\"hosts\":{\"autodl-01\":{}},\"groups\":{\"train\":[\"autodl-01\","
 	  "\"autodl-1\"]}}", CN_ERR_INVALID,
@@ -346,6 +386,60 @@ test_builtin_defaults(void **state)
 	inventory_destroy(inv);
 	inventory_destroy(NULL);
 	assert_int_equal(inventory_count(NULL), 0);
+}
+
+/* The fields of issues 10 and 13: defaults, layering and pull options. */
+static void
+test_new_fields(void **state)
+{
+	struct inventory *inv;
+	const struct host *h;
+
+	(void)state;
+	inv = load_ok("{\"hosts\":{\"a\":{}}}", &no_ssh);
+	h = inventory_get(inv, 0);
+	assert_null(h->hf_token_env);
+	assert_null(h->modelscope_token_env);
+	assert_string_equal(h->mirrors.huggingface, "https://huggingface.co");
+	assert_false(h->proxy_in_shells);
+	inventory_destroy(inv);
+
+	inv = load_ok("{"
+	    "\"defaults\":{\"hf_token_env\":\"HF_TOKEN\","
+	    "  \"modelscope_token_env\":\"MODELSCOPE_API_TOKEN\","
+	    "  \"proxy\":\"http://u:pw@10.0.0.1:3128\","
+	    "  \"proxy_in_shells\":true,"
+	    "  \"mirrors\":{\"huggingface\":\"http://127.0.0.1:9/\"}},"
+	    "\"hosts\":{"
+	    "  \"a\":{\"pulls\":[{\"repo\":\"org/x\",\"via_laptop_proxy\":true,"
+	    "    \"modelscope_repo\":\"ms-org/x\"},"
+	    "    {\"repo\":\"org/y\",\"via_laptop_proxy\":"
+	    "    \"socks5h://127.0.0.1:1080\"},"
+	    "    {\"repo\":\"org/z\",\"via_laptop_proxy\":false}]},"
+	    "  \"b\":{\"hf_token_env\":null,\"proxy_in_shells\":false}}}",
+	    &no_ssh);
+	h = inventory_find(inv, "a");
+	assert_string_equal(h->hf_token_env, "HF_TOKEN");
+	assert_string_equal(h->modelscope_token_env, "MODELSCOPE_API_TOKEN");
+	assert_string_equal(h->proxy, "http://u:pw@10.0.0.1:3128");
+	assert_true(h->proxy_in_shells);
+	assert_string_equal(h->mirrors.huggingface, "http://127.0.0.1:9/");
+	assert_string_equal(h->mirrors.hf, "https://hf-mirror.com");
+	assert_int_equal(h->npulls, 3);
+	assert_true(h->pulls[0].via_laptop_proxy);
+	assert_null(h->pulls[0].laptop_proxy);
+	assert_string_equal(h->pulls[0].modelscope_repo, "ms-org/x");
+	assert_true(h->pulls[1].via_laptop_proxy);
+	assert_string_equal(h->pulls[1].laptop_proxy,
+	    "socks5h://127.0.0.1:1080");
+	assert_null(h->pulls[1].modelscope_repo);
+	assert_false(h->pulls[2].via_laptop_proxy);
+	assert_null(h->pulls[2].laptop_proxy);
+	h = inventory_find(inv, "b");
+	assert_null(h->hf_token_env);	/* null stops the lookup */
+	assert_string_equal(h->modelscope_token_env, "MODELSCOPE_API_TOKEN");
+	assert_false(h->proxy_in_shells);
+	inventory_destroy(inv);
 }
 
 static void
@@ -720,6 +814,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_builtin_defaults),
+		cmocka_unit_test(test_new_fields),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_tilde),
 		cmocka_unit_test(test_ssh_config_layer),

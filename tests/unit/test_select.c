@@ -1,6 +1,6 @@
 /*
  * Unit tests for target selection (inventory_select() in
- * inventory/inventory.c): names, groups, all, comma lists, globs,
+ * inventory/select.c): names, groups, all, comma lists, globs,
  * exclusions, @failed, ssh_config aliases, did-you-mean, order, de-dup.
  */
 #include <setjmp.h>
