@@ -1,11 +1,10 @@
 /*
- * Defaults and output shared by cmd_cache.c, cmd_gc.c and
- * cmd_cacheverify.c (cachecmd.h).
+ * Where the caches and the jobs are by default, for cmd_cache.c,
+ * cmd_gc.c and cmd_cacheverify.c (cachecmd.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cachecmd.h"
 
@@ -44,13 +43,4 @@ char *
 cachecmd_jobs_dir(const char *given)
 {
 	return from_env(given, "HOME", ".cnorch/jobs");
-}
-
-double
-cachecmd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }

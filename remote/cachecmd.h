@@ -1,6 +1,6 @@
 /*
  * What `cache`, `verify` (all repos) and `gc` share on the command line:
- * where the caches and jobs are by default, the clock.
+ * where the caches and jobs are by default, and the whole-cache verify.
  *
  * Who frees: the caller frees every returned string.
  */
@@ -19,9 +19,6 @@ char	*cachecmd_hf_dir(const char *given);
 char	*cachecmd_ms_dir(const char *given);
 /* given, else $HOME/.cnorch/jobs (where `pull --detach` jobs live). */
 char	*cachecmd_jobs_dir(const char *given);
-
-/* Wall clock, unix seconds. */
-double	cachecmd_now(void);
 
 /*
  * `verify` over whole caches (cmd_cacheverify.c): the repos named in

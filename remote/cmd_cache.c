@@ -18,6 +18,7 @@
 #include "cachescan.h"
 #include "cmds.h"
 #include "error.h"
+#include "event.h"
 #include "report.h"
 
 static json_t *
@@ -235,7 +236,7 @@ cache_run(const struct agent_cmd *self, int argc, char **argv)
 		    "--modelscope-dir (or set HF_HUB_CACHE / HF_HOME)");
 		goto out;
 	}
-	if ((r = cachescan_create(cache_dir, ms_dir, jobs_dir, cachecmd_now(),
+	if ((r = cachescan_create(cache_dir, ms_dir, jobs_dir, event_now(),
 	    &s, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
 		goto out;

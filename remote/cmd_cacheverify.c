@@ -27,6 +27,7 @@
 #include "cachescan.h"
 #include "cmds.h"
 #include "error.h"
+#include "event.h"
 #include "hash.h"
 
 struct vstate {
@@ -46,7 +47,7 @@ struct vcount {
 static void
 progress(struct vstate *v, const struct cache_repo *r, bool force)
 {
-	double now = cachecmd_now();
+	double now = event_now();
 
 	if (!v->json || (!force && now - v->last_progress < 0.5))
 		return;
@@ -260,7 +261,7 @@ cachecmd_verify(const struct agent_cmd *self, const char *cache_dir_opt,
 	if ((cache_dir = cachecmd_hf_dir(cache_dir_opt)) == NULL)
 		return agent_usage(self, "no cache: pass --cache-dir (or set "
 		    "HF_HUB_CACHE / HF_HOME)");
-	if ((rc = cachescan_create(cache_dir, NULL, NULL, cachecmd_now(), &s,
+	if ((rc = cachescan_create(cache_dir, NULL, NULL, event_now(), &s,
 	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rc));
 		goto out;

@@ -23,6 +23,7 @@
 #include "cachescan.h"
 #include "cmds.h"
 #include "error.h"
+#include "event.h"
 #include "report.h"
 
 struct gc_args {
@@ -210,7 +211,7 @@ gc_run(const struct agent_cmd *self, int argc, char **argv)
 	jobs_dir = cachecmd_jobs_dir(a.jobs_opt);
 	/* First pass: which repos, and lock them; the second scan, under
 	 * the locks, is what gets planned. */
-	if ((rv = cachescan_create(cache_dir, NULL, jobs_dir, cachecmd_now(),
+	if ((rv = cachescan_create(cache_dir, NULL, jobs_dir, event_now(),
 	    &first, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rv));
 		rc = rv;
@@ -249,7 +250,7 @@ gc_run(const struct agent_cmd *self, int argc, char **argv)
 			fds[i] = -2;
 		}
 	}
-	if ((rv = cachescan_create(cache_dir, NULL, NULL, cachecmd_now(), &s,
+	if ((rv = cachescan_create(cache_dir, NULL, NULL, event_now(), &s,
 	    &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(rv));
 		rc = rv;
@@ -262,8 +263,8 @@ gc_run(const struct agent_cmd *self, int argc, char **argv)
 		gc_repo(&a, r);
 	}
 	if (a.json)
-		agent_print_json(json_pack("{s:s,s:i,s:I,s:i,s:b}", "kind", "gc",
-		    "items", (int)a.items, "bytes", (json_int_t)a.bytes,
+		agent_print_json(json_pack("{s:s,s:i,s:I,s:i,s:b}", "kind",
+		    "gc", "items", (int)a.items, "bytes", (json_int_t)a.bytes,
 		    "skipped", (int)a.skipped, "dry_run", a.dry_run));
 	else
 		printf("%s %s in %u items%s\n", a.dry_run ? "would free" :

@@ -10,8 +10,8 @@
  *
  * The single snapshot: re-hash what is on disk, offline.  HF layout:
  * every file of snapshots/<commit>/ (commit from refs/<revision>)
- * against the name of the blob it links to: sha256 for 64-hex names (LFS), the git blob sha1
- * for 40-hex names, as `hf cache verify` does.  Local dir: every file
+ * against the name of the blob it links to: sha256 for 64-hex names
+ * (LFS), the git blob sha1 for 40-hex names, as `hf cache verify` does.  Local dir: every file
  * against the etag recorded when it was committed.
  */
 #include <dirent.h>

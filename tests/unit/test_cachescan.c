@@ -456,7 +456,8 @@ test_gc_cmd_dry_run_and_incomplete(void **state)
 		char *argv[] = { "gc", "--cache-dir", f.hub, "--incomplete",
 		    "--older-than", "1 h", NULL };
 
-		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_USAGE);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out),
+		    AGENT_EXIT_USAGE);
 	}
 	free(out);
 	fake_destroy(&f);
@@ -484,7 +485,8 @@ test_gc_skips_busy_repo(void **state)
 		    "--incomplete", "--repo", "org/m", "--jobs-dir", f.jobs,
 		    NULL };
 
-		assert_int_equal(run(&agent_cmd_gc, argv, &out), AGENT_EXIT_LOCKED);
+		assert_int_equal(run(&agent_cmd_gc, argv, &out),
+		    AGENT_EXIT_LOCKED);
 	}
 	assert_non_null(strstr(out, "org/m: skipped: locked"));
 	assert_true(exists("%s/snapshots/%s", f.repo, C2));
@@ -541,7 +543,8 @@ test_verify_names_bad_file(void **state)
 	{
 		char *argv[] = { "verify", "--cache-dir", f.hub, NULL };
 
-		assert_int_equal(run(&agent_cmd_verify, argv, &out), AGENT_EXIT_OK);
+		assert_int_equal(run(&agent_cmd_verify, argv, &out),
+		    AGENT_EXIT_OK);
 	}
 	assert_non_null(strstr(out, "org/m: 4 ok, 0 bad"));
 	free(out);
@@ -551,7 +554,8 @@ test_verify_names_bad_file(void **state)
 		char *argv[] = { "verify", "--cache-dir", f.hub, "--json",
 		    "--repair", "org/m", NULL };
 
-		assert_int_equal(run(&agent_cmd_verify, argv, &out), AGENT_EXIT_FAIL);
+		assert_int_equal(run(&agent_cmd_verify, argv, &out),
+		    AGENT_EXIT_FAIL);
 	}
 	line = strstr(out, "{\"kind\":\"bad\"");
 	assert_non_null(line);
