@@ -10,6 +10,7 @@
  * the jobs dir, skips it with a line saying so.  The bytes printed are
  * those freed: an inode counts once, and only when its last link goes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -245,7 +246,8 @@ gc_run(const struct agent_cmd *self, int argc, char **argv)
 			fds[i] = -2;
 		} else if (rv != CN_OK) {
 			fprintf(stderr, "error: %s: cannot lock '%s/.locks': "
-			    "%s\n", r->id, r->dir, cn_strerror(rv));
+			    "%s\n", r->id, r->dir, rv == CN_ERR_SYSTEM ?
+			    strerror(errno) : cn_strerror(rv));
 			a.failed = true;
 			fds[i] = -2;
 		}
