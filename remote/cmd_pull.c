@@ -343,18 +343,6 @@ job_spec(const struct pull_args *a)
 	return o;
 }
 
-/* One compact JSON line on stdout; o is stolen. */
-static void
-print_json_line(json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-	json_decref(o);
-}
-
 static const char *
 base_name(const char *p)
 {
@@ -611,7 +599,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 				goto out;
 			}
 			if (a.json)
-				print_json_line(json_pack("{s:s,s:I}",
+				agent_print_json(json_pack("{s:s,s:I}",
 				    "job_dir", a.job_dir, "pid",
 				    (json_int_t)pid));
 			else

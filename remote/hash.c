@@ -68,6 +68,18 @@ hash_name(enum hash_kind kind)
 	}
 }
 
+enum hash_kind
+hash_kind_of_name(const char *hex)
+{
+	size_t n = strlen(hex), i;
+
+	for (i = 0; i < n; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		    (hex[i] >= 'a' && hex[i] <= 'f')))
+			return HASH_NONE;
+	return n == 64 ? HASH_SHA256 : n == 40 ? HASH_GIT_SHA1 : HASH_NONE;
+}
+
 int
 hasher_create(enum hash_kind kind, uint64_t size, struct hasher **out)
 {
