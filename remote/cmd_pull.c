@@ -57,6 +57,8 @@ struct pull_args {
 	double		 stall_timeout;
 	unsigned long long min_rate;
 	int		 retries;
+	unsigned long long max_files;	/* listing caps; 0: plan.h's */
+	unsigned long long max_bytes;
 	const char	*cacert;
 	char		*token_file;
 	bool		 json;
@@ -70,26 +72,20 @@ parse_size(const char *s, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
+	const char *units = "kmgt", *u;
+	unsigned shift = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (end == s || errno != 0 || *s == '-')
 		return CN_ERR_INVALID;
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10;
+	if (*end != '\0' && (u = strchr(units, (char)(*end | 0x20))) !=
+	    NULL) {
+		shift = 10 * (unsigned)(u - units + 1);
+		if (v > (~0ULL >> shift))
+			return CN_ERR_INVALID;
+		v <<= shift;
 		end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30;
-		end++;
-		break;
-	default:
-		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
@@ -158,6 +154,8 @@ static const struct option pull_options[] = {
 	{ "stall-timeout",	required_argument, NULL, 'S' },
 	{ "min-rate",		required_argument, NULL, 'M' },
 	{ "retries",		required_argument, NULL, 'N' },
+	{ "max-files",		required_argument, NULL, 'F' },
+	{ "max-bytes",		required_argument, NULL, 'B' },
 	{ "cacert",		required_argument, NULL, 'C' },
 	{ "token-file",		required_argument, NULL, 'T' },
 	{ "json",		no_argument,	   NULL, 'J' },
@@ -244,6 +242,16 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		if ((r = parse_int(c, "--retries", v, 0, 1000, &n)) != CN_OK)
 			return r;
 		a->retries = n;
+		break;
+	case 'F':
+		if (parse_size(v, &a->max_files) != CN_OK || a->max_files == 0)
+			return agent_usage(c, "--max-files: expected a "
+			    "positive number of files, got '%s'", v);
+		break;
+	case 'B':
+		if (parse_size(v, &a->max_bytes) != CN_OK || a->max_bytes == 0)
+			return agent_usage(c, "--max-bytes: expected a "
+			    "positive size (e.g. 64T), got '%s'", v);
 		break;
 	case 'C':
 		a->cacert = v;
@@ -407,6 +415,8 @@ make_plan(struct pull_run *pr, enum hub_source src)
 		.hf_endpoint = a->endpoint,
 		.ms_endpoint = a->ms_endpoint,
 		.http = &pr->http,
+		.max_files = a->max_files,
+		.max_bytes = a->max_bytes,
 		.include = a->include,
 		.ninclude = a->ninclude,
 		.exclude = a->exclude,
@@ -722,6 +732,7 @@ const struct agent_cmd agent_cmd_pull = {
 "           [--modelscope-endpoint URL] (--cache-dir DIR | --local-dir DIR)\n"
 "           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
 "           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
+"           [--max-files N] [--max-bytes SIZE]\n"
 "           [--cacert FILE] [--token-file FILE] [--json]\n"
 "           [--job-dir DIR [--detach]]",
 	.help = "\n"
@@ -734,6 +745,8 @@ const struct agent_cmd agent_cmd_pull = {
 "  --stall-timeout S    reconnect after S seconds without a byte (30)\n"
 "  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
 "  --retries N          failures in a row per connection (default 10)\n"
+"  --max-files N        refuse a listing of more than N files (1000000)\n"
+"  --max-bytes SIZE     ... or of more than SIZE bytes in all (64T)\n"
 "  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
 "  --detach             run as a job in --job-dir and return at once\n"
 "  --dataset            same as --repo-type dataset\n"

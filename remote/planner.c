@@ -100,7 +100,9 @@ int
 planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 {
 	struct http_conf conf;
-	struct hub_query q;
+	struct plan_caps caps = { .max_files = o->max_files,
+	    .max_bytes = o->max_bytes };
+	struct hub_query q = { 0 };
 	struct plan *p = NULL;
 	char *hf_ep = NULL, *ms_ep = NULL, *hf_msg = NULL, *ms_msg = NULL;
 	char *why = NULL;
@@ -140,6 +142,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	conf.on_retry_arg = (void *)o;
 
 	q.http = &conf;
+	q.caps = &caps;
 	q.repo_type = o->repo_type;
 	q.repo = o->repo;
 	/* --- auto: measured preference (source_measure.c) --- */
@@ -156,6 +159,11 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 			free(why);
 			goto filter;
 		}
+		if (caps.hit != PLAN_CAP_NONE) {
+			free(why);
+			*msg = plan_cap_message(&caps, o->repo, ms_ep);
+			goto filter;
+		}
 		/* Not on ModelScope after all: the usual way. */
 		free(ms_msg);
 		ms_msg = NULL;
@@ -166,7 +174,14 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		q.endpoint = hf_ep;
 		q.revision = o->revision ? o->revision : "main";
 		r = hf_plan(&q, commit, &p, &hf_msg);
+		if (r != CN_OK && caps.hit != PLAN_CAP_NONE) {
+			/* A cap is the user's limit, not a mirror fault
+			 * another source would cure. */
+			free(hf_msg);
+			hf_msg = plan_cap_message(&caps, o->repo, hf_ep);
+		}
 		if (r == CN_OK || o->source == SOURCE_HF || !fallback_ok(r) ||
+		    caps.hit != PLAN_CAP_NONE ||
 		    o->repo_type == REPO_DATASET) {
 			*msg = hf_msg;
 			hf_msg = NULL;
@@ -183,6 +198,10 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	q.endpoint = ms_ep;
 	q.revision = ms_rev;
 	r = ms_plan(&q, commit[0] ? commit : NULL, &p, &ms_msg);
+	if (r != CN_OK && caps.hit != PLAN_CAP_NONE) {
+		free(ms_msg);
+		ms_msg = plan_cap_message(&caps, o->repo, ms_ep);
+	}
 	if (r != CN_OK) {
 		if (hf_msg != NULL)
 			hub_msg(msg, "%s; ModelScope fallback: %s", hf_msg,
