@@ -61,6 +61,7 @@ struct pull_args {
 	unsigned long long max_bytes;
 	const char	*cacert;
 	char		*token_file;
+	bool		 allow_http_token;
 	bool		 json;
 	bool		 detach;
 	char		*job_dir;
@@ -158,6 +159,7 @@ static const struct option pull_options[] = {
 	{ "max-bytes",		required_argument, NULL, 'B' },
 	{ "cacert",		required_argument, NULL, 'C' },
 	{ "token-file",		required_argument, NULL, 'T' },
+	{ "allow-http-token",	no_argument,	   NULL, 'A' },
 	{ "json",		no_argument,	   NULL, 'J' },
 	{ "detach",		no_argument,	   NULL, 'D' },
 	{ "job-dir",		required_argument, NULL, 'd' },
@@ -261,6 +263,9 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		if ((a->token_file = absolute(v)) == NULL)
 			return CN_ERR_NOMEM;
 		break;
+	case 'A':
+		a->allow_http_token = true;
+		break;
 	case 'J':
 		a->json = true;
 		break;
@@ -329,7 +334,7 @@ job_spec(const struct pull_args *a)
 	for (i = 0; i < a->nexclude; i++)
 		json_array_append_new(exc, json_string(a->exclude[i]));
 	o = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,"
-	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f}",
+	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:b,s:b,s:s,s:f}",
 	    "command", "pull",
 	    "repo", a->repo,
 	    "revision", a->revision,
@@ -346,6 +351,8 @@ job_spec(const struct pull_args *a)
 	    "min_rate_bps", (json_int_t)a->min_rate,
 	    "retries", a->retries,
 	    "token", a->token_file != NULL || getenv("HF_TOKEN") != NULL,
+	    "modelscope_token", getenv("MODELSCOPE_API_TOKEN") != NULL,
+	    "allow_http_token", a->allow_http_token,
 	    "agent_version", CN_VERSION,
 	    "created", event_now());
 	return o;
@@ -580,8 +587,8 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	pid_t pid;
 	int ready = -1, r, rc;
 	double t0 = event_now(), elapsed;
-	char *m = NULL;
-	const char *endpoint;
+	char *m = NULL, *warn;
+	const char *endpoint, *ms_endpoint;
 
 	if ((rc = parse_args(self, argc, argv, &a)) != CN_OK)
 		goto out;
@@ -660,6 +667,20 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	if ((r = http_conf_init(&pr.http, a.cacert, a.token_file, endpoint,
 	    &m)) != CN_OK)
 		goto fail_early;
+	ms_endpoint = a.ms_endpoint ? a.ms_endpoint :
+	    getenv("MODELSCOPE_ENDPOINT");
+	if (ms_endpoint == NULL || *ms_endpoint == '\0')
+		ms_endpoint = PLANNER_MS_ENDPOINT;
+	if ((r = http_conf_modelscope(&pr.http, ms_endpoint, &m)) != CN_OK)
+		goto fail_early;
+	if (a.allow_http_token)
+		pr.http.allow_http_token = true;
+	if ((warn = http_token_warning(&pr.http)) != NULL) {
+		fprintf(stderr, "warning: %s\n", warn);
+		report_emit(pr.rep, "warning", json_pack("{s:s}", "message",
+		    warn));
+		free(warn);
+	}
 	if ((r = cache_open(a.local_dir ? a.local_dir : a.cache_dir,
 	    a.local_dir != NULL, a.repo_type, a.repo, &pr.cache, &m)) !=
 	    CN_OK)
@@ -733,7 +754,8 @@ const struct agent_cmd agent_cmd_pull = {
 "           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
 "           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
 "           [--max-files N] [--max-bytes SIZE]\n"
-"           [--cacert FILE] [--token-file FILE] [--json]\n"
+"           [--cacert FILE] [--token-file FILE] [--allow-http-token]\n"
+"           [--json]\n"
 "           [--job-dir DIR [--detach]]",
 	.help = "\n"
 "  --cache-dir DIR      Hugging Face hub cache (default $HF_HUB_CACHE or\n"
@@ -747,7 +769,10 @@ const struct agent_cmd agent_cmd_pull = {
 "  --retries N          failures in a row per connection (default 10)\n"
 "  --max-files N        refuse a listing of more than N files (1000000)\n"
 "  --max-bytes SIZE     ... or of more than SIZE bytes in all (64T)\n"
-"  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
+"  --token-file FILE    HF token (mode 0600); else $HF_TOKEN.  ModelScope's\n"
+"                       is $MODELSCOPE_API_TOKEN.  Tokens go only over\n"
+"                       https to their endpoint's scheme, host and port\n"
+"  --allow-http-token   ... also over plain http (local test hubs only)\n"
 "  --detach             run as a job in --job-dir and return at once\n"
 "  --dataset            same as --repo-type dataset\n"
 "  --ms-endpoint URL    same as --modelscope-endpoint URL\n"

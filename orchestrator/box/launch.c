@@ -308,6 +308,12 @@ launch_script(const struct launch_env *env, const struct launch_pull *p,
 			fprintf(fp, "HF_TOKEN=%s\nexport HF_TOKEN\n", q);
 		free(q);
 		q = NULL;
+		/* The agent sends a token over plain http only when told
+		 * (local test hubs); the laptop's own opt-in passes on. */
+		if (getenv("CNORCH_ALLOW_HTTP_TOKEN") != NULL &&
+		    strcmp(getenv("CNORCH_ALLOW_HTTP_TOKEN"), "1") == 0)
+			fprintf(fp, "CNORCH_ALLOW_HTTP_TOKEN=1\n"
+			    "export CNORCH_ALLOW_HTTP_TOKEN\n");
 	}
 	if (env->hf_endpoint != NULL) {
 		if ((q = sh_quote(env->hf_endpoint)) == NULL)

@@ -93,4 +93,70 @@ if [ $rc -eq 6 ] && grep -q -- '--max-bytes' "$T/out4b"; then
 else notok "a listing over --max-bytes ends with exit 6 naming the cap (rc $rc)" "$T/out4b"; fi
 faults '{}'
 
+# --- 1. tokens scoped to their endpoint's origin -----------------------------
+# A second stand-in on 127.0.0.2 (another host) with the same repos: the
+# mirror's LFS 302s point at it, and it plays ModelScope.
+python3 "$STUB" --host 127.0.0.2 --port 0 --port-file "$T/port2" --log "$T/stub2.log" \
+	--repos "$T/repos.json" >"$T/stub2.out" 2>&1 &
+echo $! >"$T/stub2.pid"
+wait_for 20 test -s "$T/port2" || notok "second stand-in on 127.0.0.2 starts" "$T/stub2.out"
+URL2=http://127.0.0.2:$(cat "$T/port2")
+wait_for 10 curl -sf "$URL2/_stub/health" -o /dev/null
+stat2() { curl -sf "$URL2/_stub/stats" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+reset2() { curl -sf -X POST "$URL2/_stub/reset-stats" >/dev/null; }
+
+faults "{\"cdn_host\": \"127.0.0.2:$(cat "$T/port2")\"}"
+reset_stats; reset2
+HF_TOKEN=hf_testtoken "$AGENT" pull --endpoint "$URL" --repo test-org/gated-model \
+	--cache-dir "$T/hub1a" --source hf >"$T/out1a" 2>&1
+rc=$?
+if [ $rc -eq 3 ] && grep -q 'not sending the HF token to http://127.0.0.1' "$T/out1a"; then
+	ok "the HF token is not sent over plain http without --allow-http-token"
+else notok "the HF token is not sent over plain http without --allow-http-token (rc $rc)" "$T/out1a"; fi
+check "... the mirror saw no Authorization" test "$(stub_stat 'd["auth_seen"]')" = False
+
+reset_stats; reset2
+HF_TOKEN=hf_testtoken "$AGENT" pull --endpoint "$URL" --repo test-org/gated-model \
+	--cache-dir "$T/hub1b" --source hf --allow-http-token >"$T/out1b" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then ok "with --allow-http-token the gated repo is pulled"
+else notok "with --allow-http-token the gated repo is pulled (rc $rc)" "$T/out1b"; fi
+check "... the mirror got the token" test "$(stub_stat 'd["auth_seen"]')" = True
+check "... the LFS file came from 127.0.0.2 through the redirect" \
+	test "$(stat2 'd["cdn_requests"] > 0')" = True
+check "... and the redirect to 127.0.0.2 did not carry the token" \
+	test "$(stat2 'd["auth_seen"]')" = False
+faults '{}'
+
+# ModelScope's token: the cookie m_session_id, to the ModelScope origin only.
+reset_stats; reset2
+: >"$T/stub2.log"; : >"$T/stub.log"
+MODELSCOPE_API_TOKEN=hf_testtoken HF_TOKEN=hf_other "$AGENT" pull --endpoint "$URL" \
+	--modelscope-endpoint "$URL2" --repo test-org/private-ms --cache-dir "$T/hub1c" \
+	--source auto --allow-http-token >"$T/out1c" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then ok "a private ModelScope repo is pulled with MODELSCOPE_API_TOKEN"
+else notok "a private ModelScope repo is pulled with MODELSCOPE_API_TOKEN (rc $rc)" "$T/out1c" "$T/stub2.log"; fi
+check "... sent as the cookie, never as Bearer, to ModelScope" python3 -c "
+import json
+recs = [json.loads(l) for l in open('$T/stub2.log')]
+assert recs and all(r['cookie'] and not r['auth'] for r in recs), recs[:3]"
+check "... and the cookie never went to the HF mirror" python3 -c "
+import json
+recs = [json.loads(l) for l in open('$T/stub.log')]
+assert recs and not any(r.get('cookie') for r in recs), recs[:3]"
+
+# Core dumps off while a token is held.
+faults '{"rules":[{"match":"/cdn/","kind":"rate","bps":200000}]}'
+HF_TOKEN=hf_testtoken "$AGENT" pull --endpoint "$URL" --repo test-org/gated-model \
+	--cache-dir "$T/hub1d" --source hf --allow-http-token >/dev/null 2>&1 &
+echo $! >"$T/pull1d.pid"
+pid=$(cat "$T/pull1d.pid")
+if wait_for 10 bash -c "grep '^Max core file size' /proc/$pid/limits | grep -Eq 'size +0 +0 '"; then
+	ok "a pull holding a token has core dumps off"
+else notok "a pull holding a token has core dumps off" "/proc/$pid/limits"; fi
+kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+faults '{}'
+kill "$(cat "$T/stub2.pid")" 2>/dev/null; wait "$(cat "$T/stub2.pid")" 2>/dev/null
+
 finish
