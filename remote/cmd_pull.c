@@ -23,6 +23,7 @@
 #include "http.h"
 #include "job.h"
 #include "planner.h"
+#include "redact.h"
 #include "report.h"
 #include "segment.h"
 #include "transfer.h"
@@ -325,6 +326,8 @@ static json_t *
 job_spec(const struct pull_args *a)
 {
 	json_t *o, *inc, *exc;
+	char *ep = cn_url_redact(a->endpoint);
+	char *ms = cn_url_redact(a->ms_endpoint);
 	size_t i;
 
 	inc = json_array();
@@ -340,8 +343,8 @@ job_spec(const struct pull_args *a)
 	    "revision", a->revision,
 	    "repo_type", a->repo_type == REPO_DATASET ? "dataset" : "model",
 	    "source", planner_source_name(a->source),
-	    "endpoint", a->endpoint,
-	    "modelscope_endpoint", a->ms_endpoint,
+	    "endpoint", ep,
+	    "modelscope_endpoint", ms,
 	    "cache_dir", a->cache_dir,
 	    "local_dir", a->local_dir,
 	    "include", inc, "exclude", exc,
@@ -355,7 +358,19 @@ job_spec(const struct pull_args *a)
 	    "allow_http_token", a->allow_http_token,
 	    "agent_version", CN_VERSION,
 	    "created", event_now());
+	free(ep);
+	free(ms);
 	return o;
+}
+
+/* "error: <m>" on stderr, credentials in URLs redacted. */
+static void
+print_error(const char *m)
+{
+	char *s = cn_redact_text(m);
+
+	fprintf(stderr, "error: %s\n", s ? s : "out of memory");
+	free(s);
 }
 
 /* One compact JSON line on stdout; o is stolen. */
@@ -570,8 +585,7 @@ summary(struct pull_run *pr, int r, double elapsed)
 		fprintf(stderr, "stopped: partial data kept, run the same "
 		    "command again to resume\n");
 	else
-		fprintf(stderr, "error: %s\n", pr->msg ? pr->msg :
-		    cn_strerror(r));
+		print_error(pr->msg ? pr->msg : cn_strerror(r));
 }
 
 static int
@@ -584,6 +598,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	struct sigaction sa;
 	json_t *spec = NULL;
 	bool child = false;
+	unsigned long generation = 1;
 	pid_t pid;
 	int ready = -1, r, rc;
 	double t0 = event_now(), elapsed;
@@ -599,8 +614,12 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 			rc = CN_ERR_SYSTEM;
 			goto out;
 		}
-		if (job_state_read(a.job_dir, &js) == CN_OK &&
-		    (strcmp(js.state, "running") == 0 ||
+		/* A relaunch of the same job: events.jsonl starts over
+		 * for a follower, which tells by the generation. */
+		r = job_state_read(a.job_dir, &js);
+		if (r == CN_OK)
+			generation = js.generation + 1;
+		if (r == CN_OK && (strcmp(js.state, "running") == 0 ||
 		    strcmp(js.state, "queued") == 0) &&
 		    job_alive(js.pid, js.proc_start)) {
 			fprintf(stderr, "error: job dir '%s' is in use by pid "
@@ -622,8 +641,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 		r = job_daemonize(a.job_dir, 60, &child, &pid, &ready, &m);
 		if (!child) {
 			if (r != CN_OK) {
-				fprintf(stderr, "error: %s\n", m ? m :
-				    cn_strerror(r));
+				print_error(m ? m : cn_strerror(r));
 				rc = r;
 				goto out;
 			}
@@ -655,6 +673,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	ro.job_dir = a.job_dir;
 	ro.human = !a.json && !a.detach;
 	ro.bar = ro.human && isatty(STDERR_FILENO);
+	ro.generation = generation;
 	if ((r = report_create(&ro, &pr.rep)) != CN_OK) {
 		if (asprintf(&m, "cannot open '%s/events.jsonl': %s",
 		    a.job_dir, strerror(errno)) < 0)
@@ -709,15 +728,14 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	if (!a.json && !a.detach)
 		summary(&pr, r, elapsed);
 	else if (a.detach && r != CN_OK)
-		fprintf(stderr, "error: %s\n", pr.msg ? pr.msg :
-		    cn_strerror(r));
+		print_error(pr.msg ? pr.msg : cn_strerror(r));
 	rc = r;
 	goto out;
 
  fail_early:
 	/* Could not even start: say so where the caller looks. */
 	if (!(a.json && !a.detach) || pr.rep == NULL)
-		fprintf(stderr, "error: %s\n", m ? m : cn_strerror(r));
+		print_error(m ? m : cn_strerror(r));
 	if (pr.rep != NULL) {
 		report_emit(pr.rep, "error", json_pack("{s:s}", "message",
 		    m ? m : cn_strerror(r)));

@@ -21,6 +21,40 @@ start_stub --repos "$T/repos.json"
 # rc_of CMD...: runs CMD, prints its exit code.
 rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 
+# --- 2. no secret in job files, events, state.json or output ---------------
+SECRET=s3cretpw
+CURL_EP="http://mirroruser:$SECRET@127.0.0.1:$(cat "$T/port")"
+faults '{"rules": [{"kind": "status", "match": "/api/", "code": 503, "first": 1}]}'
+CNORCH_HTTP_RETRY_BASE_MS=50 "$AGENT" pull --endpoint "$CURL_EP" --repo test-org/tiny-model \
+	--cache-dir "$T/hub2" --source hf --job-dir "$T/jobs/sec1" --json \
+	>"$T/out2a" 2>"$T/err2a"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"event":"retry"' "$T/out2a"; then
+	ok "a pull from a mirror URL with user:pass@ works (and retried once)"
+else notok "a pull from a mirror URL with user:pass@ works (rc $rc)" "$T/err2a" "$T/out2a"; fi
+faults '{}'
+CNORCH_HTTP_RETRY_BASE_MS=50 "$AGENT" pull --endpoint "$CURL_EP" --repo test-org/no-such-repo \
+	--cache-dir "$T/hub2" --source hf --job-dir "$T/jobs/sec2" >"$T/out2b" 2>"$T/err2b"
+rc=$?
+if [ $rc -eq 3 ] && grep -q '\*\*\*@127.0.0.1' "$T/err2b" "$T/jobs/sec2/state.json"; then
+	ok "a failing pull names the mirror with its credentials redacted"
+else notok "a failing pull names the mirror with its credentials redacted (rc $rc)" "$T/err2b" "$T/jobs/sec2/state.json"; fi
+check "job.json keeps the endpoint with ***@" grep -q '"endpoint": "http://\*\*\*@127.0.0.1' "$T/jobs/sec1/job.json"
+if grep -rl "$SECRET" "$T/jobs" "$T/out2a" "$T/err2a" "$T/out2b" "$T/err2b" >"$T/leaks2"; then
+	notok "the password is in no job file, event, state.json or output" "$T/leaks2"
+else ok "the password is in no job file, event, state.json or output"; fi
+
+# --- 6. the job generation in state.json --------------------------------------
+gen() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation"])' "$1/state.json"; }
+check "a job's first run is generation 1" test "$(gen "$T/jobs/sec1")" = 1
+"$AGENT" pull --endpoint "$URL" --repo test-org/tiny-model --cache-dir "$T/hub2" \
+	--source hf --job-dir "$T/jobs/sec1" >/dev/null 2>&1
+check "a relaunch of the same job is generation 2" test "$(gen "$T/jobs/sec1")" = 2
+"$AGENT" pull --endpoint "$URL" --repo test-org/tiny-model --cache-dir "$T/hub2" \
+	--source hf --job-dir "$T/jobs/sec1" --detach >/dev/null 2>&1
+wait_for 20 bash -c "grep -q '\"state\": \"done\"' '$T/jobs/sec1/state.json'"
+check "... and a detached relaunch generation 3" test "$(gen "$T/jobs/sec1")" = 3
+
 # --- 3. files without a published hash: own partial file, verified by size --
 faults '{"ms_no_sha256": true}'
 C=$T/hub3
