@@ -481,6 +481,25 @@ http_token_for(const struct http_conf *c, const char *url, bool ms)
 	return ok;
 }
 
+bool
+http_host_reserved(const char *url)
+{
+	char *host = http_url_host(url);
+	size_t n;
+	bool yes;
+
+	if (host == NULL)
+		return false;
+	n = strlen(host);
+	while (n > 0 && host[n - 1] == '.')
+		n--;
+	host[n] = '\0';
+	yes = strcasecmp(host, "invalid") == 0 || (n > 8 &&
+	    strcasecmp(host + n - 8, ".invalid") == 0);
+	free(host);
+	return yes;
+}
+
 int
 http_setup(CURL *h, const struct http_conf *c, const char *url,
     struct curl_slist **headers)
@@ -490,6 +509,10 @@ http_setup(CURL *h, const struct http_conf *c, const char *url,
 	int r;
 
 	*headers = NULL;
+	/* RFC 6761: resolvers should answer ".invalid" negatively at once;
+	 * glibc and c-ares would ask the network's DNS server. */
+	if (http_host_reserved(url))
+		return CN_ERR_CONNECT;
 	if (!is_http_url(url) && c->cacert == NULL)
 		return CN_ERR_INVALID;
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -804,6 +827,12 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 			    ca_tried());
 			goto out;
 		}
+		if (r == CN_ERR_CONNECT) {
+			set_msg(msg, "cannot fetch '%s': cannot resolve its "
+			    "host (a name under .invalid never resolves)",
+			    cur);
+			goto out;
+		}
 		if (r != CN_OK)
 			goto out;
 		if (cc == CURLE_WRITE_ERROR && b.too_big) {
@@ -815,7 +844,11 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 		if (cc != CURLE_OK) {
 			snprintf(reason, sizeof(reason), "%s",
 			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-			if (!curl_retryable(cc)) {
+			if (!curl_retryable(cc) || (c->connect_tries > 0 &&
+			    attempt >= c->connect_tries &&
+			    (cc == CURLE_COULDNT_RESOLVE_HOST ||
+			    cc == CURLE_COULDNT_RESOLVE_PROXY ||
+			    cc == CURLE_COULDNT_CONNECT))) {
 				set_msg(msg, "cannot fetch '%s': %s", cur,
 				    reason);
 				r = cn_err_from_curl(cc);

@@ -29,6 +29,10 @@ struct http_conf {
 				   * for local test hubs: --allow-http-token
 				   * or $CNORCH_ALLOW_HTTP_TOKEN=1) */
 	long	 connect_timeout_s;	/* default 15 */
+	int	 connect_tries;		/* http_get_json's tries when the host
+					 * cannot be resolved or connected;
+					 * 0: as many as for other failures
+					 * (a fallback probe sets 1) */
 	long	 request_timeout_s;	/* for API calls, default 60 */
 	long	 retry_base_ms;		/* first backoff step of http_get_json,
 					 * default 1000 (tests lower it with
@@ -95,8 +99,10 @@ void	http_conf_release(struct http_conf *c);
  * CURLOPT_UNRESTRICTED_AUTH 0 (set here) libcurl sends neither its Bearer
  * auth nor a custom Cookie header to another host, scheme or port
  * (7.83.1 and later; the static build has 7.88).
- * Returns CN_OK, CN_ERR_NOMEM, or CN_ERR_INVALID for an https URL when
- * no CA bundle was found (c->cacert NULL).
+ * Returns CN_OK, CN_ERR_NOMEM, CN_ERR_INVALID for an https URL when
+ * no CA bundle was found (c->cacert NULL), or CN_ERR_CONNECT for a host
+ * under ".invalid", which RFC 6761 says never resolves: no query leaves
+ * the box for it.
  */
 int	http_setup(CURL *h, const struct http_conf *c, const char *url,
 	    struct curl_slist **headers);
@@ -116,6 +122,8 @@ void	http_resp_release(struct http_resp *r);
  * backoff and jitter, a bounded number of times.  Returns CN_OK,
  * CN_ERR_NOT_FOUND (404 / RepoNotFound), CN_ERR_ACCESS (401/403),
  * CN_ERR_PARSE (not JSON), CN_ERR_HTTP, CN_ERR_CURL, CN_ERR_RETRIES.
+ * CN_ERR_CONNECT when the host cannot be resolved or connected after
+ * c->connect_tries tries (when set).
  * Also CN_ERR_PROTOCOL (body over 64 MiB, too many redirects),
  * CN_ERR_INVALID (https:// without a CA bundle, bad URL), and other
  * cn_err_from_curl() codes for transport errors not worth a retry.
@@ -130,6 +138,9 @@ void	http_resp_release(struct http_resp *r);
  */
 int	http_get_json(const struct http_conf *c, const char *url,
 	    json_t **out, struct http_resp *resp, char **msg);
+
+/* Whether url's host is "invalid" or ends in ".invalid" (RFC 6761). */
+bool	http_host_reserved(const char *url);
 
 /* The host part of url (malloc'd), or NULL. */
 char	*http_url_host(const char *url);

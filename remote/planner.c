@@ -77,6 +77,14 @@ endpoint_of(const char *opt, const char *env, const char *def)
 	return strndup(e, n);
 }
 
+/* ModelScope could not be asked at all (resolve, connect, timeouts). */
+static bool
+unreachable(int r)
+{
+	return r == CN_ERR_CONNECT || r == CN_ERR_TIMEOUT ||
+	    r == CN_ERR_RETRIES || r == CN_ERR_CURL;
+}
+
 /* Failures of HF after which auto tries ModelScope. */
 static bool
 fallback_ok(int r)
@@ -108,7 +116,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	char *why = NULL;
 	char commit[41] = "";
 	const char *ms_rev, *want;
-	int r;
+	int r, hf_r = CN_OK;
 
 	*out = NULL;
 	*msg = NULL;
@@ -174,6 +182,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		q.endpoint = hf_ep;
 		q.revision = o->revision ? o->revision : "main";
 		r = hf_plan(&q, commit, &p, &hf_msg);
+		hf_r = r;
 		if (r != CN_OK && caps.hit != PLAN_CAP_NONE) {
 			/* A cap is the user's limit, not a mirror fault
 			 * another source would cure. */
@@ -190,6 +199,13 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		emit(o, "source", json_pack("{s:s, s:s, s:s}", "from", "hf",
 		    "to", "modelscope", "reason", hf_msg ? hf_msg : ""));
 	}
+	/* A fallback after the mirror failed: an unreachable ModelScope is
+	 * told in seconds, not after the full retry budget. */
+	if (o->source == SOURCE_AUTO) {
+		conf.connect_tries = 1;
+		if (conf.connect_timeout_s > PLANNER_PROBE_CONNECT_S)
+			conf.connect_timeout_s = PLANNER_PROBE_CONNECT_S;
+	}
 	/* "main" is HF's default branch; ModelScope's is "master". */
 	ms_rev = o->revision;
 	if (ms_rev == NULL || (o->source == SOURCE_AUTO &&
@@ -202,6 +218,10 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		free(ms_msg);
 		ms_msg = plan_cap_message(&caps, o->repo, ms_ep);
 	}
+	/* Not at the mirror, and ModelScope cannot be asked: "not found"
+	 * is what is known, with both reasons. */
+	if (r != CN_OK && hf_r == CN_ERR_NOT_FOUND && unreachable(r))
+		r = CN_ERR_NOT_FOUND;
 	if (r != CN_OK) {
 		if (hf_msg != NULL)
 			hub_msg(msg, "%s; ModelScope fallback: %s", hf_msg,

@@ -44,6 +44,28 @@ if grep -rl "$SECRET" "$T/jobs" "$T/out2a" "$T/err2a" "$T/out2b" "$T/err2b" >"$T
 	notok "the password is in no job file, event, state.json or output" "$T/leaks2"
 else ok "the password is in no job file, event, state.json or output"; fi
 
+# --- 5. honest exits: not at the mirror, ModelScope unreachable --------------
+# nonexistent.invalid never resolves (RFC 6761); the agent answers that
+# itself, so no query leaves the box.
+for ms in http://nonexistent.invalid "http://127.0.0.1:1"; do
+	python3 - "$AGENT" "$URL" "$ms" "$T/hub5" >"$T/out5" 2>&1 <<'PY'
+import subprocess, sys, time
+agent, url, ms, cache = sys.argv[1:5]
+t0 = time.monotonic()
+p = subprocess.run([agent, "pull", "--endpoint", url, "--modelscope-endpoint", ms,
+                    "--repo", "test-org/nowhere", "--cache-dir", cache,
+                    "--source", "auto"], stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, timeout=60)
+print("rc=%d elapsed=%.2f" % (p.returncode, time.monotonic() - t0))
+print(p.stdout.decode())
+PY
+	if grep -q '^rc=3 ' "$T/out5" &&
+		grep -q "error: repo 'test-org/nowhere' not found at $URL.*; ModelScope fallback: .*${ms#http://}" "$T/out5" &&
+		python3 -c "import re,sys; sys.exit(float(re.search(r'elapsed=([0-9.]+)', open(sys.argv[1]).read()).group(1)) >= 5)" "$T/out5"; then
+		ok "auto, missing at the mirror, ModelScope $ms unreachable: exit 3 naming both, under 5 s"
+	else notok "auto, missing at the mirror, ModelScope $ms unreachable: exit 3 naming both, under 5 s" "$T/out5"; fi
+done
+
 # --- 6. the job generation in state.json --------------------------------------
 gen() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation"])' "$1/state.json"; }
 check "a job's first run is generation 1" test "$(gen "$T/jobs/sec1")" = 1

@@ -311,6 +311,45 @@ test_token_scope(void **state)
 	assert_null(msg);
 }
 
+/* RFC 6761 names fail before any resolver is asked. */
+static void
+test_reserved_hosts(void **state)
+{
+	static const struct {
+		const char *url;
+		bool reserved;
+	} t[] = {
+		{ "http://nonexistent.invalid", true },
+		{ "https://a.b.INVALID:8443/x", true },
+		{ "http://invalid/", true },
+		{ "http://x.invalid./", true },
+		{ "http://invalid.example.com/", false },
+		{ "http://notinvalid/", false },
+		{ "https://www.modelscope.cn", false },
+		{ "http://127.0.0.1:1", false },
+	};
+	struct curl_slist *hdrs = NULL;
+	struct http_conf c;
+	char *msg = NULL;
+	size_t i;
+	CURL *h;
+
+	(void)state;
+	assert_int_equal(http_conf_init(&c, "/dev/null", NULL, NULL, &msg),
+	    CN_OK);
+	h = curl_easy_init();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (http_host_reserved(t[i].url) != t[i].reserved)
+			fail_msg("case %zu: %s", i, t[i].url);
+		assert_int_equal(http_setup(h, &c, t[i].url, &hdrs),
+		    t[i].reserved ? CN_ERR_CONNECT : CN_OK);
+		curl_slist_free_all(hdrs);
+		hdrs = NULL;
+	}
+	curl_easy_cleanup(h);
+	http_conf_release(&c);
+}
+
 static void
 test_cacert_opt(void **state)
 {
@@ -334,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_url_host_escape),
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_token_scope),
+		cmocka_unit_test(test_reserved_hosts),
 		cmocka_unit_test(test_cacert_opt),
 	};
 
