@@ -78,6 +78,7 @@ struct plan_args {
 	const char	*exclude[PLAN_MAX_GLOBS];
 	const char	*cacert;
 	const char	*token_file;
+	bool		 allow_http_token;
 	bool		 json;
 };
 
@@ -94,6 +95,7 @@ static const struct option plan_options[] = {
 	{ "exclude",		required_argument, NULL, 'x' },
 	{ "cacert",		required_argument, NULL, 'c' },
 	{ "token-file",		required_argument, NULL, 't' },
+	{ "allow-http-token",	no_argument,	   NULL, 'A' },
 	{ "json",		no_argument,	   NULL, 'J' },
 	{ NULL,			0,		   NULL, 0 },
 };
@@ -147,6 +149,9 @@ plan_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 	case 't':
 		a->token_file = v;
 		break;
+	case 'A':
+		a->allow_http_token = true;
+		break;
 	case 'J':
 		a->json = true;
 		break;
@@ -163,7 +168,7 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 	struct http_conf conf;
 	struct plan *p = NULL;
 	json_t *j = NULL;
-	char *msg = NULL;
+	char *msg = NULL, *warn;
 	int first, r, ret, have_conf = 0;
 	size_t i;
 
@@ -198,6 +203,17 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	have_conf = 1;
+	if ((r = http_conf_modelscope(&conf, o->ms_endpoint ? o->ms_endpoint :
+	    getenv("MODELSCOPE_ENDPOINT") ? getenv("MODELSCOPE_ENDPOINT") :
+	    PLANNER_MS_ENDPOINT, &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
+		ret = r;
+		goto out;
+	}
+	conf.allow_http_token |= a.allow_http_token;
+	if ((warn = http_token_warning(&conf)) != NULL)
+		fprintf(stderr, "warning: %s\n", warn);
+	free(warn);
 	o->http = &conf;
 	if ((r = planner_build(o, &p, &msg)) != 0) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
@@ -239,7 +255,7 @@ const struct agent_cmd agent_cmd_plan = {
 	    "           [--repo-type model|dataset] [--source hf|modelscope|auto]\n"
 	    "           [--endpoint URL] [--modelscope-endpoint URL]\n"
 	    "           [--include GLOB]... [--exclude GLOB]... [--cacert FILE]\n"
-	    "           [--token-file FILE] [--json]",
+	    "           [--token-file FILE] [--allow-http-token] [--json]",
 	.help = "\n"
 	    "  --dataset            same as --repo-type dataset\n"
 	    "  --ms-endpoint URL    same as --modelscope-endpoint URL\n",

@@ -77,6 +77,14 @@ endpoint_of(const char *opt, const char *env, const char *def)
 	return strndup(e, n);
 }
 
+/* ModelScope could not be asked at all (resolve, connect, timeouts). */
+static bool
+unreachable(int r)
+{
+	return r == CN_ERR_CONNECT || r == CN_ERR_TIMEOUT ||
+	    r == CN_ERR_RETRIES || r == CN_ERR_CURL;
+}
+
 /* Failures of HF after which auto tries ModelScope. */
 static bool
 fallback_ok(int r)
@@ -100,13 +108,15 @@ int
 planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 {
 	struct http_conf conf;
-	struct hub_query q;
+	struct plan_caps caps = { .max_files = o->max_files,
+	    .max_bytes = o->max_bytes };
+	struct hub_query q = { 0 };
 	struct plan *p = NULL;
 	char *hf_ep = NULL, *ms_ep = NULL, *hf_msg = NULL, *ms_msg = NULL;
 	char *why = NULL;
 	char commit[41] = "";
 	const char *ms_rev, *want;
-	int r;
+	int r, hf_r = CN_OK;
 
 	*out = NULL;
 	*msg = NULL;
@@ -140,6 +150,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	conf.on_retry_arg = (void *)o;
 
 	q.http = &conf;
+	q.caps = &caps;
 	q.repo_type = o->repo_type;
 	q.repo = o->repo;
 	/* --- auto: measured preference (source_measure.c) --- */
@@ -156,6 +167,11 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 			free(why);
 			goto filter;
 		}
+		if (caps.hit != PLAN_CAP_NONE) {
+			free(why);
+			*msg = plan_cap_message(&caps, o->repo, ms_ep);
+			goto filter;
+		}
 		/* Not on ModelScope after all: the usual way. */
 		free(ms_msg);
 		ms_msg = NULL;
@@ -166,7 +182,15 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		q.endpoint = hf_ep;
 		q.revision = o->revision ? o->revision : "main";
 		r = hf_plan(&q, commit, &p, &hf_msg);
+		hf_r = r;
+		if (r != CN_OK && caps.hit != PLAN_CAP_NONE) {
+			/* A cap is the user's limit, not a mirror fault
+			 * another source would cure. */
+			free(hf_msg);
+			hf_msg = plan_cap_message(&caps, o->repo, hf_ep);
+		}
 		if (r == CN_OK || o->source == SOURCE_HF || !fallback_ok(r) ||
+		    caps.hit != PLAN_CAP_NONE ||
 		    o->repo_type == REPO_DATASET) {
 			*msg = hf_msg;
 			hf_msg = NULL;
@@ -174,6 +198,13 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		}
 		emit(o, "source", json_pack("{s:s, s:s, s:s}", "from", "hf",
 		    "to", "modelscope", "reason", hf_msg ? hf_msg : ""));
+	}
+	/* A fallback after the mirror failed: an unreachable ModelScope is
+	 * told in seconds, not after the full retry budget. */
+	if (o->source == SOURCE_AUTO) {
+		conf.connect_tries = 1;
+		if (conf.connect_timeout_s > PLANNER_PROBE_CONNECT_S)
+			conf.connect_timeout_s = PLANNER_PROBE_CONNECT_S;
 	}
 	/* "main" is HF's default branch; ModelScope's is "master". */
 	ms_rev = o->revision;
@@ -183,6 +214,14 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	q.endpoint = ms_ep;
 	q.revision = ms_rev;
 	r = ms_plan(&q, commit[0] ? commit : NULL, &p, &ms_msg);
+	if (r != CN_OK && caps.hit != PLAN_CAP_NONE) {
+		free(ms_msg);
+		ms_msg = plan_cap_message(&caps, o->repo, ms_ep);
+	}
+	/* Not at the mirror, and ModelScope cannot be asked: "not found"
+	 * is what is known, with both reasons. */
+	if (r != CN_OK && hf_r == CN_ERR_NOT_FOUND && unreachable(r))
+		r = CN_ERR_NOT_FOUND;
 	if (r != CN_OK) {
 		if (hf_msg != NULL)
 			hub_msg(msg, "%s; ModelScope fallback: %s", hf_msg,

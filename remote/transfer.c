@@ -601,6 +601,7 @@ file_finish(struct engine *e, struct xfile *f)
 	const struct plan_file *pf = f->pf;
 	const char *expect = hash_expected(pf, f->kind);
 	char hex[65], *msg = NULL, *cmsg = NULL;
+	struct stat st;
 	int r;
 
 	hash_pool_detach(e->hpool, &f->hj);
@@ -634,6 +635,16 @@ file_finish(struct engine *e, struct xfile *f)
 		emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", pf->path,
 		    "message", msg ? msg : "hash mismatch", "code",
 		    cn_strerror(CN_ERR_VERIFY)));
+		free(msg);
+		return;
+	}
+	/* No hash published (verified "size"): the length is the check. */
+	if (f->kind == HASH_NONE && (fstat(f->fd, &st) != 0 ||
+	    (uint64_t)st.st_size != pf->size)) {
+		if (asprintf(&msg, "size mismatch for '%s': expected %" PRIu64
+		    " bytes", pf->path, pf->size) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_VERIFY, msg ? msg : "size mismatch");
 		free(msg);
 		return;
 	}

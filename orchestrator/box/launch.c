@@ -324,8 +324,13 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_code(s, "\n");
 	script_let(s, "rev", or_default(p->revision, "main"));
 	script_code(s, LAUNCH_LOCK LAUNCH_CHECK);
-	if (env->hf_token != NULL && env->hf_token[0] != '\0')
+	if (env->hf_token != NULL && env->hf_token[0] != '\0') {
 		script_export(s, "HF_TOKEN", env->hf_token);
+		/* The agent sends a token over plain http only when told
+		 * (local test hubs); the laptop's own opt-in passes on. */
+		if (env->allow_http_token)
+			script_export(s, "CNORCH_ALLOW_HTTP_TOKEN", "1");
+	}
 	if (env->hf_endpoint != NULL)
 		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
 	/* The weights get the user's usual modes, not our private ones. */

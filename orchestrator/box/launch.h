@@ -19,6 +19,7 @@
 #ifndef CN_LAUNCH_H
 #define CN_LAUNCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,7 @@ struct launch_env {
 	const char	*hf_endpoint;	/* NULL: agent default */
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
+	bool		 allow_http_token; /* token over http (test hubs) */
 };
 
 enum launch_result {

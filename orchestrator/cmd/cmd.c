@@ -468,6 +468,8 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	run.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	if ((tok = getenv("HF_TOKEN")) != NULL && tok[0] != '\0')
 		run.hf_token = tok;
+	run.allow_http_token = (tok = getenv("CNORCH_ALLOW_HTTP_TOKEN")) !=
+	    NULL && strcmp(tok, "1") == 0;
 	if (e->check != NULL && (r = e->check(&run, &msg)) != CN_OK) {
 		if (r == CN_ERR_USAGE)
 			ret = cmd_usage_error(e, msg);

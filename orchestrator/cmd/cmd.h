@@ -89,6 +89,9 @@ struct cmd_run {
 	bool		  live;		/* CMD_LIVE, or what check() decided */
 	bool		  interactive;	/* a terminal may answer prompts */
 	const char	*hf_token;	/* HF_TOKEN from the environment */
+	/* CNORCH_ALLOW_HTTP_TOKEN=1: the agent may send the token over
+	 * plain http (local test hubs only). */
+	bool		  allow_http_token;
 	struct render	*rd;		/* CMD_RENDER */
 	const struct host *const *hosts;
 	size_t		  nhosts;

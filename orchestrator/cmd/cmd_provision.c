@@ -85,6 +85,7 @@ struct prov {
 	bool		 interactive;
 	int		 verbosity;	/* -v shows the setup's ok items */
 	const char	*hf_token;
+	bool		 allow_http_token;
 };
 
 static void
@@ -356,7 +357,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct provision_opts *opts = run->opts;
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
 	    opts->no_wait, run->interactive, run->ctx->verbosity,
-	    run->hf_token }, *p = &pv;
+	    run->hf_token, run->allow_http_token }, *p = &pv;
 	struct host_run *hr = cmd_host_state(run, h);
 	struct session *s = NULL;
 	struct box_facts pr = { 0 };
@@ -525,6 +526,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
 	le.hf_token = p->hf_token;
+	le.allow_http_token = p->allow_http_token;
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 
@@ -645,7 +647,7 @@ static int
 provision_finish(struct cmd_run *run, const int *status, int exit_code)
 {
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    false, false, 0, NULL }, *p = &pv;
+	    false, false, 0, NULL, false }, *p = &pv;
 	const struct host *h;
 	struct host_run *hr;
 	struct pull_run *pu;

@@ -119,6 +119,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
 	le.hf_token = run->hf_token;
+	le.allow_http_token = run->allow_http_token;
 	free(msg);
 	msg = NULL;
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=

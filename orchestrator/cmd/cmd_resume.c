@@ -76,7 +76,7 @@ sget(json_t *o, const char *k)
  * code with a one-line *why.
  */
 static int
-relaunch(struct session *s, const char *hf_token,
+relaunch(struct session *s, const char *hf_token, bool allow_http_token,
     const struct job_info *j, enum launch_result *res, char **why)
 {
 	struct launch_pull lp;
@@ -135,6 +135,7 @@ relaunch(struct session *s, const char *hf_token,
 	le.hf_endpoint = sget(j->spec, "endpoint");
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
 	le.hf_token = hf_token;
+	le.allow_http_token = allow_http_token;
 	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
 		*why = strdup(msg != NULL ? msg : cn_strerror(r));
 		goto out;
@@ -228,7 +229,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		}
 		free(why);
 		why = NULL;
-		if ((r = relaunch(s, run->hf_token, j, &res, &why)) != CN_OK) {
+		if ((r = relaunch(s, run->hf_token, run->allow_http_token, j, &res, &why)) != CN_OK) {
 			render_note(rd, h->name, true, json_pack(
 			    "{s:s, s:s, s:s?}", "event", "error", "job",
 			    j->id, "message", why), "%s: cannot resume: %s",

@@ -333,7 +333,9 @@ cn provision tok > "$work/tok1.out" 2>&1
 rc=$?
 check "gated without HF_TOKEN: exit 1 (got $rc)" test "$rc" = 1
 check "gated without HF_TOKEN: pull reported failed" grep -q '^tok: test-org/gated-model@main failed' "$work/tok1.out"
-HF_TOKEN=hf_testtoken cn provision tok > "$work/tok2.out" 2>&1
+# (The stand-in is plain http: the agent sends a token there only with
+# the explicit opt-in.)
+HF_TOKEN=hf_testtoken CNORCH_ALLOW_HTTP_TOKEN=1 cn provision tok > "$work/tok2.out" 2>&1
 rc=$?
 check "gated with HF_TOKEN: exit 0 (got $rc)" test "$rc" = 0
 check "gated with HF_TOKEN: pull done" grep -q '^tok: test-org/gated-model@main done' "$work/tok2.out"

@@ -504,7 +504,7 @@ test_gc_skips_busy_repo(void **state)
 	st.pid = (long)getpid();
 	st.proc_start = job_proc_start(st.pid);
 	st.started = 100;
-	assert_int_equal(job_state_write(jd, &st), CN_OK);
+	assert_int_equal(job_state_write(jd, &st, false), CN_OK);
 	s = scan(&f);
 	assert_true(s->repos[0].job_running);
 	assert_string_equal(s->repos[0].last_job.id, "j1");
@@ -522,7 +522,7 @@ test_gc_skips_busy_repo(void **state)
 
 	/* the job died without saying so: "dead", and gc goes ahead */
 	st.pid = 999999999;
-	assert_int_equal(job_state_write(jd, &st), CN_OK);
+	assert_int_equal(job_state_write(jd, &st, false), CN_OK);
 	s = scan(&f);
 	assert_false(s->repos[0].job_running);
 	assert_string_equal(s->repos[0].last_job.state, "dead");
