@@ -154,6 +154,15 @@ check "payload --out: sha256sum -c checks it" bash -c "cd '$pdir' && sha256sum -
 check "payload --out: id is the sha256 of SHA256SUMS" \
 	test "$(sha256sum < "$pdir/SHA256SUMS" | cut -d' ' -f1)" = "$pid"
 check "payload --out: the agent runs" bash -c "'$pdir/cnorch-agent' --version >/dev/null"
+written() { "$CNORCH" payload --out "$work/payload" --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["written"])'; }
+check "payload --out again: left alone" test "$(written)" = False
+chmod u+w "$pdir/setup-china-mirrors.sh"
+echo '# edited' >> "$pdir/setup-china-mirrors.sh"
+check "payload --out over an edited copy: written anew" test "$(written)" = True
+check "payload --out over an edited copy: checks again" \
+	bash -c "cd '$pdir' && sha256sum -c --quiet SHA256SUMS"
+check "payload --out: no temporary left" bash -c "! ls -A '$work/payload' | grep -q tmp"
 
 # ---------------------------------------------------------------- ansible-playbook
 # Ansible's own SSH, held to the fixture's host key: group vars beside the
