@@ -17,6 +17,10 @@
  * Each script is meant for `sh -s` on stdin, as cnorch sends them: a
  * value in one never reaches a process's argv.  No token is in them: the
  * runner exports HF_TOKEN ahead of a launch script itself when it has one.
+ * A proxy URL, credentials and all, is in the setup script as provision
+ * sends it (setup_secret says so): the output is for a runner that keeps
+ * it out of logs (the role's tasks are no_log), unlike `hosts --json`,
+ * which shows the proxy redacted.
  * DIR is the box's $HOME (the runner asks the box), needed because the
  * scripts take data_dir and the upload directory as absolute paths.
  * Mirrors "auto" are measured by provision only; here the setup script's
