@@ -183,6 +183,15 @@ int	inventory_write_ansible(const struct inventory *inv, FILE *fp,
 	    char **msg);
 
 /*
+ * The same for the hosts named names[0..n) only (names NULL: all), in
+ * file order; groups keep their members among them, and a group left
+ * with none is not written.  Names that are not hosts of the file (from
+ * ssh_config) are skipped.
+ */
+int	inventory_write_ansible_hosts(const struct inventory *inv,
+	    const char *const *names, size_t n, FILE *fp, char **msg);
+
+/*
  * The inventory path: flag_path (-i) if not NULL, else $CNORCH_INVENTORY if
  * set and not empty, else $HOME/.config/cnorch/inventory.json.  Malloc'd,
  * NULL when out of memory.

@@ -31,6 +31,8 @@ extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_payload_entry;
+extern const struct cmd_entry cmd_box_scripts_entry;
 
 /* Names must match exactly: no prefix guessing for commands that change
  * remote machines. */
@@ -47,6 +49,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_resume_entry,
 	&cmd_help_entry,
 	&cmd_completion_entry,
+	&cmd_payload_entry,
+	&cmd_box_scripts_entry,
 	NULL
 };
 

@@ -1,5 +1,5 @@
 /*
- * cnorch hosts [--json] [TARGET]
+ * cnorch hosts [--json | --ansible] [TARGET]
  *
  * Loads and validates the inventory, resolves TARGET (default: all) and
  * prints one line per host, in inventory order:
@@ -8,11 +8,14 @@
  *
  * columns padded to line up ("-" for no platform), or with --json (global
  * or after the subcommand) one JSON object per line with every resolved
- * field.  Connects to nothing: it is the quick check that an inventory
+ * field, or with --ansible the selected hosts (with the groups that hold
+ * them and the defaults) as an Ansible YAML inventory that both
+ * ansible-playbook and `cnorch -i` read back.  Connects to nothing: it is the quick check that an inventory
  * says what its author meant.  Exit 0, or 2 for an unreadable or invalid
  * inventory or a target that names nothing.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,10 @@
 #include "error.h"
 #include "inventory.h"
 #include "runlog.h"
+
+struct hosts_opts {
+	bool	ansible;
+};
 
 
 static json_t *
@@ -141,9 +148,44 @@ print_json(const struct host *const *hosts, size_t n)
 	return CN_OK;
 }
 
+/* The selected hosts as Ansible YAML, in the file's order. */
+static int
+print_ansible(const struct inventory *inv, const struct host *const *hosts,
+    size_t n)
+{
+	const char **names;
+	char *msg = NULL;
+	size_t i;
+	int r;
+
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		return CN_ERR_USAGE;
+	}
+	for (i = 0; i < n; i++) {
+		names[i] = hosts[i]->name;
+		/* Only the file's hosts can be written: say which are not. */
+		if (inventory_find(inv, hosts[i]->name) == NULL ||
+		    hosts[i]->from_ssh_config)
+			fprintf(stderr, "warning: host '%s' comes from "
+			    "~/.ssh/config, not the inventory; not written\n",
+			    hosts[i]->name);
+	}
+	if ((r = inventory_write_ansible_hosts(inv, names, n, stdout,
+	    &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		r = CN_ERR_USAGE;
+	}
+	free(msg);
+	free(names);
+	return r;
+}
+
 static int
 hosts_exec(struct cmd_run *run)
 {
+	struct hosts_opts *opts = run->opts;
 	struct inventory *inv = NULL;
 	const struct host **hosts = NULL;
 	const char *target = run->target;
@@ -162,7 +204,8 @@ hosts_exec(struct cmd_run *run)
 		goto out;
 	}
 	if (target == NULL && inventory_count(inv) == 0) {
-		ret = CN_OK;		/* valid, and empty */
+		/* Valid, and empty: an empty Ansible inventory says so. */
+		ret = opts->ansible ? print_ansible(inv, NULL, 0) : CN_OK;
 		goto out;
 	}
 	if (target != NULL && strstr(target, "@failed") != NULL &&
@@ -176,7 +219,12 @@ hosts_exec(struct cmd_run *run)
 		    cn_strerror(r));
 		goto out;
 	}
-	ret = run->json ? print_json(hosts, nhosts) : print_text(hosts, nhosts);
+	if (opts->ansible)
+		ret = print_ansible(inv, hosts, nhosts);
+	else if (run->json)
+		ret = print_json(hosts, nhosts);
+	else
+		ret = print_text(hosts, nhosts);
 	if (fflush(stdout) != 0)
 		ret = CN_ERR_USAGE;
  out:
@@ -191,14 +239,33 @@ hosts_exec(struct cmd_run *run)
 static const struct cmd_opt hosts_opts[] = {
 	{ .name = "json", .kind = CMD_OPT_JSON,
 	  .help = "one JSON object per host" },
+	{ .name = "ansible", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct hosts_opts, ansible),
+	  .help = "write the hosts as an Ansible YAML inventory" },
 	{ .name = NULL }
 };
 
+static int
+hosts_check(struct cmd_run *run, char **msg)
+{
+	struct hosts_opts *opts = run->opts;
+
+	if (opts->ansible && run->json) {
+		if ((*msg = strdup("--ansible and --json do not go "
+		    "together")) == NULL)
+			return CN_ERR_NOMEM;
+		return CN_ERR_USAGE;
+	}
+	return CN_OK;
+}
+
 const struct cmd_entry cmd_hosts_entry = {
 	.name = "hosts",
-	.synopsis = "hosts [--json] [TARGET]",
+	.synopsis = "hosts [--json | --ansible] [TARGET]",
 	.summary = "List the hosts of the inventory (or of TARGET), resolved.",
 	.opts = hosts_opts,
+	.opts_size = sizeof(struct hosts_opts),
+	.check = hosts_check,
 	.target = CMD_TARGET_OPTIONAL,
 	.exec = hosts_exec,
 };
