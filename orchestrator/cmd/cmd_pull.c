@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
 #include "facts.h"
 #include "fleet.h"
@@ -84,6 +85,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	enum launch_result res;
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
+	struct pull_spec ps = { 0 };
 	char *msg = NULL, *id = NULL, b[32];
 	int r, ret = CN_ERR_REMOTE;
 
@@ -112,6 +114,18 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		render_note(rd, h->name, true, NULL, "data_dir '%s' is not "
 		    "an absolute path on the box", pr.data_dir != NULL ?
 		    pr.data_dir : "");
+		goto out;
+	}
+	ps.repo = (char *)lp.repo;
+	ps.revision = (char *)lp.revision;
+	ps.source = (char *)lp.source;
+	ps.repo_type = (char *)lp.repo_type;
+	ps.include = (char **)lp.include;
+	ps.ninclude = lp.ninclude;
+	ps.exclude = (char **)lp.exclude;
+	ps.nexclude = lp.nexclude;
+	if ((r = daytwo_fits(rd, h, s, &pr, &ps, 1)) != CN_OK) {
+		ret = r;
 		goto out;
 	}
 	le.payload_id = payload_id();

@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "doctor.h"
+#include "fmt.h"
 #include "connect.h"
 #include "daytwo.h"
 #include "error.h"
@@ -135,4 +137,54 @@ daytwo_gc_bytes(const struct host *h, struct session *s,
 		*bytes = -1;
 	free(script);
 	free(msg);
+}
+
+int
+daytwo_fits(struct render *rd, const struct host *h, struct session *s,
+    const struct box_facts *f, const struct pull_spec *ps, size_t nps)
+{
+	struct host th = *h;
+	char *unknown = NULL, *msg = NULL, a[32], b[32], g[32];
+	int64_t need = -1, avail, gcb;
+	int r = CN_OK;
+
+	if (f->avail_kb < 0 || nps == 0)
+		return CN_OK;
+	avail = f->avail_kb * 1024;
+	th.pulls = (struct pull_spec *)ps;
+	th.npulls = nps;
+	/* Sizes that cannot be told (hub down, gated) are the pull's own
+	 * business: it says so better. */
+	if (doctor_pull_bytes(s, &th, f->data_dir, 60, &need, &unknown,
+	    &msg) != CN_OK || need < 0 || need <= avail)
+		goto out;
+	daytwo_gc_bytes(h, s, f, &gcb);
+	fmt_bytes(a, sizeof(a), (double)avail);
+	fmt_bytes(b, sizeof(b), (double)need);
+	fmt_bytes(g, sizeof(g), gcb > 0 ? (double)gcb : 0);
+	render_note(rd, h->name, true, json_pack("{s:s, s:s, s:s, s:I, s:I}",
+	    "event", "error", "message", "not enough space", "dir",
+	    f->data_dir, "free", (json_int_t)avail, "needed",
+	    (json_int_t)need), "not enough space on %s: %s free, %s needed",
+	    f->data_dir, a, b);
+	if (gcb > 0 && avail + gcb >= need)
+		render_note(rd, h->name, true, json_pack("{s:s, s:s, s:I}",
+		    "event", "hint", "command", "cnorch gc --revisions "
+		    "--incomplete", "gc_bytes", (json_int_t)gcb), "'cnorch gc "
+		    "%s --revisions --incomplete' would free %s, enough for "
+		    "it", h->name, g);
+	else if (gcb > 0)
+		render_note(rd, h->name, true, json_pack("{s:s, s:I}",
+		    "event", "hint", "gc_bytes", (json_int_t)gcb), "'cnorch gc "
+		    "%s --revisions --incomplete' would free only %s", h->name,
+		    g);
+	else
+		render_note(rd, h->name, true, json_pack("{s:s, s:I}",
+		    "event", "hint", "gc_bytes", (json_int_t)0), "nothing for "
+		    "'cnorch gc' to free");
+	r = CN_ERR_NOSPACE;
+ out:
+	free(unknown);
+	free(msg);
+	return r;
 }

@@ -43,4 +43,17 @@ int	daytwo_agent(struct render *rd, const struct host *h,
 void	daytwo_gc_bytes(const struct host *h, struct session *s,
 	    const struct box_facts *f, int64_t *bytes);
 
+/*
+ * Before a pull: does it fit on the data disk?  The plan's size (what the
+ * agent's `plan` says less what the cache holds, doctor_pull_bytes())
+ * against the free space the facts measured.  A plan that does not fit
+ * is noted on rd with the numbers and, when gc could free enough, the
+ * `cnorch gc` command that would (else what gc could free).  Returns
+ * CN_OK (it fits, or it cannot be told) or CN_ERR_NOSPACE.
+ */
+struct pull_spec;
+int	daytwo_fits(struct render *rd, const struct host *h,
+	    struct session *s, const struct box_facts *f,
+	    const struct pull_spec *ps, size_t nps);
+
 #endif
