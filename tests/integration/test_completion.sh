@@ -66,7 +66,7 @@ man=$("$CNORCH" help --man)
 check "man page: roff title" grep -q '^\.TH CNORCH 1' <<<"$man"
 missing=
 for n in "${names[@]}"; do
-	grep -q "^\.B $n" <<<"$man" || missing="$missing $n"
+	grep -q "^\.B ${n//-/\\\\-}" <<<"$man" || missing="$missing $n"
 done
 check "man page: every command (missing:${missing:- none})" test -z "$missing"
 
