@@ -98,7 +98,7 @@ cat >"$inv" <<JSON
   "hosts": {} }
 JSON
 cn() { "$CNORCH" -i "$inv" "$@"; }
-boxfp=$(ssh-keygen -lf "$BOX_HOSTKEY_PUB" | awk '{print $2}')
+boxfp=$(ssh-keygen -lf - <<<"$BOX_HOSTKEY_PUB" | awk '{print $2}')
 
 # ---------------------------------------------------------------- add
 cn add one ssh -p "$BOX_PORT" "$BOX_USER@127.0.0.1" -i "$BOX_KEY" >"$work/add1.out" 2>&1
@@ -137,9 +137,9 @@ check "a new inventory is created 0600" test "$(stat -c %a "$work/inv/other.json
 cn add one ssh -p 1 root@example.org >"$work/dup.out" 2>&1
 rc=$?
 check "a duplicate name: exit 2 (got $rc), named" bash -c "[ $rc = 2 ] && grep -q \"'one'\" '$work/dup.out'"
-cn add bad ssh -X root@example.org >"$work/bad.out" 2>&1
+cn add bad ssh -p 22x root@example.org >"$work/bad.out" 2>&1
 rc=$?
-check "a bad login line: exit 2 (got $rc), naming the part" bash -c "[ $rc = 2 ] && grep -q \"'-X'\" '$work/bad.out'"
+check "a bad login line: exit 2 (got $rc), naming the part" bash -c "[ $rc = 2 ] && grep -q \"'22x'\" '$work/bad.out'"
 cn rm-host four >/dev/null 2>&1
 check "rm-host takes it out" python3 -c "import json,sys; assert 'four' not in json.load(open(sys.argv[1]))['hosts']" "$inv"
 cn rm-host four >/dev/null 2>&1
@@ -233,8 +233,8 @@ cn gc one --revisions --incomplete --older-than 1h </dev/null >"$work/gc.out" 2>
 check "gc (piped, no --yes): exit 0" test $? = 0
 check "gc prints what went" grep -q "^one: $REPO: removed revision $SHA2" "$work/gc.out"
 check "gc prints the bytes freed" grep -q "^one: freed 1.5 MiB in " "$work/gc.out"
-check "the detached snapshot and the stale partial are gone" bash -c "
-	bssh '[ ! -e $RD/snapshots/$SHA2 ] && [ ! -e $RD/blobs/$STALE.incomplete ] && [ -e $RD/snapshots/$SHA1 ]'"
+check "the detached snapshot and the stale partial are gone" \
+	bssh "[ ! -e $RD/snapshots/$SHA2 ] && [ ! -e $RD/blobs/$STALE.incomplete ] && [ -e $RD/snapshots/$SHA1 ]"
 cn gc one --revisions --dry-run --json >"$work/gc2.jsonl" 2>&1
 check "a second gc has nothing left" test "$(gcbytes "$work/gc2.jsonl")" = "[0]"
 cn gc one --incomplete --older-than 3days >"$work/gcbad.out" 2>&1
