@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
 #include "facts.h"
 #include "fleet.h"
@@ -518,6 +519,14 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
 	if (cmd_interrupted(NULL))
 		goto interrupted;
+
+	/* Before anything is launched: do the pulls fit on the data disk?
+	 * (The plan events below still stop a job that turns out bigger.) */
+	if (h->npulls > 0 && daytwo_fits(p->rd, h, s, &pr, h->pulls,
+	    h->npulls) == CN_ERR_NOSPACE) {
+		hr->failed++;
+		goto out;
+	}
 
 	/* launch */
 	le.payload_id = payload_id();
