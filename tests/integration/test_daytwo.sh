@@ -196,6 +196,14 @@ cn verify one >"$work/v1.out" 2>&1
 rc=$?
 check "verify of a corrupted blob: exit 1 (got $rc)" test "$rc" = 1
 check "verify names host, repo and path" grep -q "^one: bad $REPO: b.safetensors in ${SHA1:0:8}" "$work/v1.out"
+cn verify one --json >"$work/v1.jsonl" 2>/dev/null
+check "verify --json: the bad file with host, repo and path" python3 - "$work/v1.jsonl" "$SHA1" <<'PY'
+import json, sys
+L = [json.loads(l) for l in open(sys.argv[1])]
+bad = [(o["host"], o["repo"], o["path"], o["commit"]) for o in L if o.get("kind") == "bad"]
+assert bad == [("one", "test-org/rev-model", "b.safetensors", sys.argv[2])], bad
+assert [o["status"] for o in L if o.get("event") == "verify"] == ["bad"], L
+PY
 hubpost /_stub/reset-stats
 cn verify one --repair >"$work/v2.out" 2>&1
 rc=$?
@@ -229,12 +237,29 @@ check "gc --dry-run removes nothing" cmp -s "$work/before" "$work/after"
 WANT=$((CC + 4196))
 gcbytes() { python3 -c "import json,sys; print([o['bytes'] for o in map(json.loads, open(sys.argv[1])) if o.get('kind') == 'gc'])" "$1"; }
 check "gc --dry-run: the detached-only blob and the stale partial ($WANT)" test "$(gcbytes "$work/dry.jsonl")" = "[$WANT]"
+# On a terminal: a dry run first, then the question; "n" removes nothing.
+PTY=$CNORCH_SRC/tests/fixtures/pty_prompt.py
+python3 "$PTY" "[y/N]" 'n\n' -- "$CNORCH" -i "$inv" gc one --revisions \
+	--incomplete --older-than 1h >"$work/tty-n.out" 2>&1
+check "gc on a terminal shows what would go and asks" bash -c "
+	grep -q 'one: $REPO: would remove revision $SHA2' '$work/tty-n.out' &&
+	grep -q 'one: would free 1.5 MiB in ' '$work/tty-n.out' &&
+	grep -Eq 'remove these [0-9]+ items \(1.5 MiB\)\? \[y/N\]' '$work/tty-n.out'"
+check "gc on a terminal, answered n: exit 0, nothing removed" bash -c "
+	grep -q '^exit=0' '$work/tty-n.out' && grep -q 'nothing removed' '$work/tty-n.out'"
+bssh "find $RD | sort" >"$work/after-n"
+check "gc on a terminal, answered n: the cache is as it was" cmp -s "$work/before" "$work/after-n"
 cn gc one --revisions --incomplete --older-than 1h </dev/null >"$work/gc.out" 2>&1
 check "gc (piped, no --yes): exit 0" test $? = 0
 check "gc prints what went" grep -q "^one: $REPO: removed revision $SHA2" "$work/gc.out"
 check "gc prints the bytes freed" grep -q "^one: freed 1.5 MiB in " "$work/gc.out"
 check "the detached snapshot and the stale partial are gone" \
 	bssh "[ ! -e $RD/snapshots/$SHA2 ] && [ ! -e $RD/blobs/$STALE.incomplete ] && [ -e $RD/snapshots/$SHA1 ]"
+bssh "head -c 2048 /dev/zero >$RD/blobs/$STALE.incomplete && touch -d '2 hours ago' $RD/blobs/$STALE.incomplete"
+python3 "$PTY" "[y/N]" 'y\n' -- "$CNORCH" -i "$inv" gc one --incomplete >"$work/tty-y.out" 2>&1
+check "gc on a terminal, answered y: removed" bash -c "
+	grep -q '^exit=0' '$work/tty-y.out' && grep -q 'one: freed 2.0 KiB in 1 item' '$work/tty-y.out'"
+check "gc on a terminal, answered y: the partial is gone" bssh "[ ! -e $RD/blobs/$STALE.incomplete ]"
 cn gc one --revisions --dry-run --json >"$work/gc2.jsonl" 2>&1
 check "a second gc has nothing left" test "$(gcbytes "$work/gc2.jsonl")" = "[0]"
 cn gc one --incomplete --older-than 3days >"$work/gcbad.out" 2>&1
