@@ -56,6 +56,21 @@ quote_word(struct buf *b, const char *w)
 	return buf_append(b, "'", 1);
 }
 
+/* Where add's long option w (maybe "--opt=value") goes, or NULL. */
+static const char **
+long_opt(struct add_opts *o, const char *w)
+{
+	size_t len = strcspn(w, "=");
+
+	if (len == 10 && strncmp(w, "--platform", len) == 0)
+		return &o->platform;
+	if (len == 14 && strncmp(w, "--password-env", len) == 0)
+		return &o->password_env;
+	if (len == 7 && strncmp(w, "--group", len) == 0)
+		return &o->group;
+	return NULL;
+}
+
 /*
  * add's long options among the LOGIN words taken out; the rest joined
  * into one line (one word as it is, several each quoted).
@@ -65,8 +80,8 @@ split_login(struct cmd_run *run, struct add_opts *o, char **line,
     char **msg)
 {
 	struct buf b = { 0 };
-	const char **v;
-	char *w;
+	const char **v, **slot;
+	char *w, *val;
 	int i, n = 0, r = CN_ERR_NOMEM;
 
 	*line = NULL;
@@ -74,32 +89,44 @@ split_login(struct cmd_run *run, struct add_opts *o, char **line,
 		return CN_ERR_NOMEM;
 	for (i = 1; i < run->nargs; i++) {
 		w = run->args[i];
-		if (strcmp(w, "--accept-new") == 0)
-			o->accept_new = true;
-		else if (strcmp(w, "--platform") == 0 ||
-		    strcmp(w, "--password-env") == 0 ||
-		    strcmp(w, "--group") == 0) {
-			if (i + 1 >= run->nargs) {
-				r = asprintf(msg, "'%s' needs a value", w) < 0 ?
-				    CN_ERR_NOMEM : CN_ERR_USAGE;
-				goto out;
-			}
-			if (w[2] == 'p' && w[3] == 'l')
-				o->platform = run->args[++i];
-			else if (w[2] == 'p')
-				o->password_env = run->args[++i];
-			else
-				o->group = run->args[++i];
-		} else
+		val = NULL;
+		if (strcmp(w, "--") == 0)
+			continue;
+		if (strncmp(w, "--", 2) != 0) {
 			v[n++] = w;
+			continue;
+		}
+		if (strcmp(w, "--accept-new") == 0) {
+			o->accept_new = true;
+			continue;
+		}
+		/* --opt VALUE or --opt=VALUE */
+		if ((val = strchr(w, '=')) != NULL)
+			val++;
+		else if (i + 1 < run->nargs)
+			val = run->args[i + 1];
+		if ((slot = long_opt(o, w)) == NULL) {
+			r = asprintf(msg, "unknown option '%s'", w) < 0 ?
+			    CN_ERR_NOMEM : CN_ERR_USAGE;
+			goto out;
+		}
+		if (val == NULL) {
+			r = asprintf(msg, "'%s' needs a value", w) < 0 ?
+			    CN_ERR_NOMEM : CN_ERR_USAGE;
+			goto out;
+		}
+		if (strchr(w, '=') == NULL)
+			i++;
+		*slot = val;
 	}
-	if (n == 1)
-		r = buf_append(&b, v[0], strlen(v[0]));
-	for (i = 0, r = n == 1 ? r : CN_OK; n > 1 && i < n && r == CN_OK;
-	    i++)
-		if ((i > 0 && (r = buf_append(&b, " ", 1)) != CN_OK) ||
-		    (r = quote_word(&b, v[i])) != CN_OK)
-			break;
+	r = CN_OK;
+	for (i = 0; i < n && r == CN_OK; i++) {
+		if (i > 0)
+			r = buf_append(&b, " ", 1);
+		if (r == CN_OK)
+			r = n == 1 ? buf_append(&b, v[i], strlen(v[i])) :
+			    quote_word(&b, v[i]);
+	}
 	if (r != CN_OK)
 		goto out;
 	*line = b.data;

@@ -75,6 +75,10 @@ on_line(void *arg, json_t *o)
 	char a[32], b[32];
 	size_t i;
 
+	/* Ctrl-C: stop reading (the agent only reads, or removes bad
+	 * blobs under the repo lock, so leaving it is safe). */
+	if (cmd_interrupted(NULL))
+		return CN_ERR_INTERRUPTED;
 	if (c->run->json && strcmp(kind, "progress") != 0)
 		render_note(rd, name, false, json_incref(o), "%s", "");
 	if (strcmp(kind, "progress") == 0) {

@@ -18,6 +18,10 @@
 #include "session.h"
 #include "upload.h"
 
+/* Sizing a plan lists the repo on the hub: a hub that does not answer
+ * within this much is the pull's own business. */
+#define PLAN_TIMEOUT_S	30
+
 /* A whole-cache verify reads every byte: bounded generously. */
 #define AGENT_TIMEOUT_S	(6 * 3600)
 
@@ -155,8 +159,8 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
 	th.npulls = nps;
 	/* Sizes that cannot be told (hub down, gated) are the pull's own
 	 * business: it says so better. */
-	if (doctor_pull_bytes(s, &th, f->data_dir, 60, &need, &unknown,
-	    &msg) != CN_OK || need < 0 || need <= avail)
+	if (doctor_pull_bytes(s, &th, f->data_dir, PLAN_TIMEOUT_S, &need,
+	    &unknown, &msg) != CN_OK || need < 0 || need <= avail)
 		goto out;
 	daytwo_gc_bytes(h, s, f, &gcb);
 	fmt_bytes(a, sizeof(a), (double)avail);
