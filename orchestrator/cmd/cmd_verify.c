@@ -201,6 +201,8 @@ verify_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	int r, status, fixed = 0;
 
 	(void)o;
+	/* The first progress line after PROGRESS_EVERY_S, not at 0%. */
+	c.last_progress = event_now();
 	if ((c.repull = json_array()) == NULL ||
 	    (args = calloc((size_t)run->nargs + 2, sizeof(*args))) == NULL) {
 		r = CN_ERR_NOMEM;
