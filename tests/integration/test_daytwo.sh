@@ -186,7 +186,19 @@ assert r[0]["refs"] == {"main": sys.argv[2]} and r[0]["detached"] == [sys.argv[3
 assert [o["host"] for o in L if o["kind"] == "disks"] == ["one"], L
 PY
 
+# The payload gone from the box: cache puts it back first.
+bssh 'rm -rf ~/.cnorch/payload'
+cn cache one >"$work/cache-up.out" 2>&1
+check "cache uploads a missing payload, then answers" bash -c "
+	grep -q '^one: payload [0-9a-f]* uploaded' '$work/cache-up.out' &&
+	grep -Eq '^one +$REPO ' '$work/cache-up.out'"
+check "the payload is back on the box" bssh 'ls ~/.cnorch/payload/*/cnorch-agent >/dev/null'
+
 # ---------------------------------------------------------------- verify
+cn verify one test-org/no-such-model >"$work/v-none.out" 2>&1
+rc=$?
+check "verify of a repo not cached: exit 1 (got $rc), named" bash -c "
+	[ $rc = 1 ] && grep -q \"^one: .*'test-org/no-such-model'\" '$work/v-none.out'"
 cn verify one >"$work/v0.out" 2>&1
 check "verify of a sound cache: exit 0" test $? = 0
 check "verify: a per-box result" grep -q '^one: verify ok: ' "$work/v0.out"
