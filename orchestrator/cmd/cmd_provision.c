@@ -3,10 +3,12 @@
  *
  * Per host, in order: connect, probe (architecture, $HOME, data_dir and
  * its free space, payload present?), upload the payload if it is new, run
- * setup-china-mirrors.sh with the host's settings, start one agent job per
- * pull that is neither complete nor running, and follow the jobs' events
- * until they end (--no-wait: return once launched).  Ctrl-C while
- * following detaches: the jobs keep running on the box.
+ * setup-china-mirrors.sh with the host's settings, check that the pulls
+ * fit on the data disk (daytwo_fits(): else refused with the numbers and
+ * the gc hint), start one agent job per pull that is neither complete nor
+ * running, and follow the jobs' events until they end (--no-wait: return
+ * once launched).  Ctrl-C while following detaches: the jobs keep running
+ * on the box.
  *
  * Recap per host: "NAME: ok=N changed=N failed=N" counting the payload,
  * each setup item and each pull, then one line per pull.  Exit code: 0

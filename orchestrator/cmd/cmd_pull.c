@@ -6,13 +6,15 @@
  * (cnorch provision must have put the payload there): launch_pull()
  * (launch.h) finds the job of an earlier identical pull and leaves it
  * alone when it runs or is complete, else starts it, the agent resuming
- * any partial blobs.  The job then is followed to its end as provision
- * does (reconnecting if the connection drops; Ctrl-C detaches and the
- * job keeps running), unless --no-wait.
+ * any partial blobs.  A pull that does not fit on the data disk (its
+ * plan sized on the box, daytwo_fits()) is refused before that, with the
+ * numbers and the `cnorch gc` that would make room.  The job then is
+ * followed to its end as provision does (reconnecting if the connection
+ * drops; Ctrl-C detaches and the job keeps running), unless --no-wait.
  *
  * Exit code: 0 the pull is complete (or running, with --no-wait or after
- * Ctrl-C); 1 it failed, or cnorch is not set up on a host; 3 a host
- * could not be reached; 2 usage.
+ * Ctrl-C); 1 it failed, did not fit, or cnorch is not set up on a host;
+ * 3 a host could not be reached; 2 usage.
  */
 #include <stddef.h>
 #include <stdio.h>
