@@ -180,25 +180,21 @@ static int
 gc_check(struct cmd_run *run, char **msg)
 {
 	struct gc_opts *opts = run->opts;
-	const char *m = NULL;
+	int n = 0;
 
 	if (!opts->revisions && !opts->incomplete)
-		m = "nothing to do: pass --revisions and/or --incomplete";
+		*msg = strdup("nothing to do: pass --revisions and/or "
+		    "--incomplete");
 	else if (opts->older_than != NULL && !opts->incomplete)
-		m = "--older-than needs --incomplete";
-	else if (opts->older_than != NULL && !age_ok(opts->older_than)) {
-		if (asprintf(msg, "--older-than: expected a duration like "
-		    "45s, 30m, 2h or 3d, got '%s'", opts->older_than) < 0)
-			return CN_ERR_NOMEM;
-		return CN_ERR_USAGE;
-	} else if (opts->repo != NULL && (strchr(opts->repo, '/') == NULL ||
-	    opts->repo[0] == '/'))
-		if (asprintf(msg, "--repo: expected org/name, got '%s'",
-		    opts->repo) < 0)
-			return CN_ERR_NOMEM;
-	if (m != NULL && (*msg = strdup(m)) == NULL)
-		return CN_ERR_NOMEM;
-	return *msg != NULL ? CN_ERR_USAGE : CN_OK;
+		*msg = strdup("--older-than needs --incomplete");
+	else if (opts->older_than != NULL && !age_ok(opts->older_than))
+		n = asprintf(msg, "--older-than: expected a duration like "
+		    "45s, 30m, 2h or 3d, got '%s'", opts->older_than);
+	else if (opts->repo != NULL)
+		return daytwo_check_repo(opts->repo, msg);
+	else
+		return CN_OK;
+	return n < 0 || *msg == NULL ? CN_ERR_NOMEM : CN_ERR_USAGE;
 }
 
 static const struct cmd_opt gc_opts_table[] = {

@@ -265,6 +265,18 @@ verify_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return r;
 }
 
+/* Each REPO is an HF-style org/name. */
+static int
+verify_check(struct cmd_run *run, char **msg)
+{
+	int i;
+
+	for (i = 0; i < run->nargs; i++)
+		if (daytwo_check_repo(run->args[i], msg) != CN_OK)
+			return *msg == NULL ? CN_ERR_NOMEM : CN_ERR_USAGE;
+	return CN_OK;
+}
+
 static const struct cmd_opt verify_opts_table[] = {
 	{ .name = "repair", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct verify_opts, repair),
@@ -286,5 +298,6 @@ const struct cmd_entry cmd_verify_entry = {
 	.nargs_max = -1,
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
 	    CMD_SAVE_FAILED | CMD_DETACH,
+	.check = verify_check,
 	.host = verify_host,
 };

@@ -17,6 +17,7 @@
 #include "render.h"
 #include "session.h"
 #include "upload.h"
+#include "validate.h"
 
 /* Sizing a plan lists the repo on the hub: a hub that does not answer
  * within this much is the pull's own business. */
@@ -191,4 +192,12 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
 	free(unknown);
 	free(msg);
 	return r;
+}
+
+int
+daytwo_check_repo(const char *repo, char **msg)
+{
+	if (validate_repo_id(repo, msg) == CN_OK)
+		return CN_OK;
+	return *msg == NULL ? CN_ERR_NOMEM : CN_ERR_USAGE;
 }

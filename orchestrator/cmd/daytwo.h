@@ -43,6 +43,10 @@ int	daytwo_agent(struct render *rd, const struct host *h,
 void	daytwo_gc_bytes(const struct host *h, struct session *s,
 	    const struct box_facts *f, int64_t *bytes);
 
+/* REPO as the command line gives it: CN_OK, or CN_ERR_USAGE with a
+ * malloc'd *msg naming it (validate_repo_id()), or CN_ERR_NOMEM. */
+int	daytwo_check_repo(const char *repo, char **msg);
+
 /*
  * Before a pull: does it fit on the data disk?  The plan's size (what the
  * agent's `plan` says less what the cache holds, doctor_pull_bytes())
