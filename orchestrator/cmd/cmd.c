@@ -29,6 +29,11 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_pull_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_add_entry;
+extern const struct cmd_entry cmd_rm_host_entry;
+extern const struct cmd_entry cmd_cache_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_gc_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_completion_entry;
 extern const struct cmd_entry cmd_payload_entry;
@@ -47,6 +52,11 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pull_entry,
 	&cmd_stop_entry,
 	&cmd_resume_entry,
+	&cmd_add_entry,
+	&cmd_rm_host_entry,
+	&cmd_cache_entry,
+	&cmd_verify_entry,
+	&cmd_gc_entry,
 	&cmd_help_entry,
 	&cmd_completion_entry,
 	&cmd_payload_entry,
@@ -265,6 +275,8 @@ cmd_parse(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 		nopts++;
 	if ((lo = calloc(nopts + 2, sizeof(*lo))) == NULL)
 		return CN_ERR_NOMEM;
+	if (e->flags & CMD_OPTS_FIRST)
+		shorts[k++] = '+';
 	/* ':' first: a missing value is told apart from an unknown option. */
 	shorts[k++] = ':';
 	shorts[k++] = 'h';

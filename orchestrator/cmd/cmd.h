@@ -73,6 +73,8 @@ struct cmd_opt {
 #define CMD_KEEP_LOG	0x08	/* keep each host's output in a run log */
 #define CMD_SAVE_FAILED	0x10	/* remember failed hosts for @failed */
 #define CMD_DETACH	0x20	/* first Ctrl-C detaches (cmd_interrupted) */
+#define CMD_OPTS_FIRST	0x40	/* options end at the first positional
+				   (add: LOGIN carries ssh's own -p, -i) */
 
 struct cmd_entry;
 

@@ -3,10 +3,12 @@
  *
  * Per host, in order: connect, probe (architecture, $HOME, data_dir and
  * its free space, payload present?), upload the payload if it is new, run
- * setup-china-mirrors.sh with the host's settings, start one agent job per
- * pull that is neither complete nor running, and follow the jobs' events
- * until they end (--no-wait: return once launched).  Ctrl-C while
- * following detaches: the jobs keep running on the box.
+ * setup-china-mirrors.sh with the host's settings, check that the pulls
+ * fit on the data disk (daytwo_fits(): else refused with the numbers and
+ * the gc hint), start one agent job per pull that is neither complete nor
+ * running, and follow the jobs' events until they end (--no-wait: return
+ * once launched).  Ctrl-C while following detaches: the jobs keep running
+ * on the box.
  *
  * Recap per host: "NAME: ok=N changed=N failed=N" counting the payload,
  * each setup item and each pull, then one line per pull.  Exit code: 0
@@ -22,6 +24,7 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
 #include "facts.h"
 #include "fleet.h"
@@ -519,6 +522,14 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
 	if (cmd_interrupted(NULL))
 		goto interrupted;
+
+	/* Before anything is launched: do the pulls fit on the data disk?
+	 * (The plan events below still stop a job that turns out bigger.) */
+	if (h->npulls > 0 && daytwo_fits(p->rd, h, s, &pr, h->pulls,
+	    h->npulls) == CN_ERR_NOSPACE) {
+		hr->failed++;
+		goto out;
+	}
 
 	/* launch */
 	le.payload_id = payload_id();

@@ -6,13 +6,15 @@
  * (cnorch provision must have put the payload there): launch_pull()
  * (launch.h) finds the job of an earlier identical pull and leaves it
  * alone when it runs or is complete, else starts it, the agent resuming
- * any partial blobs.  The job then is followed to its end as provision
- * does (reconnecting if the connection drops; Ctrl-C detaches and the
- * job keeps running), unless --no-wait.
+ * any partial blobs.  A pull that does not fit on the data disk (its
+ * plan sized on the box, daytwo_fits()) is refused before that, with the
+ * numbers and the `cnorch gc` that would make room.  The job then is
+ * followed to its end as provision does (reconnecting if the connection
+ * drops; Ctrl-C detaches and the job keeps running), unless --no-wait.
  *
  * Exit code: 0 the pull is complete (or running, with --no-wait or after
- * Ctrl-C); 1 it failed, or cnorch is not set up on a host; 3 a host
- * could not be reached; 2 usage.
+ * Ctrl-C); 1 it failed, did not fit, or cnorch is not set up on a host;
+ * 3 a host could not be reached; 2 usage.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
 #include "facts.h"
 #include "fleet.h"
@@ -84,6 +87,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	enum launch_result res;
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
+	struct pull_spec ps = { 0 };
 	char *msg = NULL, *id = NULL, b[32];
 	int r, ret = CN_ERR_REMOTE;
 
@@ -112,6 +116,18 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		render_note(rd, h->name, true, NULL, "data_dir '%s' is not "
 		    "an absolute path on the box", pr.data_dir != NULL ?
 		    pr.data_dir : "");
+		goto out;
+	}
+	ps.repo = (char *)lp.repo;
+	ps.revision = (char *)lp.revision;
+	ps.source = (char *)lp.source;
+	ps.repo_type = (char *)lp.repo_type;
+	ps.include = (char **)lp.include;
+	ps.ninclude = lp.ninclude;
+	ps.exclude = (char **)lp.exclude;
+	ps.nexclude = lp.nexclude;
+	if ((r = daytwo_fits(rd, h, s, &pr, &ps, 1)) != CN_OK) {
+		ret = r;
 		goto out;
 	}
 	le.payload_id = payload_id();

@@ -483,3 +483,107 @@ session_name(const struct session *s)
 {
 	return s != NULL ? s->name : "";
 }
+
+/* ------------------------------------------------- first contact (add) */
+
+int
+session_hostkey_probe(const struct session_opts *opts, bool record,
+    struct session_hostkey *hk, char **msg)
+{
+	struct session *s = NULL;
+	struct known_hosts_verdict v;
+	const char *key, *hash;
+	char *path = NULL, algs[256];
+	size_t keylen;
+	int r, rc, type, timeout_s;
+
+	*msg = NULL;
+	memset(hk, 0, sizeof(*hk));
+	if (opts->hostname == NULL || opts->port < 1 || opts->port > 65535)
+		return CN_ERR_INVALID;
+	pthread_once(&init_once, global_init);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CN_ERR_NOMEM;
+	s->sock = -1;
+	if (init_rc != 0) {
+		session_set_err(s, "cannot initialize libssh2");
+		r = CN_ERR_SSH;
+		goto out;
+	}
+	timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s :
+	    DEFAULT_CONNECT_TIMEOUT_S;
+	if ((r = known_hosts_lookup_name(opts->hostname, opts->port,
+	    opts->host_key_alias, hk->name, sizeof(hk->name))) != CN_OK) {
+		session_set_err(s, "host name '%s' too long", opts->hostname);
+		goto out;
+	}
+	if ((path = session_expand_home(khfile_shown(opts))) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = tcp_connect(s, opts->hostname, opts->port, timeout_s,
+	    &s->sock)) != CN_OK)
+		goto out;
+	if ((s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s)) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
+	}
+	libssh2_session_set_blocking(s->ssh, 1);
+	libssh2_session_set_timeout(s->ssh, (long)timeout_s * 1000);
+	(void)known_hosts_algorithms(path, hk->name, algs, sizeof(algs));
+	(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
+	    algs);
+	if ((rc = libssh2_session_handshake(s->ssh, s->sock)) != 0) {
+		r = cn_err_from_libssh2(rc);
+		session_set_err(s, "ssh handshake with %s port %d failed: %s",
+		    opts->hostname, opts->port, session_lasterr(s));
+		goto out;
+	}
+	key = libssh2_session_hostkey(s->ssh, &keylen, &type);
+	hash = libssh2_hostkey_hash(s->ssh, LIBSSH2_HOSTKEY_HASH_SHA256);
+	if (key == NULL || hash == NULL || known_hosts_fingerprint(
+	    (const unsigned char *)hash, hk->fingerprint,
+	    sizeof(hk->fingerprint)) != CN_OK) {
+		session_set_err(s, "cannot get the host key: %s",
+		    session_lasterr(s));
+		r = CN_ERR_SSH;
+		goto out;
+	}
+	snprintf(hk->type, sizeof(hk->type), "%s",
+	    known_hosts_keytype_label(type));
+	snprintf(hk->keyscan_type, sizeof(hk->keyscan_type), "%s",
+	    known_hosts_keyscan_type(type));
+	if ((r = known_hosts_check(path, hk->name, key, keylen, &v)) !=
+	    CN_OK) {
+		session_set_err(s, "cannot read known hosts '%s': %s",
+		    khfile_shown(opts), r == CN_ERR_IO ? strerror(errno) :
+		    cn_strerror(r));
+		goto out;
+	}
+	hk->result = v.result;
+	hk->line = v.line;
+	if (v.result == KNOWN_HOSTS_NOTFOUND && record) {
+		if (!known_hosts_recordable(opts->hostname)) {
+			session_set_err(s, "host name '%s' cannot be recorded "
+			    "in known hosts", opts->hostname);
+			r = CN_ERR_HOSTKEY_UNKNOWN;
+			goto out;
+		}
+		if ((r = known_hosts_append(path, hk->name, key, keylen)) !=
+		    CN_OK) {
+			session_set_err(s, "cannot record host key for %s in "
+			    "'%s': %s", hk->name, khfile_shown(opts),
+			    r == CN_ERR_SYSTEM ? strerror(errno) :
+			    cn_strerror(r));
+			goto out;
+		}
+		hk->recorded = true;
+	}
+	r = CN_OK;
+ out:
+	if (r != CN_OK)
+		*msg = strdup(s->errmsg != NULL ? s->errmsg : cn_strerror(r));
+	free(path);
+	session_destroy(s);
+	return r;
+}

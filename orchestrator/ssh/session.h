@@ -103,6 +103,28 @@ int	session_exec_stream(struct session *s, const char *cmd,
 int	session_scp_put(struct session *s, const char *remote_path,
 	    const void *data, size_t len, int mode);
 
+/* What the server showed on first contact (session_hostkey_probe). */
+struct session_hostkey {
+	char		 name[1100];	/* looked up / recorded as */
+	char		 type[16];	/* "ED25519" */
+	char		 keyscan_type[16];	/* "ed25519" */
+	char		 fingerprint[64];	/* "SHA256:..." */
+	int		 result;	/* enum known_hosts_result */
+	unsigned long	 line;		/* the known_hosts line matched */
+	bool		 recorded;	/* record was asked and it was new */
+};
+
+/*
+ * First contact, as `cnorch add` makes it: connect and handshake only
+ * (nothing authenticated, nothing run), fill *hk with the key the server
+ * offers and what the known hosts file (opts->known_hosts) says of it;
+ * with record, a key not known yet is written there (known_hosts_append)
+ * as accept-new would.  A key known with another value is never written.
+ * Returns CN_OK, or CN_ERR_* with a malloc'd *msg.
+ */
+int	session_hostkey_probe(const struct session_opts *opts, bool record,
+	    struct session_hostkey *hk, char **msg);
+
 /* Last error message from this session (no host prefix), never NULL. */
 const char *session_errmsg(const struct session *s);
 

@@ -273,6 +273,34 @@ test_exit_from_err(void **state)
 	assert_int_equal(exit_worst(0, 0), 0);
 }
 
+/* CMD_OPTS_FIRST (add): options before NAME are add's, everything after
+ * NAME is LOGIN, ssh's own -p and -i included. */
+static void
+test_opts_first(void **state)
+{
+	struct cmd_run run;
+	char *msg = NULL;
+
+	(void)state;
+	assert_int_equal(parse("add", &run, &msg, "--accept-new", "box1",
+	    "ssh", "-p", "41234", "-i", "k", "root@h", NULL), CN_OK);
+	assert_null(msg);
+	assert_int_equal(run.nargs, 7);
+	assert_string_equal(run.args[0], "box1");
+	assert_string_equal(run.args[2], "-p");
+	assert_string_equal(run.args[4], "-i");
+	assert_string_equal(cmd_find("add")->opts[3].name, "accept-new");
+	assert_true(*(bool *)((char *)run.opts +
+	    cmd_find("add")->opts[3].off));
+	cmd_run_release(&run);
+	/* Without the flag the same words are options and fail. */
+	assert_int_equal(parse("pull", &run, &msg, "t", "org/x", "-p", "1",
+	    NULL), CN_ERR_USAGE);
+	assert_non_null(msg);
+	free(msg);
+	cmd_run_release(&run);
+}
+
 int
 main(void)
 {
@@ -283,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_arity),
 		cmocka_unit_test(test_help_every_command),
 		cmocka_unit_test(test_exit_from_err),
+		cmocka_unit_test(test_opts_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
