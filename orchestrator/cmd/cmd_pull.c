@@ -190,20 +190,18 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return ret;
 }
 
-/* REPO is org/name. */
+/*
+ * Every value that reaches the box is checked as the inventory checks its
+ * pulls (validate.h), in the same words, before any host is contacted.
+ */
 static int
 pull_check(struct cmd_run *run, char **msg)
 {
-	const char *repo = run->args[0], *v = strchr(repo, '/');
+	struct pull_opts *opts = run->opts;
 
-	if (v == NULL || v == repo || v[1] == '\0' ||
-	    strchr(v + 1, '/') != NULL) {
-		if (asprintf(msg, "REPO: expected org/name, got '%s'",
-		    repo) < 0)
-			return CN_ERR_NOMEM;
-		return CN_ERR_USAGE;
-	}
-	return CN_OK;
+	return jobcmd_check_pull(run->args[0], opts->revision,
+	    opts->include.v, opts->include.n, opts->exclude.v,
+	    opts->exclude.n, msg);
 }
 
 static const struct cmd_opt pull_opts_table[] = {
