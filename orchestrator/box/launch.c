@@ -324,8 +324,12 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_code(s, "\n");
 	script_let(s, "rev", or_default(p->revision, "main"));
 	script_code(s, LAUNCH_LOCK LAUNCH_CHECK);
+	/* Tokens travel only here, in the script on stdin: the agent reads
+	 * them from its environment, never from argv. */
 	if (env->hf_token != NULL && env->hf_token[0] != '\0')
 		script_export(s, "HF_TOKEN", env->hf_token);
+	if (env->modelscope_token != NULL && env->modelscope_token[0] != '\0')
+		script_export(s, "MODELSCOPE_API_TOKEN", env->modelscope_token);
 	if (env->hf_endpoint != NULL)
 		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
 	/* The weights get the user's usual modes, not our private ones. */

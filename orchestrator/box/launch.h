@@ -41,6 +41,7 @@ struct launch_env {
 	const char	*hf_endpoint;	/* NULL: agent default */
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
+	const char	*modelscope_token;	/* NULL: none */
 };
 
 enum launch_result {

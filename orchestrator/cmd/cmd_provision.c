@@ -84,7 +84,6 @@ struct prov {
 	bool		 no_wait;
 	bool		 interactive;
 	int		 verbosity;	/* -v shows the setup's ok items */
-	const char	*hf_token;
 };
 
 static void
@@ -355,8 +354,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
 	struct provision_opts *opts = run->opts;
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    opts->no_wait, run->interactive, run->ctx->verbosity,
-	    run->hf_token }, *p = &pv;
+	    opts->no_wait, run->interactive, run->ctx->verbosity }, *p = &pv;
 	struct host_run *hr = cmd_host_state(run, h);
 	struct session *s = NULL;
 	struct box_facts pr = { 0 };
@@ -524,7 +522,8 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = p->hf_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 
@@ -645,7 +644,7 @@ static int
 provision_finish(struct cmd_run *run, const int *status, int exit_code)
 {
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    false, false, 0, NULL }, *p = &pv;
+	    false, false, 0 }, *p = &pv;
 	const struct host *h;
 	struct host_run *hr;
 	struct pull_run *pu;
@@ -755,7 +754,7 @@ const struct cmd_entry cmd_provision_entry = {
 	.target = CMD_TARGET_REQUIRED,
 	.host_state_size = sizeof(struct host_run),
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
-	    CMD_SAVE_FAILED | CMD_DETACH,
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
 	.host = provision_host,
 	.finish = provision_finish,
 	.release = provision_release,

@@ -118,7 +118,8 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = run->hf_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
 	free(msg);
 	msg = NULL;
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=
@@ -238,7 +239,7 @@ const struct cmd_entry cmd_pull_entry = {
 	.nargs_max = 1,
 	.args_name = "a TARGET and a REPO",
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
-	    CMD_SAVE_FAILED | CMD_DETACH,
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
 	.check = pull_check,
 	.host = pull_host,
 };
