@@ -9,9 +9,14 @@
  *     old job directory to jobs/.old/<id> and starts a new one
  *     (LAUNCH_STARTED); the agent resumes partial blobs from the cache.
  * All three in one script holding jobs/.locks/<id>.
- * The agent starts with ~/.cnorch/env.sh sourced (proxy and no_proxy as
- * the user's shells have them); the token (HF_TOKEN) goes in the
- * environment of a script sent on stdin, never in argv.
+ * The agent starts with ~/.cnorch/env.sh sourced (the user's settings),
+ * then gets what it needs directly in its environment, so a box whose
+ * dotfiles could not be written (or env.sh sourced) still pulls into the
+ * data disk: HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, MODELSCOPE_CACHE,
+ * HF_HUB_ENABLE_HF_TRANSFER=0, the inventory's proxy with the no_proxy
+ * allowlist (only when there is one; env.sh has it only with
+ * proxy_in_shells), and the tokens (HF_TOKEN, MODELSCOPE_API_TOKEN).
+ * All of it in the script sent on stdin, never in argv.
  *
  * Who frees: job_id() and messages through char **msg are malloc'd; the
  * caller frees them.
@@ -42,6 +47,7 @@ struct launch_env {
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
 	const char	*modelscope_token;	/* NULL: none */
+	const char	*proxy;		/* the inventory's; NULL: none */
 };
 
 enum launch_result {

@@ -493,6 +493,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		so.conda = hr->auto_url[1];
 	/* --- end mirrors "auto" --- */
 	so.proxy = h->proxy;
+	so.proxy_in_shells = h->proxy_in_shells;
 	sc.p = p;
 	sc.name = h->name;
 	sc.verbosity = p->verbosity;
@@ -524,6 +525,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.modelscope_endpoint = h->mirrors.modelscope;
 	le.hf_token = cmd_host_token(h->hf_token_env);
 	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 

@@ -120,6 +120,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.modelscope_endpoint = h->mirrors.modelscope;
 	le.hf_token = cmd_host_token(h->hf_token_env);
 	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
 	free(msg);
 	msg = NULL;
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=

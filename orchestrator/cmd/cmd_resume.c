@@ -137,6 +137,7 @@ relaunch(struct session *s, const struct host *h,
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
 	le.hf_token = cmd_host_token(h->hf_token_env);
 	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
 	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
 		*why = strdup(msg != NULL ? msg : cn_strerror(r));
 		goto out;
