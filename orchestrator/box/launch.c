@@ -363,8 +363,7 @@ no_proxy_add(char **np, const char *url)
 	return CN_ERR_NOMEM;
 }
 
-/* What the agent needs, exported right before it starts (launch.h). */
-static int
+int
 launch_exports(struct script *s, const struct launch_env *env)
 {
 	const char *pv[] = { "http_proxy", "https_proxy", "HTTP_PROXY",

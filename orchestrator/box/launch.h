@@ -94,6 +94,16 @@ int	launch_pull(struct session *s, const struct launch_env *env,
 	    const struct launch_pull *p, enum launch_result *res,
 	    struct box_job_state *st, char **msg);
 
+struct script;
+
+/*
+ * Append to s the exports an agent needs (tokens, HF_ENDPOINT, HF_HOME,
+ * HF_HUB_CACHE, MODELSCOPE_CACHE, HF_HUB_ENABLE_HF_TRANSFER=0, the proxy
+ * with no_proxy when env->proxy is set), as the launch gives them; for
+ * other agent runs (doctor's plans).  CN_OK or CN_ERR_NOMEM.
+ */
+int	launch_exports(struct script *s, const struct launch_env *env);
+
 /* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
 char	*launch_script(const struct launch_env *env,
 	    const struct launch_pull *p);
