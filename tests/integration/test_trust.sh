@@ -77,7 +77,7 @@ req = urllib.request.Request(base + path, data=data, method=method,
 print(urllib.request.urlopen(req, timeout=10).read().decode())
 PY
 }
-slow_hub() { hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 16384}]}' >/dev/null; }
+slow_hub() { hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 131072}]}' >/dev/null; }
 fast_hub() { hub POST /_stub/faults '{"rules": []}' >/dev/null; }
 
 # ---------------------------------------------------------------- boxes
@@ -234,15 +234,16 @@ check "proxy: its password nowhere on the box" bash -c "! grep -rq '$PROXY_SECRE
 
 # env.sh gone (a dotfile that never sourced it, a user who removed it):
 # the agent still gets the data disk and the proxy in its environment.
+# (A repo not in the cache yet, so the agent is still running to look at.)
 bssh ro 'rm -f ~/.cnorch/env.sh'
 slow_hub
-HF_TOKEN=$TOKEN cn pull ro test-org/tiny-model --exclude '*.none' --no-wait > "$work/ro2.out" 2>&1
+HF_TOKEN=$TOKEN cn pull ro test-org/tiny-dataset --dataset --no-wait > "$work/ro2.out" 2>&1
 rc=$?
 check "agent env: pull started (got $rc)" test "$rc" = 0
 # The running agent's environment, as the box's /proc has it.
 agent_env() {
 	local p
-	p=$(sed -n 's/.*"pid" *: *\([0-9][0-9]*\).*/\1/p' "$rhome"/.cnorch/jobs/*@main-*/state.json 2>/dev/null | head -n 1)
+	p=$(sed -n 's/.*"pid" *: *\([0-9][0-9]*\).*/\1/p' "$rhome"/.cnorch/jobs/datasets--*/state.json 2>/dev/null | head -n 1)
 	[ -n "$p" ] && tr '\0' '\n' < "/proc/$p/environ" > "$work/agent.env" 2>/dev/null &&
 		grep -q . "$work/agent.env"
 }
@@ -259,7 +260,7 @@ else
 	notok "agent env: no running agent found"
 fi
 fast_hub
-cn pull ro test-org/tiny-model --exclude '*.none' > "$work/ro3.out" 2>&1
+cn pull ro test-org/tiny-dataset --dataset > "$work/ro3.out" 2>&1
 rc=$?
 check "agent env: that pull completes too (got $rc)" test "$rc" = 0
 
