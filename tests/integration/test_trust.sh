@@ -197,13 +197,15 @@ CN_TEST_HF_TOKEN=$TOKEN cn pull gate test-org/gated-model --no-wait > "$work/tok
 rc=$?
 check "hf_token_env: started (got $rc)" test "$rc" = 0
 seen_ps=0 ps_leak=0
+# (ps.snapshot, not *.out: it shows every process, other tests' too)
 for _ in $(seq 1 30); do
-	ps -eo args > "$work/ps.out"
-	grep -q 'cnorch-agent' "$work/ps.out" && seen_ps=$((seen_ps + 1))
-	grep -q "$TOKEN" "$work/ps.out" && ps_leak=1
+	ps -eo args > "$work/ps.snapshot"
+	grep -qF "$ghome/.cnorch/jobs/test-org--gated-model@main" "$work/ps.snapshot" &&
+		seen_ps=$((seen_ps + 1))
+	grep -q "$TOKEN" "$work/ps.snapshot" && ps_leak=1
 	sleep 0.1
 done
-check "ps: the agent was seen running" test "$seen_ps" -gt 0
+check "ps: this pull's agent was seen running" test "$seen_ps" -gt 0
 check "ps: the token in no process's argv" test "$ps_leak" = 0
 fast_hub
 CN_TEST_HF_TOKEN=$TOKEN cn pull gate test-org/gated-model > "$work/tok2.out" 2>&1
