@@ -202,6 +202,7 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 {
 	const struct pull_spec *p;
 	struct launch_pull lp;
+	struct launch_env le = { 0 };
 	struct script *s;
 	char *folder;
 	size_t i, k;
@@ -211,11 +212,20 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 	script_code(s, "A=");
 	script_payload_path(s, payload_id(), "cnorch-agent");
 	script_code(s, "\n"
-	    /* The proxy settings every shell has (see launch.c). */
+	    /* The user's settings, then what a pull's agent gets (launch.c):
+	     * the inventory's proxy is not in env.sh without proxy_in_shells. */
 	    "[ -f " SCRIPT_CNORCH_DIR "/env.sh ] && . " SCRIPT_CNORCH_DIR
 	    "/env.sh\n"
 	    "T=$(mktemp -d 2>/dev/null) || { echo '=fail mktemp'; exit 1; }\n"
 	    "trap 'rm -rf \"$T\"' EXIT\n");
+	le.data_dir = data_dir;
+	le.hf_endpoint = h->mirrors.hf;
+	le.modelscope_endpoint = h->mirrors.modelscope;
+	le.proxy = h->proxy;
+	if (launch_exports(s, &le) != CN_OK) {
+		script_destroy(s);
+		return NULL;
+	}
 	script_let(s, "D", data_dir);
 	script_let_int(s, "W", timeout_s);
 	for (i = 0; i < h->npulls; i++) {

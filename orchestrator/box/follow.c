@@ -98,6 +98,35 @@ job_bytes(struct follow_parser *fp, size_t i, const char *p, size_t n)
 	return CN_OK;
 }
 
+/* Job i was relaunched: follow it from its new start, and say so. */
+static int
+restarted(struct follow_parser *fp, size_t i, const char *gen)
+{
+	struct follow_job *j = &fp->jobs[i];
+	json_t *ev;
+	char *end;
+	long long g;
+	int r = CN_OK;
+
+	j->offset = 0;
+	j->len = 0;
+	g = strtoll(gen, &end, 10);
+	if (end != gen && *end == '\0' && g >= 0) {
+		j->generation = g;
+		j->have_generation = true;
+	}
+	if (fp->on_event == NULL)
+		return CN_OK;
+	if ((ev = json_pack("{s:s, s:s}", "event", "restarted", "message",
+	    "relaunched; following it from its start")) == NULL)
+		return CN_ERR_NOMEM;
+	if (j->have_generation)
+		json_object_set_new(ev, "generation", json_integer(g));
+	r = fp->on_event(fp->arg, i, ev);
+	json_decref(ev);
+	return r;
+}
+
 static int
 header(struct follow_parser *fp, char *h)
 {
@@ -118,6 +147,11 @@ header(struct follow_parser *fp, char *h)
 		fp->cur = i - 1;
 		fp->remain = len;
 		return CN_OK;
+	}
+	if (sscanf(h, "R %lu %31s", &i, st) == 2) {
+		if (i < 1 || i > fp->njobs)
+			return CN_ERR_PROTOCOL;
+		return restarted(fp, i - 1, st);
 	}
 	if (sscanf(h, "X %lu %31s", &i, st) == 2) {
 		if (i < 1 || i > fp->njobs)
@@ -194,6 +228,23 @@ follow_parser_feed(struct follow_parser *fp, const char *p, size_t n)
     "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n" \
     "\t\t\t\talive=1\n" \
     "\t\t\tfi\n" \
+    /* A relaunch: a new generation, or a shorter events.jsonl. */ \
+    "\t\t\teval \"g=\\$g$i\"\n" \
+    "\t\t\tgen=$(sed -n 's/.*\"generation\" *: *\\([0-9][0-9]*\\).*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\tre=0\n" \
+    "\t\t\tif [ -n \"$gen\" ]; then\n" \
+    "\t\t\t\tif [ -n \"$g\" ] && [ \"$gen\" != \"$g\" ]; then re=1; fi\n" \
+    "\t\t\t\teval \"g$i=\\$gen\"\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ -f \"$d/events.jsonl\" ] && " \
+    "[ $(($(wc -c < \"$d/events.jsonl\"))) -lt \"$o\" ]; then re=1; fi\n" \
+    "\t\t\tif [ \"$re\" = 1 ]; then\n" \
+    "\t\t\t\tprintf 'R %d %s\\n' \"$i\" \"${gen:--}\"\n" \
+    "\t\t\t\to=0\n" \
+    "\t\t\t\teval \"o$i=0\"\n" \
+    "\t\t\t\tq=0\n" \
+    "\t\t\tfi\n" \
     "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n" \
     "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n" \
     "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n" \
@@ -241,6 +292,11 @@ follow_script(const struct follow_job *jobs, size_t n)
 		script_let_int(s, name, jobs[i].done ? 1 : 0);
 		snprintf(name, sizeof(name), "w%zu", i + 1);
 		script_let_int(s, name, 0);
+		snprintf(name, sizeof(name), "g%zu", i + 1);
+		if (jobs[i].have_generation)
+			script_let_int(s, name, jobs[i].generation);
+		else
+			script_let(s, name, "");
 	}
 	script_code(s, FOLLOW_LOOP);
 	return script_finish(s);

@@ -10,9 +10,14 @@
  *                     bytes were sent), state from its state.json,
  *   "H\n" heartbeat while nothing happens (so a dead laptop ends the loop
  *         with SIGPIPE, and the laptop gets to check for Ctrl-C),
- *   "E\n" no job left running: the loop exits.
+ *   "E\n" no job left running: the loop exits,
+ *   "R <i> <gen>\n" job i was relaunched (its events.jsonl is shorter
+ *                     than the offset, or state.json's "generation"
+ *                     changed; gen is the new one or "-"): its offset
+ *                     goes back to 0 and its new events follow.
  * The laptop counts only whole lines into each job's offset, so following
- * again after a dropped connection resumes exactly where it stopped.
+ * again after a dropped connection resumes exactly where it stopped; a
+ * relaunch is said to on_event as {"event": "restarted", "generation"}.
  *
  * Who frees: follow_release() frees what a struct follow_job holds.
  */
@@ -32,6 +37,10 @@ struct follow_job {
 	bool		 done;		/* saw the done event, or it ended */
 	bool		 ok;		/* done with status ok */
 	char		 end_state[16];	/* from "X": state.json's state */
+	/* state.json's "generation" when known (the agent writes it), so
+	 * a reattach notices a relaunch made while away. */
+	long long	 generation;
+	bool		 have_generation;
 	/* Partial line being assembled. */
 	char		*line;
 	size_t		 len, cap;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "launch.h"
@@ -292,11 +293,127 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     /* Never run, failed, stopped, died or files gone: start anew. */ \
     "if [ -e \"$j\" ]; then rm -rf \"$J/.old/$id\"; " \
     "mv \"$j\" \"$J/.old/$id\" || exit 1; fi\n" \
-    /* The user's proxy and no_proxy, as every shell has them. */ \
+    /* The user's settings; what the agent needs is exported after. */ \
     "set +u\n" \
     "[ -f " SCRIPT_CNORCH_DIR "/env.sh ] && . " SCRIPT_CNORCH_DIR \
     "/env.sh\n" \
     "set -u\n"
+
+/*
+ * The domestic hosts that stay on the direct route when a proxy is set
+ * (china-network.md section 4, as setup-china-mirrors.sh's DOMESTIC);
+ * loopback first, both spellings.
+ */
+#define NO_PROXY_BASE	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
+	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn," \
+	".tencentyun.com,.hf-mirror.com"
+
+/*
+ * Append ",HOST" of url to the no_proxy list *np unless already covered
+ * (as the setup script's covered(): equal, or under a leading-dot entry),
+ * or it is Hugging Face itself, the one host the proxy is there for.
+ */
+static int
+no_proxy_add(char **np, const char *url)
+{
+	const char *a, *e, *at;
+	char *host = NULL, *tok, *save, *copy = NULL, *n;
+	size_t hl, el;
+	int covered = 0;
+
+	if (url == NULL || (a = strstr(url, "://")) == NULL)
+		return CN_OK;
+	a += 3;
+	e = a + strcspn(a, "/?#");
+	if ((at = memchr(a, '@', (size_t)(e - a))) != NULL)
+		a = at + 1;
+	if (*a == '[') {
+		if ((at = memchr(a, ']', (size_t)(e - a))) == NULL)
+			return CN_OK;
+		a++;
+		e = at;
+	} else if ((at = memchr(a, ':', (size_t)(e - a))) != NULL)
+		e = at;
+	if (e == a)
+		return CN_OK;
+	if ((host = strndup(a, (size_t)(e - a))) == NULL ||
+	    (copy = strdup(*np)) == NULL)
+		goto nomem;
+	hl = strlen(host);
+	covered = strcasecmp(host, "huggingface.co") == 0 ||
+	    (hl > 15 && strcasecmp(host + hl - 15, ".huggingface.co") == 0);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && !covered;
+	    tok = strtok_r(NULL, ",", &save)) {
+		el = strlen(tok);
+		covered = strcasecmp(tok, host) == 0 || (tok[0] == '.' &&
+		    hl > el && strcasecmp(host + hl - el, tok) == 0);
+	}
+	if (!covered) {
+		if (asprintf(&n, "%s,%s", *np, host) < 0)
+			goto nomem;
+		free(*np);
+		*np = n;
+	}
+	free(copy);
+	free(host);
+	return CN_OK;
+ nomem:
+	free(copy);
+	free(host);
+	return CN_ERR_NOMEM;
+}
+
+int
+launch_exports(struct script *s, const struct launch_env *env)
+{
+	const char *pv[] = { "http_proxy", "https_proxy", "HTTP_PROXY",
+	    "HTTPS_PROXY" };
+	char *v = NULL;
+	size_t i;
+
+	/* Tokens travel only here, in the script on stdin: the agent reads
+	 * them from its environment, never from argv. */
+	if (env->hf_token != NULL && env->hf_token[0] != '\0')
+		script_export(s, "HF_TOKEN", env->hf_token);
+	if (env->modelscope_token != NULL && env->modelscope_token[0] != '\0')
+		script_export(s, "MODELSCOPE_API_TOKEN", env->modelscope_token);
+	/* The agent sends a token over plain http only when told (local
+	 * test hubs); the laptop's own opt-in passes on. */
+	if (env->allow_http_token)
+		script_export(s, "CNORCH_ALLOW_HTTP_TOKEN", "1");
+	if (env->hf_endpoint != NULL)
+		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
+	/* The data disk, whether or not a dotfile sourced env.sh. */
+	if (asprintf(&v, "%s/hf", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "HF_HOME", v);
+	free(v);
+	if (asprintf(&v, "%s/hf/hub", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "HF_HUB_CACHE", v);
+	free(v);
+	if (asprintf(&v, "%s/modelscope", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "MODELSCOPE_CACHE", v);
+	free(v);
+	script_export(s, "HF_HUB_ENABLE_HF_TRANSFER", "0");
+	if (env->proxy == NULL || env->proxy[0] == '\0')
+		return CN_OK;
+	/* The inventory's proxy for this pull only, domestic hosts and the
+	 * configured mirrors on the direct route. */
+	for (i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
+		script_export(s, pv[i], env->proxy);
+	if ((v = strdup(NO_PROXY_BASE)) == NULL ||
+	    no_proxy_add(&v, env->hf_endpoint) != CN_OK ||
+	    no_proxy_add(&v, env->modelscope_endpoint) != CN_OK) {
+		free(v);
+		return CN_ERR_NOMEM;
+	}
+	script_export(s, "no_proxy", v);
+	script_export(s, "NO_PROXY", v);
+	free(v);
+	return CN_OK;
+}
 
 char *
 launch_script(const struct launch_env *env, const struct launch_pull *p)
@@ -324,15 +441,8 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_code(s, "\n");
 	script_let(s, "rev", or_default(p->revision, "main"));
 	script_code(s, LAUNCH_LOCK LAUNCH_CHECK);
-	if (env->hf_token != NULL && env->hf_token[0] != '\0') {
-		script_export(s, "HF_TOKEN", env->hf_token);
-		/* The agent sends a token over plain http only when told
-		 * (local test hubs); the laptop's own opt-in passes on. */
-		if (env->allow_http_token)
-			script_export(s, "CNORCH_ALLOW_HTTP_TOKEN", "1");
-	}
-	if (env->hf_endpoint != NULL)
-		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
+	if (launch_exports(s, env) != CN_OK)
+		goto fail;
 	/* The weights get the user's usual modes, not our private ones. */
 	script_code(s, "l=\"$J/.launch-$$.log\"\n"
 	    ": > \"$l\"\n"

@@ -9,9 +9,14 @@
  *     old job directory to jobs/.old/<id> and starts a new one
  *     (LAUNCH_STARTED); the agent resumes partial blobs from the cache.
  * All three in one script holding jobs/.locks/<id>.
- * The agent starts with ~/.cnorch/env.sh sourced (proxy and no_proxy as
- * the user's shells have them); the token (HF_TOKEN) goes in the
- * environment of a script sent on stdin, never in argv.
+ * The agent starts with ~/.cnorch/env.sh sourced (the user's settings),
+ * then gets what it needs directly in its environment, so a box whose
+ * dotfiles could not be written (or env.sh sourced) still pulls into the
+ * data disk: HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, MODELSCOPE_CACHE,
+ * HF_HUB_ENABLE_HF_TRANSFER=0, the inventory's proxy with the no_proxy
+ * allowlist (only when there is one; env.sh has it only with
+ * proxy_in_shells), and the tokens (HF_TOKEN, MODELSCOPE_API_TOKEN).
+ * All of it in the script sent on stdin, never in argv.
  *
  * Who frees: job_id() and messages through char **msg are malloc'd; the
  * caller frees them.
@@ -42,7 +47,9 @@ struct launch_env {
 	const char	*hf_endpoint;	/* NULL: agent default */
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
-	bool		 allow_http_token; /* token over http (test hubs) */
+	const char	*modelscope_token;	/* NULL: none */
+	const char	*proxy;		/* the inventory's; NULL: none */
+	bool		 allow_http_token; /* tokens over http (test hubs) */
 };
 
 enum launch_result {
@@ -88,6 +95,16 @@ int	box_job_state_parse(const char *out, size_t len,
 int	launch_pull(struct session *s, const struct launch_env *env,
 	    const struct launch_pull *p, enum launch_result *res,
 	    struct box_job_state *st, char **msg);
+
+struct script;
+
+/*
+ * Append to s the exports an agent needs (tokens, HF_ENDPOINT, HF_HOME,
+ * HF_HUB_CACHE, MODELSCOPE_CACHE, HF_HUB_ENABLE_HF_TRANSFER=0, the proxy
+ * with no_proxy when env->proxy is set), as the launch gives them; for
+ * other agent runs (doctor's plans).  CN_OK or CN_ERR_NOMEM.
+ */
+int	launch_exports(struct script *s, const struct launch_env *env);
 
 /* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
 char	*launch_script(const struct launch_env *env,

@@ -25,10 +25,10 @@ setup_script(const char *payload_id, const struct setup_opts *o)
 	script_export(s, "CNORCH_CONDA_MIRROR", o->conda);
 	/* Empty, not unset: "no proxy" removes a block written earlier. */
 	script_export(s, "CNORCH_PROXY", o->proxy ? o->proxy : "");
-	/* Interim, until the inventory's proxy_in_shells is wired (issue 13
-	 * item 4): the agent still gets the proxy through env.sh, so keep
-	 * writing it there whenever there is one. */
-	script_export(s, "CNORCH_PROXY_IN_SHELLS", o->proxy ? "1" : "0");
+	/* The inventory's proxy_in_shells: the agent gets the proxy in its
+	 * launch environment (launch.c), so shells have it only on request. */
+	script_export(s, "CNORCH_PROXY_IN_SHELLS",
+	    o->proxy != NULL && o->proxy_in_shells ? "1" : "0");
 	script_code(s, "exec bash ");
 	script_payload_path(s, payload_id, "setup-china-mirrors.sh");
 	script_code(s, " </dev/null 2>&1\n");

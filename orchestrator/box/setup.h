@@ -24,6 +24,7 @@ struct setup_opts {
 	const char	*pypi;
 	const char	*conda;
 	const char	*proxy;		/* NULL: no proxy (block removed) */
+	bool		 proxy_in_shells; /* the proxy in env.sh too */
 };
 
 enum setup_status { SETUP_OK, SETUP_CHANGED, SETUP_WARN, SETUP_ERROR };

@@ -378,6 +378,48 @@ run_host(const struct host *h, void *arg, struct hostout *o)
 	return run->e->host(run, h, o);
 }
 
+const char *
+cmd_host_token(const char *env_name)
+{
+	const char *v;
+
+	if (env_name == NULL || env_name[0] == '\0' ||
+	    (v = getenv(env_name)) == NULL || v[0] == '\0')
+		return NULL;
+	return v;
+}
+
+bool
+cmd_allow_http_token(void)
+{
+	const char *v = getenv("CNORCH_ALLOW_HTTP_TOKEN");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/*
+ * HF_TOKEN set on the laptop reaches no box by itself (issue 10): say so
+ * once when a target host does not ask for it, with the way to send it.
+ */
+static void
+note_unsent_token(const struct host *const *hosts, size_t n)
+{
+	const char *v = getenv("HF_TOKEN");
+	size_t i;
+
+	if (v == NULL || v[0] == '\0')
+		return;
+	for (i = 0; i < n; i++)
+		if (hosts[i]->hf_token_env == NULL)
+			break;
+	if (i == n)
+		return;
+	fprintf(stderr, "note: HF_TOKEN is set here but is not sent to %s%s; "
+	    "to send it, add \"hf_token_env\": \"HF_TOKEN\" to the host "
+	    "(or to \"defaults\") in the inventory\n", hosts[i]->name,
+	    n > 1 ? " (nor to other hosts without hf_token_env)" : "");
+}
+
 /* Every target host through e->host; returns the exit code. */
 static int
 run_fleet(struct cmd_run *run)
@@ -401,6 +443,8 @@ run_fleet(struct cmd_run *run)
 	}
 	run->hosts = (const struct host *const *)hosts;
 	run->nhosts = n;
+	if (e->flags & CMD_TOKENS)
+		note_unsent_token(run->hosts, n);
 	if ((status = calloc(n + 1, sizeof(*status))) == NULL ||
 	    (e->host_state_size > 0 && (run->host_state = calloc(n + 1,
 	    e->host_state_size)) == NULL))
@@ -462,7 +506,6 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
     char **argv)
 {
 	struct cmd_run run;
-	const char *tok;
 	char *msg = NULL;
 	int r, ret;
 
@@ -482,10 +525,6 @@ cmd_run(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 	}
 	run.live = (e->flags & CMD_LIVE) != 0;
 	run.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	if ((tok = getenv("HF_TOKEN")) != NULL && tok[0] != '\0')
-		run.hf_token = tok;
-	run.allow_http_token = (tok = getenv("CNORCH_ALLOW_HTTP_TOKEN")) !=
-	    NULL && strcmp(tok, "1") == 0;
 	if (e->check != NULL && (r = e->check(&run, &msg)) != CN_OK) {
 		if (r == CN_ERR_USAGE)
 			ret = cmd_usage_error(e, msg);

@@ -75,6 +75,8 @@ struct cmd_opt {
 #define CMD_DETACH	0x20	/* first Ctrl-C detaches (cmd_interrupted) */
 #define CMD_OPTS_FIRST	0x40	/* options end at the first positional
 				   (add: LOGIN carries ssh's own -p, -i) */
+#define CMD_TOKENS	0x80	/* launches agents: says once when HF_TOKEN
+				 * is set but no host asks for it */
 
 struct cmd_entry;
 
@@ -90,10 +92,6 @@ struct cmd_run {
 	bool		  json;		/* --json, global or the command's */
 	bool		  live;		/* CMD_LIVE, or what check() decided */
 	bool		  interactive;	/* a terminal may answer prompts */
-	const char	*hf_token;	/* HF_TOKEN from the environment */
-	/* CNORCH_ALLOW_HTTP_TOKEN=1: the agent may send the token over
-	 * plain http (local test hubs only). */
-	bool		  allow_http_token;
 	struct render	*rd;		/* CMD_RENDER */
 	const struct host *const *hosts;
 	size_t		  nhosts;
@@ -170,6 +168,18 @@ int	exit_worst(int a, int b);
 
 /* h's slot of run->host_state (host_state_size bytes, zeroed). */
 void	*cmd_host_state(struct cmd_run *run, const struct host *h);
+
+/*
+ * The token a host's inventory asks for: the laptop's value of the
+ * variable named by hf_token_env or modelscope_token_env (env_name, may be
+ * NULL), or NULL when none is named or it is empty.  Never the ambient
+ * HF_TOKEN alone: a token goes only to the boxes the inventory names.
+ */
+const char *cmd_host_token(const char *env_name);
+
+/* CNORCH_ALLOW_HTTP_TOKEN=1 on the laptop: the agent may send tokens over
+ * plain http (local test hubs only). */
+bool	cmd_allow_http_token(void);
 
 /* Ctrl-C was pressed under CMD_DETACH (a follow_stop_cb too). */
 int	cmd_interrupted(void *unused);

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "inventory.h"
 #include "runlog.h"
+#include "url.h"
 
 struct hosts_opts {
 	bool	ansible;
@@ -46,12 +47,20 @@ strings_json(char *const *v, size_t n)
 static json_t *
 host_json(const struct host *h)
 {
-	json_t *o, *pulls;
+	json_t *o = NULL, *pulls;
 	const struct pull_spec *p;
+	/* URLs may carry "user:pass@": shown redacted (url.h). */
+	char *u[5] = { NULL };
+	const char *in[5] = { h->mirrors.hf, h->mirrors.modelscope,
+	    h->mirrors.pypi, h->mirrors.conda, h->proxy };
 	size_t i;
 
+	for (i = 0; i < 5; i++)
+		if (in[i] != NULL && (u[i] = url_redact(in[i])) == NULL)
+			goto out;
+
 	if ((pulls = json_array()) == NULL)
-		return NULL;
+		goto out;
 	for (i = 0; i < h->npulls; i++) {
 		p = &h->pulls[i];
 		json_array_append_new(pulls, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}",
@@ -68,11 +77,13 @@ host_json(const struct host *h)
 	    "password_env", h->password_env, "known_hosts", h->known_hosts,
 	    "known_hosts_policy", h->known_hosts_policy,
 	    "platform", h->platform, "data_dir", h->data_dir,
-	    "mirrors", "hf", h->mirrors.hf, "modelscope", h->mirrors.modelscope,
-	    "pypi", h->mirrors.pypi, "conda", h->mirrors.conda,
-	    "proxy", h->proxy, "pulls", pulls,
+	    "mirrors", "hf", u[0], "modelscope", u[1], "pypi", u[2],
+	    "conda", u[3], "proxy", u[4], "pulls", pulls,
 	    "connect_timeout", h->connect_timeout,
 	    "from_ssh_config", (int)h->from_ssh_config);
+ out:
+	for (i = 0; i < 5; i++)
+		free(u[i]);
 	return o;
 }
 

@@ -131,13 +131,12 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return ret;
 }
 
-/* Live rows only while following. */
+/* Live rows only while following; JOB checked before any host. */
 static int
 logs_check(struct cmd_run *run, char **msg)
 {
-	(void)msg;
 	run->live = ((struct logs_opts *)run->opts)->follow;
-	return CN_OK;
+	return run->nargs > 0 ? jobcmd_check_job(run->args[0], msg) : CN_OK;
 }
 
 static const struct cmd_opt logs_opts_table[] = {

@@ -87,8 +87,6 @@ struct prov {
 	bool		 no_wait;
 	bool		 interactive;
 	int		 verbosity;	/* -v shows the setup's ok items */
-	const char	*hf_token;
-	bool		 allow_http_token;
 };
 
 static void
@@ -359,8 +357,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
 	struct provision_opts *opts = run->opts;
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    opts->no_wait, run->interactive, run->ctx->verbosity,
-	    run->hf_token, run->allow_http_token }, *p = &pv;
+	    opts->no_wait, run->interactive, run->ctx->verbosity }, *p = &pv;
 	struct host_run *hr = cmd_host_state(run, h);
 	struct session *s = NULL;
 	struct box_facts pr = { 0 };
@@ -499,6 +496,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		so.conda = hr->auto_url[1];
 	/* --- end mirrors "auto" --- */
 	so.proxy = h->proxy;
+	so.proxy_in_shells = h->proxy_in_shells;
 	sc.p = p;
 	sc.name = h->name;
 	sc.verbosity = p->verbosity;
@@ -536,8 +534,10 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = p->hf_token;
-	le.allow_http_token = p->allow_http_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 
@@ -658,7 +658,7 @@ static int
 provision_finish(struct cmd_run *run, const int *status, int exit_code)
 {
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    false, false, 0, NULL, false }, *p = &pv;
+	    false, false, 0 }, *p = &pv;
 	const struct host *h;
 	struct host_run *hr;
 	struct pull_run *pu;
@@ -768,7 +768,7 @@ const struct cmd_entry cmd_provision_entry = {
 	.target = CMD_TARGET_REQUIRED,
 	.host_state_size = sizeof(struct host_run),
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
-	    CMD_SAVE_FAILED | CMD_DETACH,
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
 	.host = provision_host,
 	.finish = provision_finish,
 	.release = provision_release,

@@ -134,8 +134,10 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = run->hf_token;
-	le.allow_http_token = run->allow_http_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	free(msg);
 	msg = NULL;
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=
@@ -207,20 +209,18 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return ret;
 }
 
-/* REPO is org/name. */
+/*
+ * Every value that reaches the box is checked as the inventory checks its
+ * pulls (validate.h), in the same words, before any host is contacted.
+ */
 static int
 pull_check(struct cmd_run *run, char **msg)
 {
-	const char *repo = run->args[0], *v = strchr(repo, '/');
+	struct pull_opts *opts = run->opts;
 
-	if (v == NULL || v == repo || v[1] == '\0' ||
-	    strchr(v + 1, '/') != NULL) {
-		if (asprintf(msg, "REPO: expected org/name, got '%s'",
-		    repo) < 0)
-			return CN_ERR_NOMEM;
-		return CN_ERR_USAGE;
-	}
-	return CN_OK;
+	return jobcmd_check_pull(run->args[0], opts->revision,
+	    opts->include.v, opts->include.n, opts->exclude.v,
+	    opts->exclude.n, msg);
 }
 
 static const struct cmd_opt pull_opts_table[] = {
@@ -257,7 +257,7 @@ const struct cmd_entry cmd_pull_entry = {
 	.nargs_max = 1,
 	.args_name = "a TARGET and a REPO",
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
-	    CMD_SAVE_FAILED | CMD_DETACH,
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
 	.check = pull_check,
 	.host = pull_host,
 };

@@ -11,8 +11,9 @@
  * source, repo type, include/exclude, endpoints) through launch_pull()
  * (launch.h), the same path provision and pull take, so the job keeps its
  * id and the agent continues from the bytes already on disk (partial
- * blobs are resumed by Range).  The token, never recorded, comes from
- * HF_TOKEN on the laptop as for provision.  The restarted jobs are then
+ * blobs are resumed by Range).  The tokens, never recorded, come as for
+ * provision: only from the variables the host's inventory names
+ * (hf_token_env, modelscope_token_env).  The restarted jobs are then
  * followed to their end (--no-wait: not).
  *
  * Exit code: 0 every job resumed finished (or runs, with --no-wait or
@@ -72,11 +73,11 @@ sget(json_t *o, const char *k)
 }
 
 /*
- * Start job j again as job.json asked.  Returns CN_OK with *res, or a
+ * Start job j on h again as job.json asked.  Returns CN_OK with *res, or a
  * code with a one-line *why.
  */
 static int
-relaunch(struct session *s, const char *hf_token, bool allow_http_token,
+relaunch(struct session *s, const struct host *h,
     const struct job_info *j, enum launch_result *res, char **why)
 {
 	struct launch_pull lp;
@@ -134,8 +135,10 @@ relaunch(struct session *s, const char *hf_token, bool allow_http_token,
 	le.data_dir = data_dir;
 	le.hf_endpoint = sget(j->spec, "endpoint");
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
-	le.hf_token = hf_token;
-	le.allow_http_token = allow_http_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
 		*why = strdup(msg != NULL ? msg : cn_strerror(r));
 		goto out;
@@ -229,7 +232,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		}
 		free(why);
 		why = NULL;
-		if ((r = relaunch(s, run->hf_token, run->allow_http_token, j, &res, &why)) != CN_OK) {
+		if ((r = relaunch(s, h, j, &res, &why)) != CN_OK) {
 			render_note(rd, h->name, true, json_pack(
 			    "{s:s, s:s, s:s?}", "event", "error", "job",
 			    j->id, "message", why), "%s: cannot resume: %s",
@@ -322,6 +325,6 @@ const struct cmd_entry cmd_resume_entry = {
 	.opts_init = resume_init,
 	.target = CMD_TARGET_REQUIRED,
 	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
-	    CMD_SAVE_FAILED | CMD_DETACH,
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
 	.host = resume_host,
 };

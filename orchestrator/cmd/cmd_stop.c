@@ -108,6 +108,13 @@ stop_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return ret;
 }
 
+/* JOB checked before any host is contacted. */
+static int
+stop_check(struct cmd_run *run, char **msg)
+{
+	return run->nargs > 0 ? jobcmd_check_job(run->args[0], msg) : CN_OK;
+}
+
 const struct cmd_entry cmd_stop_entry = {
 	.name = "stop",
 	.synopsis = "stop TARGET [JOB]",
@@ -115,5 +122,6 @@ const struct cmd_entry cmd_stop_entry = {
 	.target = CMD_TARGET_REQUIRED,
 	.nargs_max = 1,
 	.flags = CMD_PER_HOST | CMD_RENDER | CMD_KEEP_LOG | CMD_SAVE_FAILED,
+	.check = stop_check,
 	.host = stop_host,
 };

@@ -153,7 +153,10 @@ repull(struct cmd_run *run, const struct host *h, struct session **s,
 	le.data_dir = f->data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = run->hf_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	if ((id = job_id(&lp)) == NULL)
 		goto out;
 	if ((r = launch_pull(*s, &le, &lp, &res, &js, &msg)) != CN_OK) {

@@ -1,4 +1,5 @@
 /* jobcmd: connect-and-list, error notes and the rendered follower. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "jobs.h"
 #include "render.h"
 #include "session.h"
+#include "validate.h"
 
 int
 jobcmd_connect_list(struct render *rd, const struct host *h,
@@ -123,4 +125,58 @@ jobcmd_follow_to_end(struct render *rd, struct session **sp,
 		    *sp != NULL ? session_errmsg(*sp) : cn_strerror(r));
 	free(msg);
 	return r;
+}
+
+/* A validator's refusal as a usage error (2); out of memory stays. */
+static int
+usage(int r, char **msg)
+{
+	if (r == CN_OK)
+		return CN_OK;
+	return r == CN_ERR_INVALID && *msg != NULL ? CN_ERR_USAGE :
+	    r == CN_ERR_INVALID ? CN_ERR_NOMEM : r;
+}
+
+int
+jobcmd_check_pull(const char *repo, const char *revision,
+    const char *const *include, size_t ninclude,
+    const char *const *exclude, size_t nexclude, char **msg)
+{
+	size_t i;
+	int r;
+
+	*msg = NULL;
+	if ((r = validate_repo_id(repo, msg)) != CN_OK)
+		return usage(r, msg);
+	if (revision != NULL && (r = validate_revision(revision, msg)) !=
+	    CN_OK)
+		return usage(r, msg);
+	for (i = 0; i < ninclude; i++)
+		if ((r = validate_glob(include[i], msg)) != CN_OK)
+			return usage(r, msg);
+	for (i = 0; i < nexclude; i++)
+		if ((r = validate_glob(exclude[i], msg)) != CN_OK)
+			return usage(r, msg);
+	return CN_OK;
+}
+
+int
+jobcmd_check_job(const char *what, char **msg)
+{
+	const char *at;
+	char *repo;
+	int r;
+
+	*msg = NULL;
+	if (strchr(what, '/') == NULL)
+		return usage(validate_job_id(what, msg), msg);
+	/* org/name[@revision]: each part as a pull's. */
+	if ((at = strchr(what, '@')) == NULL)
+		return usage(validate_repo_id(what, msg), msg);
+	if ((repo = strndup(what, (size_t)(at - what))) == NULL)
+		return CN_ERR_NOMEM;
+	if ((r = validate_repo_id(repo, msg)) == CN_OK)
+		r = validate_revision(at + 1, msg);
+	free(repo);
+	return usage(r, msg);
 }

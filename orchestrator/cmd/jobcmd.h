@@ -52,4 +52,16 @@ int	jobcmd_follow_to_end(struct render *rd, struct session **sp,
 	    const struct host *h, struct follow_job *jobs, size_t n,
 	    follow_event_cb also, void *also_arg);
 
+/*
+ * Command-line values checked as the inventory checks its pulls
+ * (validate.h), before any host is contacted: CN_OK, or CN_ERR_USAGE with
+ * the validator's one-line *msg naming the value (CN_ERR_NOMEM).
+ */
+int	jobcmd_check_pull(const char *repo, const char *revision,
+	    const char *const *include, size_t ninclude,
+	    const char *const *exclude, size_t nexclude, char **msg);
+
+/* A JOB argument: a job id, or the repo "org/name[@revision]" it pulls. */
+int	jobcmd_check_job(const char *what, char **msg);
+
 #endif

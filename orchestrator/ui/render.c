@@ -137,6 +137,9 @@ render_event_text(char *buf, size_t n, const char *label, json_t *ev)
 	} else if (strcmp(e, "source") == 0)
 		k = snprintf(buf, n, "%s source %s -> %s", label,
 		    str(ev, "from", "?"), str(ev, "to", "?"));
+	else if (strcmp(e, "restarted") == 0)
+		k = snprintf(buf, n, "%s relaunched; following it from its "
+		    "start", label);
 	else if (strcmp(e, "error") == 0)
 		k = snprintf(buf, n, "%s error %s", label,
 		    str(ev, "message", "?"));

@@ -126,7 +126,7 @@ write_inv() {	# FILE PROXY_MEMBER
 	local proxy=${2:-} hosts
 	hosts="$(host_json main "$tiny"), $(host_json arm "$tiny"), $(host_json full "$tiny"),
 	       $(host_json proxy "$proxy"), $(host_json slow "$tiny"),
-	       $(host_json tok ', "pulls": [ { "repo": "test-org/gated-model" } ]'),
+	       $(host_json tok ', "hf_token_env": "HF_TOKEN", "pulls": [ { "repo": "test-org/gated-model" } ]'),
 	       $(host_json drop "$tiny"),
 	       $(host_json small ', "pulls": [ { "repo": "test-org/huge-model" } ]'),
 	       $(host_json nowait "$tiny"),
@@ -139,7 +139,7 @@ write_inv() {	# FILE PROXY_MEMBER
 JSON
 }
 inv=$work/inv.json
-write_inv "$inv" ', "proxy": "http://user:pr0xy-secret@127.0.0.1:3128"'
+write_inv "$inv" ', "proxy": "http://user:pr0xy-secret@127.0.0.1:3128", "proxy_in_shells": true'
 write_inv "$work/inv-noproxy.json" ""
 export PW_BOX_PASSWORD='pw s3cret'
 

@@ -980,6 +980,8 @@ test_launch_script(void **state)
 		env.hf_endpoint = hostile[(i + 7) % NHOSTILE];
 		env.modelscope_endpoint = hostile[(i + 8) % NHOSTILE];
 		env.hf_token = hostile[(i + 9) % NHOSTILE];
+		env.modelscope_token = hostile[(i + 10) % NHOSTILE];
+		env.proxy = hostile[(i + 11) % NHOSTILE];
 		assert_non_null(t = launch_script(&env, &lp));
 		run_sh(t, &r);
 		no_canary();
@@ -1019,9 +1021,38 @@ test_launch_script(void **state)
 		} else
 			assert_null(v);
 		free(v);
+		v = recorded_env(k, "MODELSCOPE_API_TOKEN");
+		if (env.modelscope_token[0] != '\0') {
+			assert_non_null(v);
+			assert_string_equal(v, env.modelscope_token);
+		} else
+			assert_null(v);
+		free(v);
 		v = recorded_env(k, "HF_ENDPOINT");
 		assert_non_null(v);
 		assert_string_equal(v, env.hf_endpoint);
+		free(v);
+		/* The data disk and the proxy reach the agent directly, not
+		 * only through env.sh (issue 10). */
+		v = recorded_env(k, "HF_HUB_CACHE");
+		assert_non_null(v);
+		assert_string_equal(v, cache);
+		free(v);
+		v = recorded_env(k, "HF_HOME");
+		assert_non_null(v);
+		assert_int_equal(strlen(v), strlen(cache) - 4);
+		assert_memory_equal(v, cache, strlen(v));
+		free(v);
+		v = recorded_env(k, "https_proxy");
+		if (env.proxy[0] != '\0') {
+			assert_non_null(v);
+			assert_string_equal(v, env.proxy);
+			free(v);
+			v = recorded_env(k, "no_proxy");
+			assert_non_null(v);
+			assert_memory_equal(v, "127.0.0.1,localhost,", 20);
+		} else
+			assert_null(v);
 		free(v);
 		free(cache);
 		free(jd);
