@@ -387,8 +387,8 @@ render_host_row_text(char *buf, size_t n, const struct render_host_row *r,
     int name_width, int width)
 {
 	char d[32], t[32], rt[32], e[32], bar[BAR_MAX + 2], nums[160];
-	char file[sizeof(r->file)], tail[TEXT_MAX], cnt[32];
-	size_t k = 0, room, fk = 0;
+	char file[sizeof(r->file)], tail[TEXT_MAX], cnt[32] = "";
+	size_t k = 0, room, fk = 0, fl;
 	double eta;
 	int bw, pct;
 
@@ -415,8 +415,14 @@ render_host_row_text(char *buf, size_t n, const struct render_host_row *r,
 		    (int)(r->done * 100 / r->total)) : 100;
 		snprintf(nums, sizeof(nums), "%3d%% %s/%s %s eta %s", pct, d,
 		    t, rt, eta < 0 ? "?" : e);
-		/* The bar gets what the numbers leave, 10 to BAR_MAX. */
-		bw = width - 1 - (int)k - 2 - (int)strlen(nums) - 1;
+		if (r->files > 0)
+			snprintf(cnt, sizeof(cnt), "%d/%d ", r->files_done,
+			    r->files);
+		/* Some of the file's name is kept from the bar's cells. */
+		fl = r->file[0] != '\0' ? 2 + strlen(cnt) + (strlen(r->file) <
+		    20 ? strlen(r->file) : 20) : 0;
+		/* The bar gets what the rest leaves, 10 to BAR_MAX. */
+		bw = width - 1 - (int)k - 2 - (int)strlen(nums) - 1 - (int)fl;
 		if (bw > BAR_MAX)
 			bw = BAR_MAX;
 		if (bw >= 10) {
@@ -443,22 +449,25 @@ render_host_row_text(char *buf, size_t n, const struct render_host_row *r,
 		if (r->items[0] != '\0')
 			add(buf, n, &k, "  %s", r->items);
 	}
-	/* Sources when they fit whole, then the file in what is left. */
-	if (fk > 0 && k + fk < (size_t)width - 1 && k + fk < n)
+	/*
+	 * Then, in what is left: the sources only if the file's whole name
+	 * fits after them; the file's name, cut in the middle if it must.
+	 */
+	room = (size_t)width - 1 > k ? (size_t)width - 1 - k : 0;
+	file[0] = '\0';
+	if (r->phase == RENDER_PULLING && r->total >= 0 && r->file[0] != '\0')
+		fl = 2 + strlen(cnt) + strlen(r->file);
+	else
+		fl = 0;
+	if (fk > 0 && fk + fl <= room) {
 		add(buf, n, &k, "%s", tail);
-	if (r->phase == RENDER_PULLING && r->file[0] != '\0' &&
-	    k < (size_t)width - 1) {
-		room = (size_t)width - 1 - k;
-		cnt[0] = '\0';
-		if (r->files > 0)
-			snprintf(cnt, sizeof(cnt), "%d/%d ", r->files_done,
-			    r->files);
-		/* At least 8 bytes of the name, or no name at all. */
-		if (room >= 2 + strlen(cnt) + 8) {
-			room -= 2 + strlen(cnt);
-			cut_middle(file, sizeof(file), r->file, room);
-			add(buf, n, &k, "  %s%s", cnt, file);
-		}
+		room -= fk;
+	}
+	/* At least 8 bytes of the name, or no name at all. */
+	if (fl > 0 && room >= 2 + strlen(cnt) + 8) {
+		cut_middle(file, sizeof(file), r->file, room - 2 -
+		    strlen(cnt));
+		add(buf, n, &k, "  %s%s", cnt, file);
 	}
 	one_line(buf);
 	/* Never wider than the terminal: a wrapped row breaks the view. */
@@ -677,7 +686,7 @@ compose(struct render *r, size_t i, struct render_host_row *out)
 }
 
 /* Which hosts get a line when not all fit: the unfinished ones first, in
- * their order, then the finished; the rest counted on a last line. */
+ * their order, then the finished; the rest are counted on a last line. */
 static size_t
 pick(struct render *r, size_t *idx, size_t budget)
 {
@@ -751,8 +760,10 @@ fleet_draw(struct render *r, bool all)
 	budget = rows - 1 < 2 ? 2 : rows - 1;
 	if ((idx = calloc(r->nhosts, sizeof(*idx))) == NULL)
 		return;
+	/* All fit: each keeps its place, in the inventory's order. */
 	if (r->nhosts <= (size_t)budget)
-		m = pick(r, idx, r->nhosts);
+		for (m = 0; m < r->nhosts; m++)
+			idx[m] = m;
 	else
 		m = pick(r, idx, (size_t)budget - 1);
 	nl = (int)m + (m < r->nhosts ? 1 : 0);
