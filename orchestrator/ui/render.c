@@ -118,37 +118,55 @@ progress_text(char *buf, size_t n, const char *label, double done,
 	    pct, d, t, r, e);
 }
 
+/* Append one source's "name bytes" to buf; false when it does not fit. */
+static bool
+add_source(char *buf, size_t n, size_t *k, const char *key, json_t *v)
+{
+	char b[32], nm[20];
+	const char *name;
+	int w;
+
+	if (!json_is_number(v) || !(json_number_value(v) > 0))
+		return true;
+	/* Short enough for a row; "ms" as the README says it. */
+	name = strcmp(key, "modelscope") == 0 ? "ms" :
+	    strcmp(key, "huggingface") == 0 ? "hf" : key;
+	snprintf(nm, sizeof(nm), "%s", name);
+	one_line(nm);
+	fmt_bytes(b, sizeof(b), json_number_value(v));
+	w = snprintf(buf + *k, n - *k, "%s%s %s", *k > 0 ? " + " : "", nm, b);
+	if (w < 0 || (size_t)w >= n - *k) {
+		/* Cut at a whole source, never mid-number. */
+		buf[*k] = '\0';
+		return false;
+	}
+	*k += (size_t)w;
+	return true;
+}
+
 int
 render_sources_text(char *buf, size_t n, json_t *sources)
 {
-	const char *key, *name;
+	static const char *const first[] = { "hf", "modelscope" };
+	const char *key;
 	json_t *v;
-	char b[32], nm[20];
-	size_t k = 0;
-	int w;
+	size_t k = 0, i;
 
 	if (n == 0)
 		return 0;
 	buf[0] = '\0';
 	if (!json_is_object(sources))
 		return 0;
+	/* The hubs in the ladder's order, whatever order the box said. */
+	for (i = 0; i < 2; i++)
+		if (!add_source(buf, n, &k, first[i], json_object_get(sources,
+		    first[i])))
+			return (int)k;
 	json_object_foreach(sources, key, v) {
-		if (!json_is_number(v) || !(json_number_value(v) > 0))
+		if (strcmp(key, first[0]) == 0 || strcmp(key, first[1]) == 0)
 			continue;
-		/* Short enough for a row; "ms" as the README says it. */
-		name = strcmp(key, "modelscope") == 0 ? "ms" :
-		    strcmp(key, "huggingface") == 0 ? "hf" : key;
-		snprintf(nm, sizeof(nm), "%s", name);
-		one_line(nm);
-		fmt_bytes(b, sizeof(b), json_number_value(v));
-		w = snprintf(buf + k, n - k, "%s%s %s", k > 0 ? " + " : "",
-		    nm, b);
-		if (w < 0 || (size_t)w >= n - k) {
-			/* Cut at a whole source, never mid-number. */
-			buf[k] = '\0';
+		if (!add_source(buf, n, &k, key, v))
 			break;
-		}
-		k += (size_t)w;
 	}
 	return (int)k;
 }

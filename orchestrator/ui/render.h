@@ -66,8 +66,9 @@ int	render_row_text(char *buf, size_t n, const struct render_row *r,
 
 /*
  * Per-source bytes of an event ({"hf": N, "modelscope": M}, file_done and
- * done) as "hf 1.2 GiB + ms 800 MiB": sources in the event's order, zero
- * and non-numeric ones left out, "modelscope" said "ms".  "" (returns 0)
+ * done) as "hf 1.2 GiB + ms 800 MiB": hf, modelscope, then any other in
+ * the event's order, zero and non-numeric ones left out, "modelscope" said
+ * "ms".  "" (returns 0)
  * when sources is absent, not an object or all zero.
  */
 int	render_sources_text(char *buf, size_t n, json_t *sources);

@@ -186,7 +186,7 @@ test_event_text(void **state)
 		  "Qwen--Qwen2.5-7B@main source also modelscope (4 files)" },
 		{ "{\"ts\":1,\"job\":\"j\",\"event\":\"source\",\"path\":\"a\","
 		  "\"sources\":{\"modelscope\":1024,\"hf\":2048}}",
-		  "Qwen--Qwen2.5-7B@main source a: ms 1.0 KiB + hf 2.0 KiB" },
+		  "Qwen--Qwen2.5-7B@main source a: hf 2.0 KiB + ms 1.0 KiB" },
 	};
 	char buf[256];
 	json_t *j;
@@ -275,9 +275,13 @@ test_sources_text(void **state)
 		{ "{\"hf\": 1288490189}", "hf 1.2 GiB" },
 		{ "{\"hf\": 1288490189, \"modelscope\": 858993459}",
 		  "hf 1.2 GiB + ms 819 MiB" },
-		/* In the event's order; a zero or a non-number left out. */
-		{ "{\"modelscope\": 1024, \"hf\": 0, \"x\": \"y\", "
-		  "\"upstream\": 2048.0}", "ms 1.0 KiB + upstream 2.0 KiB" },
+		/* hf, ms, then the rest in the event's order; a zero or a
+		 * non-number left out. */
+		{ "{\"upstream\": 2048.0, \"modelscope\": 1024, \"hf\": 0, "
+		  "\"x\": \"y\", \"proxy\": 1}",
+		  "ms 1.0 KiB + upstream 2.0 KiB + proxy 1 B" },
+		{ "{\"modelscope\": 1024, \"hf\": 2048}",
+		  "hf 2.0 KiB + ms 1.0 KiB" },
 		/* A box's name cannot break the line. */
 		{ "{\"a\\nb\": 1}", "a b 1 B" },
 	};
