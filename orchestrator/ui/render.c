@@ -918,8 +918,17 @@ stop_ticker(struct render *r)
 static void
 fleet_end(struct render *r)
 {
-	if (r->fleet && r->fdrawn > 0)
-		fprintf(r->out, "\033[%dA\r\033[J", r->fdrawn);
+	int i;
+
+	/* Line by line rather than ESC[J from the top: a terminal may take
+	 * a screen cleared from its top as a "clear" and scroll it away
+	 * (tmux's scroll-on-clear), taking the lines above with it. */
+	if (r->fleet && r->fdrawn > 0) {
+		fprintf(r->out, "\033[%dA\r", r->fdrawn);
+		for (i = 0; i < r->fdrawn; i++)
+			fputs("\033[K\n", r->out);
+		fprintf(r->out, "\033[%dA\r", r->fdrawn);
+	}
 	r->fdrawn = 0;
 	r->fleet = false;
 }

@@ -290,7 +290,8 @@ cn --json status box1 > "$T/src2.out" 2>&1
 check "sources: status --json has them" python3 - "$T/src2.out" <<'PY'
 import json, sys
 jobs = [json.loads(l) for l in open(sys.argv[1])]
-src = [o.get("sources") for o in jobs if o.get("event") == "job"]
+src = [o.get("sources") for o in jobs if o.get("event") == "job"
+       and o["job"] == "test-org--tiny-model@main"]
 sys.exit(0 if src and src[0]["modelscope"] == 2147483648 and src[0]["hf"] >= 3221225472 else 1)
 PY
 cn logs box1 > "$T/src3.out" 2>&1
