@@ -21,7 +21,9 @@
 #define LINES_PER_HOST		10
 #define FLEET_TICK_MS		200	/* fleet rows redrawn at most 5/s */
 #define NAME_WIDTH_MAX		24	/* names pad to at most this */
-#define BAR_MAX			24	/* cells of a fleet row's bar */
+#define BAR_MAX			20	/* cells of a fleet row's bar */
+#define NUMS_ROOM		32	/* " 48% 7.3 GiB/15.2 GiB 61.2 MiB/s" */
+#define FILE_ROOM		16	/* "3/7 mode...sors" */
 #define TEXT_MAX		512	/* one row's text */
 
 double
@@ -436,14 +438,15 @@ render_host_row_text(char *buf, size_t n, const struct render_host_row *r,
 		if (r->files > 0)
 			snprintf(cnt, sizeof(cnt), "%d/%d ", r->files_done,
 			    r->files);
-		/* Some of the file's name is kept from the bar's cells. */
-		fl = r->file[0] != '\0' ? 2 + strlen(cnt) + (strlen(r->file) <
-		    20 ? strlen(r->file) : 20) : 0;
-		/* The bar gets what the rest leaves, 10 to BAR_MAX. */
-		bw = width - 1 - (int)k - 2 - (int)strlen(nums) - 1 - (int)fl;
+		/*
+		 * The bar gets what typical numbers and some of a file's
+		 * name leave, 8 to BAR_MAX cells: the same for every row
+		 * of a width, so bars do not jitter as the numbers change.
+		 */
+		bw = width - 1 - (int)k - 2 - NUMS_ROOM - 1 - FILE_ROOM;
 		if (bw > BAR_MAX)
 			bw = BAR_MAX;
-		if (bw >= 10) {
+		if (bw >= 8) {
 			fmt_bar(bar, sizeof(bar), r->total > 0 ?
 			    r->done / r->total : 1, bw);
 			add(buf, n, &k, "  %s", bar);

@@ -356,18 +356,18 @@ test_host_row_text(void **state)
 		    .rate = 10.0 * 1024 * 1024, .files_done = 3, .files = 7,
 		    .file = "model-00002-of-00004.safetensors",
 		    .sources = "hf 30.0 MiB + ms 20.0 MiB" }, 160,
-		  "autodl-01    pulling   [===========>          ]  50% "
+		  "autodl-01    pulling   [=========>        ]  50% "
 		  "50.0 MiB/100 MiB 10.0 MiB/s eta 5s  hf 30.0 MiB + ms "
 		  "20.0 MiB  3/7 model-00002-of-00004.safetensors" },
 		/* Narrower: the sources go before the file is cut, the
-		 * bar shrinks for some of it, the name keeps both ends. */
+		 * bar is shorter, the name keeps both ends. */
 		{ { .host = "autodl-01", .phase = RENDER_PULLING,
 		    .done = 50.0 * 1024 * 1024, .total = 100.0 * 1024 * 1024,
 		    .rate = 10.0 * 1024 * 1024, .files_done = 3, .files = 7,
 		    .file = "model-00002-of-00004.safetensors",
 		    .sources = "hf 30.0 MiB + ms 20.0 MiB" }, 100,
-		  "autodl-01    pulling   [====>   ]  50% 50.0 MiB/100 MiB "
-		  "10.0 MiB/s eta 5s  3/7 model-00...fetensors" },
+		  "autodl-01    pulling   [=========>        ]  50% 50.0 MiB/100 "
+		  "MiB 10.0 MiB/s eta 5s  3/7 mod...sors" },
 		/* Narrower still: no bar, no file, cut to width - 1. */
 		{ { .host = "autodl-01", .phase = RENDER_PULLING,
 		    .done = 50.0 * 1024 * 1024, .total = 100.0 * 1024 * 1024,
@@ -385,11 +385,12 @@ test_host_row_text(void **state)
 		{ { .host = "autodl-01", .phase = RENDER_UNREACHABLE,
 		    .why = "cannot connect", .total = -1 }, 80,
 		  "autodl-01    unreachable  cannot connect" },
-		/* A box's file name with a newline stays on its row. */
+		/* A box's file name with a newline stays on its row; the
+		 * bar's width is the same for every row of a width. */
 		{ { .host = "b", .phase = RENDER_PULLING, .done = 1,
-		    .total = 2, .file = "a\nb" }, 80,
-		  "b            pulling   [===========>          ]  50% 1 B/2 B "
-		  "- eta ?  a b" },
+		    .total = 2, .file = "a\nb" }, 100,
+		  "b            pulling   [=========>        ]  50% 1 B/2 B - "
+		  "eta ?  a b" },
 	};
 	char buf[512];
 	size_t i;
