@@ -123,8 +123,8 @@ run_in_tmux fleet all
 mid=$work/mid.screen
 pulling_now() {
 	capture fleet "$mid" 2>/dev/null || return 1
-	# A bar and a rate: the pulls are under way, not just planned.
-	grep -Eq '^box0[1-5] +pulling +\[.*[KMG]iB/s' "$mid"
+	# A bar past 10% and a rate: the pulls are well under way.
+	grep -Eq '^box0[1-5] +pulling +\[[=>]+ *\] +[1-9][0-9]% .*[KMG]iB/s' "$mid"
 }
 if wait_for 1200 pulling_now; then
 	ok "a row shows pulling with a bar while the pulls run"
@@ -167,6 +167,7 @@ check "end: the rows never went to the history" bash -c "! grep -Eq '^box0[1-5] 
 check "end: the grouped recap" grep -Eq '^box\[01-05\]: changed$' "$end"
 check "end: no live row left" bash -c "! grep -Eq '^box0[1-5] +(waiting|connect|upload|setup|launch|pulling|done|failed)( |$)' '$end'"
 check "end: nothing wider than the pane" awk -v w="$COLS" 'length($0) > w { bad = 1 } END { exit bad }' "$hist"
+check "end: no sanitizer report" bash -c "! grep -Eq 'Sanitizer|runtime error:' '$hist'"
 check "end: no setup item line in the whole run" bash -c "! grep -Eq '^box0[1-5]: setup ' '$hist'"
 # The run log still has every line the fleet view folded.
 log=$(ls -d "$XDG_STATE_HOME"/cnorch/runs/*/ 2>/dev/null | head -n 1)
