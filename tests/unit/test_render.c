@@ -366,8 +366,8 @@ test_host_row_text(void **state)
 		    .rate = 10.0 * 1024 * 1024, .files_done = 3, .files = 7,
 		    .file = "model-00002-of-00004.safetensors",
 		    .sources = "hf 30.0 MiB + ms 20.0 MiB" }, 100,
-		  "autodl-01    pulling   [=========>        ]  50% 50.0 MiB/100 "
-		  "MiB 10.0 MiB/s eta 5s  3/7 mod...sors" },
+		  "autodl-01    pulling   [=========>        ]  50% 50.0 "
+		  "MiB/100 MiB 10.0 MiB/s eta 5s  3/7 mod...sors" },
 		/* Narrower still: no bar, no file, cut to width - 1. */
 		{ { .host = "autodl-01", .phase = RENDER_PULLING,
 		    .done = 50.0 * 1024 * 1024, .total = 100.0 * 1024 * 1024,
@@ -381,7 +381,8 @@ test_host_row_text(void **state)
 		{ { .host = "autodl-01", .phase = RENDER_FAILED,
 		    .why = "not enough space on /root/autodl-tmp: 1.0 GiB "
 		    "free, 15 GiB needed", .total = -1 }, 60,
-		  "autodl-01    failed    not enough space on /root/autodl-tmp" },
+		  "autodl-01    failed    not enough space on "
+		  "/root/autodl-tmp" },
 		{ { .host = "autodl-01", .phase = RENDER_UNREACHABLE,
 		    .why = "cannot connect", .total = -1 }, 80,
 		  "autodl-01    unreachable  cannot connect" },
