@@ -27,10 +27,41 @@
  *   E <event_age> <progress_age> <rate> <size>
  *   Q <job.json on one line>
  *   S <agent status --json line>   (its "dir" names the job)
+ *   V <{"source": bytes, ...}>     per-source bytes, when events carry them
  * The awk reads the tail of events.jsonl: the last progress event's rate,
  * and since when bytes_done has not changed (a plan, file_done, source or
  * done event counts as movement; stall and retry events do not).
  */
+
+/*
+ * Per-source bytes over the whole events.jsonl (the agent's "sources"
+ * maps, issue 11): the done events' summed when a done came last (every
+ * byte each source carried, in every run), else the file_done events'
+ * summed (the files finished so far, of a running job).  Names are kept
+ * to [A-Za-z0-9_.-]; no V line when no event has a map.
+ */
+#define SOURCES_AWK \
+    "function take(line, a,   s, n, i, kv, k, v) {\n" \
+    "  if (!match(line, /\"sources\": *[{][^}]*[}]/)) return 0\n" \
+    "  s = substr(line, RSTART, RLENGTH)\n" \
+    "  sub(/^\"sources\": *[{]/, \"\", s); sub(/[}]$/, \"\", s)\n" \
+    "  n = split(s, kv, \",\")\n" \
+    "  for (i = 1; i <= n; i++)\n" \
+    "    if (kv[i] ~ /^ *\"[A-Za-z0-9_.-]+\": *[0-9]+(\\.[0-9]*)? *$/) {\n" \
+    "      k = kv[i]; sub(/^ *\"/, \"\", k); sub(/\".*$/, \"\", k)\n" \
+    "      v = kv[i]; sub(/^[^:]*: */, \"\", v); a[k] += v + 0\n" \
+    "    }\n" \
+    "  return 1\n" \
+    "}\n" \
+    "/\"event\": *\"file_done\"/ { if (take($0, F)) last = \"f\" }\n" \
+    "/\"event\": *\"done\"/ { if (take($0, D)) last = \"d\" }\n" \
+    "END { if (last == \"\") exit\n" \
+    "  o = \"\"\n" \
+    "  if (last == \"d\") { for (k in D) o = o (o == \"\" ? \"\" : \",\") " \
+    "\"\\\"\" k \"\\\":\" sprintf(\"%.0f\", D[k]) }\n" \
+    "  else { for (k in F) o = o (o == \"\" ? \"\" : \",\") " \
+    "\"\\\"\" k \"\\\":\" sprintf(\"%.0f\", F[k]) }\n" \
+    "  print \"V {\" o \"}\" }"
 #define LIST_BODY \
     "echo \"home=$HOME\"\n" \
     "echo \"data_dir=$d\"\n" \
@@ -70,6 +101,7 @@
     "}\n" \
     "END { printf \"E %d %d %s %d\\n\", now - mt, " \
     "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n" \
+    "\t\tgrep -F '\"sources\"' -- \"$e\" | awk '" SOURCES_AWK "'\n" \
     "\tfi\n" \
     "\tif [ -f \"$j/job.json\" ]; then\n" \
     "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n" \
@@ -108,6 +140,7 @@ jobs_release(struct host_jobs *hj)
 		free(hj->jobs[i].id);
 		free(hj->jobs[i].error);
 		json_decref(hj->jobs[i].spec);
+		json_decref(hj->jobs[i].sources);
 	}
 	free(hj->jobs);
 	free(hj->home);
@@ -249,6 +282,13 @@ jobs_parse(const char *out, size_t len, struct host_jobs *hj)
 				    (double)b;
 				cur->rate_bps = rate;
 				cur->events_size = sz;
+			}
+		} else if (strncmp(line, "V ", 2) == 0 && cur != NULL) {
+			json_decref(cur->sources);
+			cur->sources = json_loads(line + 2, 0, NULL);
+			if (!json_is_object(cur->sources)) {
+				json_decref(cur->sources);
+				cur->sources = NULL;
 			}
 		} else if (strncmp(line, "Q ", 2) == 0 && cur != NULL) {
 			json_decref(cur->spec);

@@ -49,6 +49,8 @@ struct job_info {
 	int64_t		 events_size;	/* bytes in events.jsonl */
 	char		*error;		/* the agent's one line, or NULL */
 	json_t		*spec;		/* job.json, or NULL */
+	json_t		*sources;	/* {"hf": N, ...} bytes per source
+					 * (jobs.c says which), or NULL */
 };
 
 struct host_jobs {

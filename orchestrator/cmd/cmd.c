@@ -374,8 +374,15 @@ static int
 run_host(const struct host *h, void *arg, struct hostout *o)
 {
 	struct cmd_run *run = arg;
+	int r;
 
-	return run->e->host(run, h, o);
+	/* The fleet view's row (render.h); nothing in the other views. */
+	render_phase(run->rd, h->name, RENDER_CONNECT);
+	r = run->e->host(run, h, o);
+	render_phase(run->rd, h->name, r == CN_OK ? RENDER_DONE :
+	    exit_from_err(r) == EXIT_UNREACHABLE ? RENDER_UNREACHABLE :
+	    RENDER_FAILED);
+	return r;
 }
 
 const char *
@@ -427,6 +434,7 @@ run_fleet(struct cmd_run *run)
 	const struct cmd_entry *e = run->e;
 	struct inventory *own = NULL;
 	const struct host **hosts = NULL;
+	const char **names = NULL;
 	struct runlog *rl = NULL;
 	struct sigaction sa, old_int;
 	char *msg = NULL;
@@ -455,6 +463,11 @@ run_fleet(struct cmd_run *run)
 			goto nomem;
 		if (e->flags & CMD_KEEP_LOG)
 			(void)render_keep_log(run->rd, e->name);
+		if ((names = calloc(n + 1, sizeof(*names))) == NULL)
+			goto nomem;
+		for (i = 0; i < n; i++)
+			names[i] = hosts[i]->name;
+		render_hosts(run->rd, names, n);
 	} else if (e->flags & CMD_KEEP_LOG) {
 		/* Each host's output also stays on the laptop (best
 		 * effort). */
@@ -494,6 +507,7 @@ run_fleet(struct cmd_run *run)
 	render_destroy(run->rd);
 	run->rd = NULL;
 	free(status);
+	free(names);
 	free(hosts);
 	run->hosts = NULL;	/* host_state and nhosts stay for release */
 	inventory_destroy(own);

@@ -118,6 +118,7 @@ note_error(struct prov *p, const char *name, const char *step,
 	free(line);
 }
 
+/* A step's item: a line, or folded into the host's fleet row. */
 static void
 note_item(struct prov *p, const char *name, const char *step,
     const char *status, const char *item, const char *msg, bool quiet)
@@ -130,12 +131,12 @@ note_item(struct prov *p, const char *name, const char *step,
 	    "item", item, "message", msg != NULL ? msg : "");
 	/* A payload id reads well enough in 12 hex digits. */
 	if (msg != NULL && msg[0] != '\0')
-		render_note(p->rd, name, false, f, "%s %s %.*s: %s", step,
-		    status, strcmp(step, "payload") == 0 ? 12 : 1000, item,
-		    msg);
+		render_item(p->rd, name, step, status, f, "%s %s %.*s: %s",
+		    step, status, strcmp(step, "payload") == 0 ? 12 : 1000,
+		    item, msg);
 	else
-		render_note(p->rd, name, false, f, "%s %s %.*s", step, status,
-		    strcmp(step, "payload") == 0 ? 12 : 1000, item);
+		render_item(p->rd, name, step, status, f, "%s %s %.*s", step,
+		    status, strcmp(step, "payload") == 0 ? 12 : 1000, item);
 }
 
 struct setup_ctx {
@@ -152,8 +153,9 @@ on_setup_item(void *arg, enum setup_status st, const char *item,
 	static const char *const names[] = { "ok", "changed", "warn",
 	    "error" };
 
+	/* Quiet ok items still count in the fleet row. */
 	note_item(c->p, c->name, "setup", names[st], item, msg,
-	    st == SETUP_OK && c->verbosity <= 0);
+	    st == SETUP_OK && c->verbosity <= 0 && !render_fleet(c->p->rd));
 }
 
 struct follow_ctx {
@@ -449,6 +451,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		goto interrupted;
 
 	/* upload */
+	render_phase(p->rd, h->name, RENDER_UPLOAD);
 	free(msg);
 	msg = NULL;
 	if ((r = upload_payload(s, pr.home, pr.payload_present,
@@ -468,6 +471,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		goto interrupted;
 
 	/* setup */
+	render_phase(p->rd, h->name, RENDER_SETUP);
 	so.data_dir = pr.data_dir;
 	so.hf = h->mirrors.hf;
 	so.modelscope = h->mirrors.modelscope;
@@ -530,6 +534,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
 
 	/* launch */
+	render_phase(p->rd, h->name, RENDER_LAUNCH);
 	le.payload_id = payload_id();
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
@@ -588,8 +593,10 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		ret = hr->failed > 0 ? CN_ERR_REMOTE : CN_OK;
 		goto out;
 	}
+	render_phase(p->rd, h->name, RENDER_PULLING);
 	r = do_follow(p, h, hr, &s);
 	if (hr->detached) {
+		render_phase(p->rd, h->name, RENDER_DETACHED);
 		free(msg);
 		if (asprintf(&msg, "cnorch logs %s -f", h->name) < 0)
 			msg = NULL;

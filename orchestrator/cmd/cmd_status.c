@@ -9,7 +9,11 @@
  *
  *   autodl-01: disk /root/autodl-tmp: 180 GiB free of 200 GiB
  *   autodl-01: Qwen--Qwen2.5-7B@main running 42% 6.4 GiB/15 GiB
- *       35.1 MiB/s eta 4m12s, last event 0s ago
+ *       35.1 MiB/s eta 4m12s (hf 4.0 GiB + ms 2.4 GiB), last event 0s ago
+ *
+ * The bytes per source (hf, ms) are shown when the agent's events carry
+ * them (jobs.h: the done events' of a finished job, else its file_done
+ * events'); "sources" in --json.
  *
  * --json: one object per line, {"host", "event": "job" | "disk" | ...}.
  * Exit code: 0 every host answered and no job needs attention; 1 a host
@@ -72,7 +76,7 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 	const char *rev = json_string_value(json_object_get(j->spec,
 	    "revision"));
 	bool live = job_is_live(j);
-	char text[512], d[32], t[32], r[32], e[32], age[32], pa[32];
+	char text[512], d[32], t[32], r[32], e[32], age[32], pa[32], src[128];
 	double eta = -1, rate = live && j->rate_bps > 0 ? j->rate_bps : -1;
 	size_t k = 0;
 	json_t *f;
@@ -104,6 +108,11 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 		fmt_duration(e, sizeof(e), j->ended - j->started);
 		k += (size_t)snprintf(text + k, sizeof(text) - k, " in %s", e);
 	}
+	/* Which hub carried the bytes, when the agent's events say. */
+	if (render_sources_text(src, sizeof(src), j->sources) > 0 &&
+	    k < sizeof(text))
+		k += (size_t)snprintf(text + k, sizeof(text) - k, " (%s)",
+		    src);
 	if (strcmp(st, "stalled") == 0 && j->progress_age_s >= 0 &&
 	    k < sizeof(text)) {
 		fmt_duration(pa, sizeof(pa), j->progress_age_s);
@@ -124,14 +133,14 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 		    "'cnorch resume %s' continues it)", name);
 
 	f = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:f, s:f, "
-	    "s:f, s:f, s:s?}", "event", "job", "job", j->id, "state", st,
+	    "s:f, s:f, s:s?, s:O?}", "event", "job", "job", j->id, "state", st,
 	    "repo", repo, "revision", rev,
 	    "bytes_done", (json_int_t)j->bytes_done,
 	    "bytes_total", (json_int_t)j->bytes_total,
 	    "rate_bps", rate > 0 ? rate : 0.0,
 	    "eta_s", eta, "last_event_age_s", j->event_age_s,
 	    "progress_age_s", j->progress_age_s,
-	    "error", j->error);
+	    "error", j->error, "sources", j->sources);
 	render_note(a->rd, name, false, f, "%s", text);
 }
 
