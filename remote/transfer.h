@@ -78,6 +78,8 @@ struct transfer_stats {
 	int		 first_error;	/* CN_ERR_* of the first failed file */
 	char		*message;	/* its one-line message, or NULL */
 	bool		*file_ok;	/* per plan file: committed */
+	json_t		*sources;	/* source name ("hf", "modelscope") ->
+					 * body bytes it carried, all files */
 };
 
 void	transfer_opts_init(struct transfer_opts *o);
