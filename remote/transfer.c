@@ -423,7 +423,10 @@ conn_retry(struct engine *e, struct conn *c, const char *reason,
 	conn_stop(c);
 	if (counts) {
 		c->fails++;
-		e->total_fails++;
+		/* The auto fallback's budget counts failures no other source
+		 * of the file can absorb. */
+		if (other_source(f, c->src) < 0)
+			e->total_fails++;
 		e->st->retries++;
 		/* A source that keeps failing hands its work to another. */
 		if (++src->fails >= SRC_DRAIN_FAILS && !src->drained &&

@@ -33,7 +33,7 @@
  * fast gains nothing from more connections, which only cost the server.
  * Throttled mirrors (a few MB/s per connection) get all of them at once
  * after the first RAMP_S. */
-#define RAMP_S			0.1
+#define RAMP_S			0.05
 #define PIECE_S			2.0
 #define FAST_BPS		(128.0 * 1024 * 1024)
 #define RETRY_AFTER_MAX_S	300.0
@@ -42,8 +42,8 @@
  * CUT_GRAIN and the cut saves more than CUT_WORTH_S plus twice the
  * origin's time to first byte (the reconnect it costs, aria2c's
  * trade-off too). */
-#define CUT_GRAIN		(256ULL << 10)
-#define CUT_WORTH_S		0.2
+#define CUT_GRAIN		(128ULL << 10)
+#define CUT_WORTH_S		0.03
 /* A source of a multi-source file that failed this often in a row with
  * no byte is drained: its segments go to the others. */
 #define SRC_DRAIN_FAILS		3
