@@ -218,7 +218,7 @@ hash_step(struct hash_job *j, unsigned char *buf, uint64_t from, uint64_t to)
  * fdatasync before commit finds little left.  Only this thread waits,
  * never the network loop.  j->synced is the thread's own field.
  */
-#define SYNC_LAG	(32ULL << 20)
+#define SYNC_LAG	(8ULL << 20)
 static void
 sync_behind(struct hash_job *j, uint64_t from, uint64_t n)
 {
