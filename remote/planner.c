@@ -97,31 +97,25 @@ fallback_ok(int r)
 }
 
 /*
- * auto: the other hub's listing of the same repo gives each file whose
- * path and sha256 match a second source, so the transfer engine fetches
+ * auto, planned from the mirror: ModelScope's listing of the same repo
+ * gives each file whose path, size and sha256 match a second source, so the transfer engine fetches
  * it from both at once.  Quietly nothing when the other hub does not
  * have the repo.
  */
 static void
 add_twin_sources(const struct planner_opts *o, struct hub_query *q,
-    struct plan *p, const char *hf_ep, const char *ms_ep)
+    struct plan *p, const char *ms_ep)
 {
 	struct plan *t = NULL;
-	char commit[41] = "", *m = NULL;
+	char *m = NULL;
 	const char *rev = q->revision;
 	size_t i, j = 0;
 	int r, n = 0;
 
-	if (p->source == SOURCE_HF) {
-		q->endpoint = ms_ep;
-		q->revision = o->revision == NULL ||
-		    strcmp(o->revision, "main") == 0 ? "master" : o->revision;
-		r = ms_plan(q, NULL, &t, &m);
-	} else {
-		q->endpoint = hf_ep;
-		q->revision = o->revision ? o->revision : "main";
-		r = hf_plan(q, commit, &t, &m);
-	}
+	q->endpoint = ms_ep;
+	q->revision = o->revision == NULL ||
+	    strcmp(o->revision, "main") == 0 ? "master" : o->revision;
+	r = ms_plan(q, NULL, &t, &m);
 	q->revision = rev;
 	free(m);
 	if (r != CN_OK)
@@ -257,9 +251,11 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		}
 	}
 	plan_filter(p, o->include, o->ninclude, o->exclude, o->nexclude);
+	/* Only beside the mirror: when ModelScope was chosen, the mirror
+	 * was measured failing or slow, or lacks the repo. */
 	if (o->source == SOURCE_AUTO && o->repo_type == REPO_MODEL &&
-	    p->nfiles > 0)
-		add_twin_sources(o, &q, p, hf_ep, ms_ep);
+	    p->source == SOURCE_HF && p->nfiles > 0)
+		add_twin_sources(o, &q, p, ms_ep);
 	*out = p;
 	p = NULL;
 	r = CN_OK;

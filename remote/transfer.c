@@ -646,10 +646,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 		if (wait > RETRY_AFTER_MAX_S)
 			wait = RETRY_AFTER_MAX_S;
 		origin_rate_limited(f->src[c->src].origin, wait, mono());
-		snprintf(reason, sizeof(reason), "HTTP 429: rate limited, "
-		    "pausing every request to the origin%s", f->src[c->src].
-		    origin->limit > 0 ? " and using fewer connections" : "");
-		conn_retry(e, c, reason, (long)wait, true);
+		conn_retry(e, c, "HTTP 429", (long)wait, true);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "HTTP %ld", c->status);
@@ -1036,6 +1033,35 @@ bytes_done(struct engine *e)
 	return t;
 }
 
+/* Bytes per source so far, open files included (for cnorch status);
+ * NULL while the plan has one source only. */
+static json_t *
+live_sources(const struct engine *e)
+{
+	const struct xfile *f;
+	json_t *o, *v;
+	size_t i;
+	int k;
+	bool multi = false;
+
+	for (i = 0; i < e->p->nfiles && !multi; i++)
+		multi = e->files[i].nsrc > 1;
+	if (!multi || (o = json_deep_copy(e->src_bytes)) == NULL)
+		return NULL;
+	for (i = 0; i < e->p->nfiles; i++) {
+		f = &e->files[i];
+		for (k = 0; f->active && k < f->nsrc; k++) {
+			if (f->src[k].bytes == 0)
+				continue;
+			v = json_object_get(o, f->src[k].name);
+			json_object_set_new(o, f->src[k].name, json_integer(
+			    (v ? json_integer_value(v) : 0) +
+			    (json_int_t)f->src[k].bytes));
+		}
+	}
+	return o;
+}
+
 static void
 progress(struct engine *e, double now, bool force)
 {
@@ -1051,10 +1077,11 @@ progress(struct engine *e, double now, bool force)
 	e->fetched_then = e->st->bytes_fetched;
 	e->last_progress = now;
 	e->st->bytes_done = bytes_done(e);
-	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i}", "bytes_done",
+	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i,s:o?}", "bytes_done",
 	    (json_int_t)e->st->bytes_done, "bytes_total",
 	    (json_int_t)e->p->bytes_total, "rate_bps", (json_int_t)e->rate,
-	    "files_done", (int)e->st->files_done));
+	    "files_done", (int)e->st->files_done, "sources",
+	    live_sources(e)));
 }
 
 /* Is a file with f's etag being downloaded?  Twins share the partial

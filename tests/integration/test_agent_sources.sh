@@ -94,7 +94,7 @@ if [ "$RC" -eq 0 ] && check_snapshot "$T/rl" src/many >"$T/chk" 2>&1; then
 else
 	notok "429 budget (rc $RC)" "$T/rl.err" "$T/chk"
 fi
-wait429=$(field retry 'e["delay_s"] if "429" in e["reason"] else ""' | grep . | head -1)
+wait429=$(field retry 'e["delay_s"] if e["reason"] == "HTTP 429" else ""' | grep . | head -1)
 check "a retry event shows the 429's wait (${wait429:-none} s)" \
 	python3 -c "assert 1.0 <= float('${wait429:-0}') <= 4.0"
 check "no request reached the origin during the pause" python3 - "$T/stub.log" "${wait429:-0}" <<'PY'
