@@ -87,7 +87,7 @@ post "$M" '{"rate_limit": {"budget": 2, "window_s": 3}}'
 : >"$T/stub.log"
 EV=$T/rl.jsonl
 "$AGENT" pull --endpoint "$M" --repo src/many --cache-dir "$T/rl" --source hf \
-	--json -j 1 -x 1 >"$EV" 2>"$T/rl.err"
+	--json -j 3 -x 2 >"$EV" 2>"$T/rl.err"
 RC=$?
 if [ "$RC" -eq 0 ] && check_snapshot "$T/rl" src/many >"$T/chk" 2>&1; then
 	ok "429 budget: the pull completes"
