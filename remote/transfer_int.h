@@ -24,8 +24,8 @@
 #define ERRBODY_MAX		(64u << 10)
 /* One request asks for at most this much (or 2 segments if larger), then
  * the connection (kept alive) asks for the next piece.  Work stealing
- * splits only beyond the piece in flight, so no request is ever cut
- * short and no byte in flight is thrown away. */
+ * splits beyond the piece in flight; only the endgame's cut (below)
+ * stops a request short, and no byte already received is thrown away. */
 #define REQ_CHUNK		(16ULL << 20)
 #define REQ_MIN			(2ULL << 20)	/* smallest piece */
 /* A file starts on one connection; after RAMP_S (and every second after)
@@ -37,11 +37,12 @@
 #define PIECE_S			2.0
 #define FAST_BPS		(128.0 * 1024 * 1024)
 #define RETRY_AFTER_MAX_S	300.0
-/* The endgame: a free connection cuts the request that would finish
+/* The endgame: a free connection cuts the segment that would finish
  * last so both end together, when the part it takes is at least
- * CUT_GRAIN and the cut saves more than CUT_WORTH_S plus twice the
- * origin's time to first byte (the reconnect it costs, aria2c's
- * trade-off too). */
+ * CUT_GRAIN and the file ends sooner by more than CUT_WORTH_S after the
+ * new request's time to first byte, and after the owner's reconnect too
+ * when the cut lands inside its request in flight (aria2c's trade-off:
+ * a cut costs a connection, a single-stream tail costs seconds). */
 #define CUT_GRAIN		(128ULL << 10)
 #define CUT_WORTH_S		0.03
 /* A source of a multi-source file that failed this often in a row with
