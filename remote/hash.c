@@ -220,13 +220,15 @@ hash_step(struct hash_job *j, unsigned char *buf, uint64_t from, uint64_t to)
  */
 #define SYNC_LAG	(8ULL << 20)
 static void
-sync_behind(struct hash_job *j, uint64_t from, uint64_t n)
+sync_behind(struct hash_job *j, uint64_t from, uint64_t n, uint64_t behind)
 {
 	uint64_t upto;
 
 	(void)sync_file_range(j->fd, (off_t)from, (off_t)n,
 	    SYNC_FILE_RANGE_WRITE);
-	if (from + n < j->synced + 2 * SYNC_LAG)
+	/* The digest first: wait for the disk only when the hashing has
+	 * caught up with the download (it would idle anyway). */
+	if (behind > SYNC_LAG || from + n < j->synced + 2 * SYNC_LAG)
 		return;
 	upto = from + n - SYNC_LAG;
 	(void)sync_file_range(j->fd, (off_t)j->synced, (off_t)(upto -
@@ -240,7 +242,7 @@ hash_thread(void *arg)
 {
 	struct hash_pool *pool = arg;
 	struct hash_job *j;
-	uint64_t from, to;
+	uint64_t from, to, behind;
 	ssize_t n;
 
 	pthread_mutex_lock(&pool->mu);
@@ -255,11 +257,12 @@ hash_thread(void *arg)
 		from = j->hashed;
 		to = j->target - from > HASH_STEP ? from + HASH_STEP :
 		    j->target;
+		behind = j->target - to;
 		j->active = true;
 		pthread_mutex_unlock(&pool->mu);
 		n = hash_step(j, pool->buf, from, to);
 		if (n > 0)
-			sync_behind(j, from, (uint64_t)n);
+			sync_behind(j, from, (uint64_t)n, behind);
 		pthread_mutex_lock(&pool->mu);
 		if (n < 0)
 			j->error = true;
