@@ -681,20 +681,52 @@ src_usable(const struct xfile *f, int k)
 	return !f->src[k].drained && (f->only_src < 0 || f->only_src == k);
 }
 
+/* f's own connection budget: its usable sources' (one without Range). */
 static int
-allowed(struct xfile *f, double now)
+file_budget(const struct xfile *f)
 {
 	int max = 0, k;
-	double rate;
 
 	for (k = 0; k < f->nsrc; k++)
 		if (src_usable(f, k))
 			max += f->src[k].budget;
-	if (f->no_range && max > 1)
-		max = 1;
+	return f->no_range && max > 1 ? 1 : max;
+}
 
-	if (max <= 1 || f->allow >= max)
+/*
+ * Connections of the pull's budget (-x times the files running at once)
+ * that no file holds: once no file waits to start, the files still
+ * running share the connections of those that finished.
+ */
+static int
+spare_conns(const struct engine *e)
+{
+	const struct xfile *f;
+	int used = 0, b;
+	size_t i;
+
+	if (e->waiting > 0)
+		return 0;
+	for (i = 0; i < e->p->nfiles; i++) {
+		f = &e->files[i];
+		if (!f->active)
+			continue;
+		b = file_budget(f);
+		used += f->nconns > b ? f->nconns : b;
+	}
+	return e->pool > used ? e->pool - used : 0;
+}
+
+static int
+allowed(struct engine *e, struct xfile *f, double now)
+{
+	int max = file_budget(f);
+	double rate;
+
+	if (max <= 1)
 		return max;
+	if (f->allow >= max)
+		return f->no_range ? max : max + spare_conns(e);
 	if (f->allow == 0) {
 		f->allow = 1;
 		f->ramp_t0 = now;
@@ -714,15 +746,15 @@ allowed(struct xfile *f, double now)
 /* The source a new connection of f goes to: the usable one with the
  * most room under its budget whose origin takes requests now, or -1. */
 static int
-pick_source(const struct xfile *f, double now)
+pick_source(const struct xfile *f, double now, int spare)
 {
-	double fill, best_fill = 2;
+	double fill, best_fill = 1e9;
 	int k, best = -1;
 
 	for (k = 0; k < f->nsrc; k++) {
 		const struct xsrc *x = &f->src[k];
 
-		if (!src_usable(f, k) || x->nconns >= x->budget ||
+		if (!src_usable(f, k) || x->nconns >= x->budget + spare ||
 		    !origin_open(x->origin, now))
 			continue;
 		fill = (double)x->nconns / (double)x->budget;
@@ -807,14 +839,14 @@ static void
 schedule(struct engine *e, struct xfile *f)
 {
 	double now = mono();
-	int max = allowed(f, now), k;
+	int max = allowed(e, f, now), base = file_budget(f), k;
 	size_t idx;
 	long i;
 	char *msg = NULL;
 	int r;
 
 	while (f->active && f->nconns < max) {
-		if ((k = pick_source(f, now)) < 0)
+		if ((k = pick_source(f, now, max > base ? max - base : 0)) < 0)
 			break;
 		if ((i = segmap_next_idle(f->map)) >= 0)
 			idx = (size_t)i;
@@ -1216,7 +1248,7 @@ transfer_run(const struct plan *p, const bool *skip,
 	struct conn *c;
 	double now;
 	char *cmsg = NULL;
-	size_t i, budget, pending = 0;
+	size_t i, budget, pending = 0, nfetch;
 	int64_t hashed;
 	int running, left, r, k;
 
@@ -1249,6 +1281,12 @@ transfer_run(const struct plan *p, const bool *skip,
 			link_cached(&e, f);
 		}
 	}
+	/* The pull's connection budget, shared once no file waits. */
+	for (i = 0, nfetch = 0; i < p->nfiles; i++)
+		if (!st->file_ok[i] && !e.files[i].started)
+			nfetch++;
+	e.pool = o->max_conns * (int)(nfetch < (size_t)o->max_files ? nfetch :
+	    (size_t)o->max_files);
 	/* The hashing thread; without it the loop hashes inline. */
 	if ((r = hash_pool_create(wake_loop, &e, &e.hpool)) != CN_OK)
 		goto out;
@@ -1261,6 +1299,7 @@ transfer_run(const struct plan *p, const bool *skip,
 		if (e.abort_code != CN_OK)
 			break;
 		pending = open_more(&e);
+		e.waiting = pending;
 		now = mono();
 		for (i = 0; i < p->nfiles; i++) {
 			f = &e.files[i];

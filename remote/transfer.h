@@ -24,7 +24,9 @@
  * In the endgame a free connection cuts the segment that would finish
  * last, at the point where both end together, when that saves more than
  * the reconnect costs (aria2c's trade-off), so the tail of every file
- * runs on all its connections.
+ * runs on all its connections.  Once no file waits to start, the files
+ * still running share the connections of those that finished (the
+ * pull's budget is -x times the files it runs at once).
  *
  * Sources: a plan file with alternatives (plan.h) is fetched from all of
  * them at once, each with its own connection budget; a source that keeps

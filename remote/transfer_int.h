@@ -188,6 +188,8 @@ struct engine {
 	struct hash_pool *hpool;	/* one hashing thread for all files */
 	struct origin	*origins;
 	json_t		*src_bytes;	/* source name -> bytes, all files */
+	int		 pool;		/* -x times the files run at once */
+	size_t		 waiting;	/* files not started yet */
 };
 
 
