@@ -725,6 +725,9 @@ allowed(struct engine *e, struct xfile *f, double now)
 
 	if (max <= 1)
 		return max;
+	/* Two sources are there to be used at once: no ramp. */
+	if (f->nsrc > 1 && f->allow == 0)
+		f->allow = max;
 	if (f->allow >= max)
 		return f->no_range ? max : max + spare_conns(e);
 	if (f->allow == 0) {
