@@ -30,7 +30,8 @@ print_event(void *arg, const char *event, json_t *fields)
 		    json_string_value(json_object_get(fields, "reason")),
 		    json_integer_value(json_object_get(fields, "attempt")),
 		    json_real_value(json_object_get(fields, "delay_s")));
-	else if (strcmp(event, "source") == 0)
+	else if (strcmp(event, "source") == 0 &&
+	    json_object_get(fields, "reason") != NULL)
 		fprintf(stderr, "falling back to ModelScope: %s\n",
 		    json_string_value(json_object_get(fields, "reason")));
 	else if ((s = json_dumps(fields, JSON_COMPACT)) != NULL) {
@@ -42,8 +43,8 @@ print_event(void *arg, const char *event, json_t *fields)
 static json_t *
 plan_json(const struct plan *p)
 {
-	json_t *o, *files, *f;
-	size_t i;
+	json_t *o, *files, *f, *also;
+	size_t i, k;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
 	    "source", p->source == SOURCE_MODELSCOPE ? "modelscope" : "hf",
@@ -68,6 +69,13 @@ plan_json(const struct plan *p)
 			json_decref(o);
 			return NULL;
 		}
+		/* Further sources of the same bytes (--source auto). */
+		if (pf->nalts > 0 && (also = json_array()) != NULL &&
+		    json_object_set_new(f, "also", also) == 0)
+			for (k = 0; k < pf->nalts; k++)
+				json_array_append_new(also, json_pack(
+				    "{s:s,s:s}", "name", pf->alts[k].name,
+				    "url", pf->alts[k].url));
 	}
 	return o;
 }

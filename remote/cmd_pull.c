@@ -700,7 +700,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 
 	elapsed = event_now() - t0;
 	report_emit(pr.rep, "done", json_pack("{s:s,s:I,s:f,s:I,s:i,s:i,s:i,"
-	    "s:i,s:s?}", "status", r == CN_OK ? "ok" :
+	    "s:i,s:s?,s:O?}", "status", r == CN_OK ? "ok" :
 	    r == CN_ERR_INTERRUPTED ? "stopped" : "failed",
 	    "bytes", (json_int_t)pr.st.bytes_done, "elapsed_s", elapsed,
 	    "bytes_fetched", (json_int_t)pr.fetched,
@@ -708,7 +708,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	    "files_failed", (int)pr.st.files_failed,
 	    "retries", (int)pr.retries, "stalls", (int)pr.stalls,
 	    "error", r == CN_OK || r == CN_ERR_INTERRUPTED ? NULL :
-	    (pr.msg ? pr.msg : cn_strerror(r))));
+	    (pr.msg ? pr.msg : cn_strerror(r)), "sources", pr.st.sources));
 	report_state(pr.rep, r == CN_OK ? "done" : r == CN_ERR_INTERRUPTED ?
 	    "stopped" : "failed", r == CN_OK ? NULL :
 	    (pr.msg ? pr.msg : cn_strerror(r)));

@@ -60,6 +60,7 @@ struct hash_job {
 	struct hasher	*hash;
 	uint64_t	 hashed;
 	uint64_t	 target;	/* contiguous prefix on disk */
+	uint64_t	 synced;	/* [0, synced) waited out to disk */
 	bool		 enabled;
 	bool		 active;	/* the thread is inside a step */
 	bool		 error;		/* pread or digest failed */

@@ -104,6 +104,52 @@ fallback_ok(int r)
 	}
 }
 
+/*
+ * auto, planned from the mirror: ModelScope's listing of the same repo
+ * gives each file whose path, size and sha256 match a second source, so the transfer engine fetches
+ * it from both at once.  Quietly nothing when the other hub does not
+ * have the repo.
+ */
+static void
+add_twin_sources(const struct planner_opts *o, struct hub_query *q,
+    struct plan *p, const char *ms_ep)
+{
+	struct plan *t = NULL;
+	char *m = NULL;
+	const char *rev = q->revision;
+	size_t i, j = 0;
+	int r, n = 0;
+
+	q->endpoint = ms_ep;
+	q->revision = o->revision == NULL ||
+	    strcmp(o->revision, "main") == 0 ? "master" : o->revision;
+	r = ms_plan(q, NULL, &t, &m);
+	q->revision = rev;
+	free(m);
+	if (r != CN_OK)
+		return;
+	/* Both sorted by path (plan_finish). */
+	for (i = 0; i < p->nfiles; i++) {
+		struct plan_file *f = &p->files[i];
+
+		while (j < t->nfiles && strcmp(t->files[j].path, f->path) < 0)
+			j++;
+		if (j >= t->nfiles || strcmp(t->files[j].path, f->path) != 0 ||
+		    f->sha256[0] == '\0' ||
+		    strcmp(t->files[j].sha256, f->sha256) != 0 ||
+		    t->files[j].size != f->size)
+			continue;
+		if (plan_file_add_source(f, plan_source_name(t->source),
+		    t->files[j].url, NULL, 0) == CN_OK)
+			n++;
+	}
+	if (n > 0)
+		emit(o, "source", json_pack("{s:s,s:s,s:i}", "also",
+		    plan_source_name(t->source), "endpoint", q->endpoint,
+		    "files", n));
+	plan_destroy(t);
+}
+
 int
 planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 {
@@ -244,6 +290,11 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		}
 	}
 	plan_filter(p, o->include, o->ninclude, o->exclude, o->nexclude);
+	/* Only beside the mirror: when ModelScope was chosen, the mirror
+	 * was measured failing or slow, or lacks the repo. */
+	if (o->source == SOURCE_AUTO && o->repo_type == REPO_MODEL &&
+	    p->source == SOURCE_HF && p->nfiles > 0)
+		add_twin_sources(o, &q, p, ms_ep);
 	*out = p;
 	p = NULL;
 	r = CN_OK;

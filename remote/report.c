@@ -205,7 +205,8 @@ human(struct report *r, const char *event, json_t *f)
 		clear_bar(r);
 		fprintf(stderr, "error: %s\n",
 		    json_string_value(json_object_get(f, "message")));
-	} else if (strcmp(event, "source") == 0) {
+	} else if (strcmp(event, "source") == 0 &&
+	    json_object_get(f, "from") != NULL) {
 		clear_bar(r);
 		fprintf(stderr, "switching from %s to %s: %s\n",
 		    json_string_value(json_object_get(f, "from")),

@@ -391,7 +391,9 @@ check "running job: no old job moved aside" bssh nowait 'test ! -e ~/.cnorch/job
 check "running job: followed to the end" grep -q '^nowait: test-org/tiny-model@main done' "$work/nw2.out"
 
 # ---------------------------------------------------------------- Ctrl-C
-hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 262144}]}' >/dev/null
+# Slow enough that the pull outlives the detach: every connection of the
+# agent (the endgame keeps all of them busy to the last byte) at 64 KiB/s.
+hub POST /_stub/faults '{"rules": [{"kind": "rate", "bps": 65536}]}' >/dev/null
 "$CNORCH" -i "$inv" provision slow > "$work/slow.out" 2>&1 &
 cnorch_pid=$!
 if wait_for 600 grep -q '^slow: .*progress\|^slow: .* plan ' "$work/slow.out"; then
