@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "inventory.h"
 #include "launch.h"
 #include "script.h"
 #include "session.h"
@@ -289,8 +290,10 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "running|queued) if [ \"$alive\" = 1 ]; then echo launch=running; " \
     "exit 0; fi ;;\n" \
     "done) if [ \"$fok\" = 1 ]; then echo launch=done; exit 0; fi ;;\n" \
-    "esac\n" \
-    /* Never run, failed, stopped, died or files gone: start anew. */ \
+    "esac\n"
+
+/* Never run, failed, stopped, died or files gone: start anew. */
+#define LAUNCH_RENEW \
     "if [ -e \"$j\" ]; then rm -rf \"$J/.old/$id\"; " \
     "mv \"$j\" \"$J/.old/$id\" || exit 1; fi\n" \
     /* The user's settings; what the agent needs is exported after. */ \
@@ -415,16 +418,17 @@ launch_exports(struct script *s, const struct launch_env *env)
 	return CN_OK;
 }
 
-char *
-launch_script(const struct launch_env *env, const struct launch_pull *p)
+/* The variables LAUNCH_CHECK reads: the job, the agent, the cache, rev. */
+static int
+script_job_vars(struct script *s, const struct launch_env *env,
+    const struct launch_pull *p)
 {
-	struct script *s;
 	char *id = NULL, *folder = NULL;
-	size_t i;
 
-	if ((s = script_create()) == NULL ||
-	    (id = job_id(p)) == NULL || (folder = repo_folder(p)) == NULL)
-		goto fail;
+	if ((id = job_id(p)) == NULL || (folder = repo_folder(p)) == NULL) {
+		free(id);
+		return CN_ERR_NOMEM;
+	}
 	script_code(s, "set -u\n"
 	    "um=$(umask)\n"
 	    "umask 077\n"
@@ -440,7 +444,36 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_word(s, folder);
 	script_code(s, "\n");
 	script_let(s, "rev", or_default(p->revision, "main"));
-	script_code(s, LAUNCH_LOCK LAUNCH_CHECK);
+	free(id);
+	free(folder);
+	return CN_OK;
+}
+
+char *
+launch_check_script(const struct launch_env *env,
+    const struct launch_pull *p)
+{
+	struct script *s;
+
+	if ((s = script_create()) == NULL ||
+	    script_job_vars(s, env, p) != CN_OK) {
+		script_destroy(s);
+		return NULL;
+	}
+	script_code(s, LAUNCH_CHECK "echo launch=start\n");
+	return script_finish(s);
+}
+
+char *
+launch_script(const struct launch_env *env, const struct launch_pull *p)
+{
+	struct script *s;
+	size_t i;
+
+	if ((s = script_create()) == NULL ||
+	    script_job_vars(s, env, p) != CN_OK)
+		goto fail;
+	script_code(s, LAUNCH_LOCK LAUNCH_CHECK LAUNCH_RENEW);
 	if (launch_exports(s, env) != CN_OK)
 		goto fail;
 	/* The weights get the user's usual modes, not our private ones. */
@@ -470,12 +503,8 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	    "cat \"$l\"\n"
 	    "rm -f \"$l\"\n"
 	    "exit $rc\n");
-	free(id);
-	free(folder);
 	return script_finish(s);
  fail:
-	free(id);
-	free(folder);
 	script_destroy(s);
 	return NULL;
 }
@@ -568,4 +597,48 @@ launch_pull(struct session *s, const struct launch_env *env,
 	free(launch);
 	buf_release(&out);
 	return r;
+}
+
+int
+launch_check(struct session *s, const struct launch_env *env,
+    const struct launch_pull *p, enum launch_result *res, char **msg)
+{
+	struct buf out = { 0 };
+	char *script = NULL, *launch = NULL;
+	int r, status = -1;
+
+	*msg = NULL;
+	if ((script = launch_check_script(env, p)) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = script_run(s, script, &out, &status, 60)) != CN_OK) {
+		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	if (out.data == NULL || status != 0 ||
+	    (launch = kv_get(out.data, out.len, "launch")) == NULL) {
+		r = CN_ERR_REMOTE;
+		if (asprintf(msg, "cannot check the job of %s (exit %d)",
+		    p->repo, status) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	*res = strcmp(launch, "running") == 0 ? LAUNCH_RUNNING :
+	    strcmp(launch, "done") == 0 ? LAUNCH_DONE : LAUNCH_STARTED;
+	r = CN_OK;
+ out:
+	free(launch);
+	free(script);
+	buf_release(&out);
+	return r;
+}
+
+struct launch_pull
+launch_pull_of(const struct pull_spec *ps)
+{
+	return (struct launch_pull){ ps->repo, ps->revision, ps->source,
+	    ps->repo_type, (const char *const *)ps->include, ps->ninclude,
+	    (const char *const *)ps->exclude, ps->nexclude };
 }

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "validate.h"	/* JOB_ID_MAX: ids made here pass its check */
+
 struct session;
 
 struct launch_pull {
@@ -66,8 +68,7 @@ struct box_job_state {
 	int64_t		 bytes_done, bytes_total;	/* -1: unknown */
 };
 
-/* The longest job id (a file name on the box). */
-#define JOB_ID_MAX	200
+/* The longest job id (a file name on the box) is JOB_ID_MAX. */
 
 /*
  * "<org>--<name>@<revision>[-<source>][-<8 hex of the filters>]" with
@@ -109,5 +110,22 @@ int	launch_exports(struct script *s, const struct launch_env *env);
 /* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
 char	*launch_script(const struct launch_env *env,
 	    const struct launch_pull *p);
+
+/*
+ * What launch_pull() would find, without starting anything or taking the
+ * lock: LAUNCH_RUNNING, LAUNCH_DONE (complete, snapshot present) or
+ * LAUNCH_STARTED (a launch would start a job).  So callers can skip work
+ * (sizing a plan at the hub) for pulls that are complete already.
+ * CN_OK, or CN_ERR_* with a message (caller frees).
+ */
+int	launch_check(struct session *s, const struct launch_env *env,
+	    const struct launch_pull *p, enum launch_result *res, char **msg);
+char	*launch_check_script(const struct launch_env *env,
+	    const struct launch_pull *p);
+
+struct pull_spec;
+
+/* An inventory pull as a launch request (pointers into ps). */
+struct launch_pull launch_pull_of(const struct pull_spec *ps);
 
 #endif

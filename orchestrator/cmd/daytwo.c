@@ -13,6 +13,7 @@
 #include "error.h"
 #include "inventory.h"
 #include "jobcmd.h"
+#include "launch.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
@@ -149,15 +150,38 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
     const struct box_facts *f, const struct pull_spec *ps, size_t nps)
 {
 	struct host th = *h;
+	struct launch_env le = { 0 };
+	struct launch_pull lp;
+	struct pull_spec *todo = NULL;
+	enum launch_result res;
 	char *unknown = NULL, *msg = NULL, a[32], b[32], g[32];
 	int64_t need = -1, avail, gcb;
+	size_t i, n = 0;
 	int r = CN_OK;
 
 	if (f->avail_kb < 0 || nps == 0)
 		return CN_OK;
 	avail = f->avail_kb * 1024;
-	th.pulls = (struct pull_spec *)ps;
-	th.npulls = nps;
+	/* Only pulls a launch would start need room: sizing the others
+	 * would ask the hub for plans of what is complete or running. */
+	if ((todo = calloc(nps, sizeof(*todo))) == NULL)
+		return CN_ERR_NOMEM;
+	le.payload_id = payload_id();
+	le.data_dir = f->data_dir;
+	for (i = 0; i < nps; i++) {
+		lp = launch_pull_of(&ps[i]);
+		free(msg);
+		msg = NULL;
+		if (launch_check(s, &le, &lp, &res, &msg) != CN_OK ||
+		    res == LAUNCH_STARTED)
+			todo[n++] = ps[i];
+	}
+	free(msg);
+	msg = NULL;
+	if (n == 0)
+		goto out;
+	th.pulls = todo;
+	th.npulls = n;
 	/* Sizes that cannot be told (hub down, gated) are the pull's own
 	 * business: it says so better. */
 	if (doctor_pull_bytes(s, &th, f->data_dir, PLAN_TIMEOUT_S, &need,
@@ -189,6 +213,7 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
 		    "'cnorch gc' to free");
 	r = CN_ERR_NOSPACE;
  out:
+	free(todo);
 	free(unknown);
 	free(msg);
 	return r;

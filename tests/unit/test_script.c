@@ -948,6 +948,40 @@ test_upload_scripts(void **state)
 	}
 }
 
+/* The check alone (sizing before a launch): hostile values stay data, and
+ * a job never run is one a launch would start. */
+static void
+test_launch_check_script(void **state)
+{
+	struct launch_env env;
+	struct launch_pull lp;
+	struct run r;
+	char *t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NHOSTILE; i++) {
+		fresh_home();
+		fake_payload(hostile_name[i]);
+		memset(&lp, 0, sizeof(lp));
+		memset(&env, 0, sizeof(env));
+		lp.repo = hostile[i];
+		lp.revision = hostile[(i + 1) % NHOSTILE];
+		lp.source = hostile[(i + 2) % NHOSTILE];
+		env.payload_id = hostile_name[i];
+		env.data_dir = hostile[(i + 6) % NHOSTILE];
+		assert_non_null(t = launch_check_script(&env, &lp));
+		run_sh(t, &r);
+		no_canary();
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, "check=done\n"));
+		assert_non_null(strstr(r.out, "launch=start\n"));
+		assert_int_equal(ncalls(), 0);
+		free(r.out);
+		free(t);
+	}
+}
+
 static void
 test_launch_script(void **state)
 {
@@ -1170,6 +1204,7 @@ main(void)
 		cmocka_unit_test(test_doctor_pulls_script),
 		cmocka_unit_test(test_endpoints_script),
 		cmocka_unit_test(test_upload_scripts),
+		cmocka_unit_test(test_launch_check_script),
 		cmocka_unit_test(test_launch_script),
 		cmocka_unit_test(test_launch_mkdir_lock),
 		cmocka_unit_test(test_with_timeout),
