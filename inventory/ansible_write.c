@@ -122,15 +122,44 @@ vars(yaml_emitter_t *e, json_t *obj)
 	return map_end(e);
 }
 
+/* name is among names[0..n), or names is NULL (everything). */
 static int
-emit_all(yaml_emitter_t *e, json_t *root)
+chosen(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	if (names == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* How many of group g's members are chosen. */
+static size_t
+chosen_members(json_t *g, const char *const *names, size_t n)
+{
+	json_t *m;
+	size_t i, k = 0;
+
+	json_array_foreach(g, i, m)
+		if (json_is_string(m) &&
+		    chosen(json_string_value(m), names, n))
+			k++;
+	return k;
+}
+
+static int
+emit_all(yaml_emitter_t *e, json_t *root, const char *const *names,
+    size_t n)
 {
 	json_t *defaults = json_object_get(root, "defaults");
 	json_t *hosts = json_object_get(root, "hosts");
 	json_t *groups = json_object_get(root, "groups"), *h, *g, *m;
 	const char *name;
 	yaml_event_t ev;
-	size_t i;
+	size_t i, nh = 0, ng = 0;
 
 	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
 	    !yaml_emitter_emit(e, &ev) ||
@@ -141,25 +170,35 @@ emit_all(yaml_emitter_t *e, json_t *root)
 	if (json_object_size(defaults) > 0 &&
 	    (!scalar(e, "vars", 0) || !vars(e, defaults)))
 		return 0;
-	if (json_object_size(hosts) > 0) {
+	json_object_foreach(hosts, name, h)
+		nh += chosen(name, names, n);
+	json_object_foreach(groups, name, g)
+		ng += chosen_members(g, names, n) > 0;
+	if (nh > 0) {
 		if (!scalar(e, "hosts", 0) || !map_start(e))
 			return 0;
 		json_object_foreach(hosts, name, h)
-			if (!text(e, name) || !vars(e, h))
+			if (chosen(name, names, n) &&
+			    (!text(e, name) || !vars(e, h)))
 				return 0;
 		if (!map_end(e))
 			return 0;
 	}
-	if (json_object_size(groups) > 0) {
+	/* A group keeps its chosen members; one with none is left out (an
+	 * empty group would read back as "matches no hosts"). */
+	if (ng > 0) {
 		if (!scalar(e, "children", 0) || !map_start(e))
 			return 0;
 		json_object_foreach(groups, name, g) {
+			if (chosen_members(g, names, n) == 0)
+				continue;
 			if (!text(e, name) || !map_start(e) ||
 			    !scalar(e, "hosts", 0) || !map_start(e))
 				return 0;
 			json_array_foreach(g, i, m)
-				if (!text(e, json_string_value(m)) ||
-				    !scalar(e, "null", 0))
+				if (chosen(json_string_value(m), names, n) &&
+				    (!text(e, json_string_value(m)) ||
+				    !scalar(e, "null", 0)))
 					return 0;
 			if (!map_end(e) || !map_end(e))
 				return 0;
@@ -176,6 +215,13 @@ emit_all(yaml_emitter_t *e, json_t *root)
 int
 inventory_write_ansible(const struct inventory *inv, FILE *fp, char **msg)
 {
+	return inventory_write_ansible_hosts(inv, NULL, 0, fp, msg);
+}
+
+int
+inventory_write_ansible_hosts(const struct inventory *inv,
+    const char *const *names, size_t n, FILE *fp, char **msg)
+{
 	yaml_emitter_t e;
 	int ok;
 
@@ -185,7 +231,7 @@ inventory_write_ansible(const struct inventory *inv, FILE *fp, char **msg)
 		return CN_ERR_NOMEM;
 	yaml_emitter_set_output_file(&e, fp);
 	yaml_emitter_set_unicode(&e, 1);
-	ok = emit_all(&e, inv->root) && yaml_emitter_flush(&e);
+	ok = emit_all(&e, inv->root, names, n) && yaml_emitter_flush(&e);
 	if (!ok)
 		inv_set_msg(msg, "cannot write inventory '%s' as Ansible YAML: "
 		    "%s", inv->origin, e.problem != NULL ? e.problem :

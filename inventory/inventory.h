@@ -101,6 +101,7 @@ struct host {
 	char		*modelscope_token_env; /* same for ModelScope, or NULL */
 	char		*known_hosts;	/* ~ expanded; default ~/.ssh/known_hosts */
 	char		*known_hosts_policy; /* "strict" (default) | "accept-new" */
+	char		*host_key_alias; /* ssh_config HostKeyAlias, may be NULL */
 	char		*platform;	/* profile name, may be NULL */
 	char		*data_dir;	/* REMOTE path: ~ and $HOME left for the box */
 	struct mirrors	 mirrors;	/* defaults: hf-mirror.com, modelscope.cn, tuna */
@@ -180,6 +181,15 @@ int	inventory_select(struct inventory *inv, const char *target,
  */
 int	inventory_write_ansible(const struct inventory *inv, FILE *fp,
 	    char **msg);
+
+/*
+ * The same for the hosts named names[0..n) only (names NULL: all), in
+ * file order; groups keep their members among them, and a group left
+ * with none is not written.  Names that are not hosts of the file (from
+ * ssh_config) are skipped.
+ */
+int	inventory_write_ansible_hosts(const struct inventory *inv,
+	    const char *const *names, size_t n, FILE *fp, char **msg);
 
 /*
  * The inventory path: flag_path (-i) if not NULL, else $CNORCH_INVENTORY if

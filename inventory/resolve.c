@@ -91,6 +91,7 @@ inv_host_free(struct host *h)
 	free(h->modelscope_token_env);
 	free(h->known_hosts);
 	free(h->known_hosts_policy);
+	free(h->host_key_alias);
 	free(h->platform);
 	free(h->data_dir);
 	free(h->mirrors.hf);
@@ -244,6 +245,7 @@ inv_resolve_host(struct inventory *inv, const char *name, json_t *hobj,
 
 	h->password_env = sdup(inv_jstr(layer_get(layers, nconn,
 	    "password_env")), &nomem);
+	h->host_key_alias = sdup(e.host_key_alias, &nomem);
 	h->hf_token_env = sdup(inv_jstr(layer_get(layers, nconn,
 	    "hf_token_env")), &nomem);
 	h->modelscope_token_env = sdup(inv_jstr(layer_get(layers, nconn,

@@ -330,7 +330,8 @@ config_line(struct lookup *l, const char *path, unsigned long line,
 		return r;
 	}
 	if (strcasecmp(kw, "hostname") != 0 && strcasecmp(kw, "port") != 0 &&
-	    strcasecmp(kw, "user") != 0 && strcasecmp(kw, "identityfile") != 0)
+	    strcasecmp(kw, "user") != 0 && strcasecmp(kw, "identityfile") != 0 &&
+	    strcasecmp(kw, "hostkeyalias") != 0)
 		return CN_OK;		/* not ours */
 
 	if ((a = next_arg(&s, &arg)) < 0)
@@ -356,6 +357,8 @@ config_line(struct lookup *l, const char *path, unsigned long line,
 		return set_string(l, &l->e->hostname, arg, 1);
 	if (strcasecmp(kw, "user") == 0)
 		return set_string(l, &l->e->user, arg, 0);
+	if (strcasecmp(kw, "hostkeyalias") == 0)
+		return set_string(l, &l->e->host_key_alias, arg, 0);
 	return set_string(l, &l->idfile, arg, 0);
 }
 
@@ -431,6 +434,7 @@ ssh_config_entry_release(struct ssh_config_entry *e)
 	free(e->hostname);
 	free(e->user);
 	free(e->identity_file);
+	free(e->host_key_alias);
 	memset(e, 0, sizeof(*e));
 }
 

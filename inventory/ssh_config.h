@@ -1,7 +1,7 @@
 /*
  * Just enough of ~/.ssh/config (ssh_config(5)) for the inventory: what
- * OpenSSH would use for HostName, Port, User and IdentityFile when asked
- * to connect to an alias.
+ * OpenSSH would use for HostName, Port, User, IdentityFile and
+ * HostKeyAlias when asked to connect to an alias.
  *
  * Understood as OpenSSH does (readconf.c): keywords case-insensitive,
  * "key value" and "key=value", "double" and 'single' quoted values,
@@ -28,6 +28,7 @@ struct ssh_config_entry {
 	int	 port;
 	char	*user;
 	char	*identity_file;	/* the first IdentityFile, expanded */
+	char	*host_key_alias; /* HostKeyAlias, as written */
 	/*
 	 * The alias is named literally (no '*' or '?') and not negated on a
 	 * Host line that matches it: the user declared this very host, as

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "redact.h"
 #include "url.h"
 
 bool
@@ -70,18 +71,9 @@ url_has_credentials(const char *s)
 	return s != NULL && userinfo_end(s, &a) > 0;
 }
 
+/* One redaction for both binaries: common/redact.c. */
 char *
 url_redact(const char *s)
 {
-	const char *a;
-	size_t n;
-	char *r;
-
-	if (s == NULL)
-		return NULL;
-	if ((n = userinfo_end(s, &a)) == 0)
-		return strdup(s);
-	if (asprintf(&r, "%.*s***@%s", (int)(a - s), s, a + n) < 0)
-		return NULL;
-	return r;
+	return cn_url_redact(s);
 }

@@ -22,7 +22,7 @@
 #define REPO_ID_MAX	96	/* per part, as huggingface_hub's regex */
 #define REVISION_MAX	255
 #define GLOB_MAX	1024
-#define JOB_ID_MAX	512
+#define JOB_ID_MAX	200	/* what box/launch.c job_id() makes at most */
 #define ENV_NAME_MAX	128
 #define INV_NAME_MAX	128	/* inventory host and group names */
 

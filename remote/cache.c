@@ -130,6 +130,53 @@ msgf(const char *fmt, const char *a, const char *b)
 	return s;
 }
 
+/* Lock lockdir/cnorch.lock without waiting (cache_lock_repo()). */
+static int
+lock_at(const char *lockdir, bool create, int *fd)
+{
+	char *path = NULL;
+	int f = -1, r, e;
+
+	*fd = -1;
+	if (asprintf(&path, "%s/cnorch.lock", lockdir) < 0)
+		return CN_ERR_NOMEM;
+	if (create && (r = fs_mkdirs(lockdir)) != CN_OK)
+		goto out;
+	if ((f = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
+	    O_CLOEXEC, 0644)) < 0) {
+		r = !create && errno == ENOENT ? CN_OK : CN_ERR_SYSTEM;
+		goto out;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		r = errno == EWOULDBLOCK ? CN_ERR_LOCKED : CN_ERR_SYSTEM;
+		goto out;
+	}
+	*fd = f;
+	f = -1;
+	r = CN_OK;
+ out:
+	e = errno;		/* CN_ERR_SYSTEM: the caller reads it */
+	if (f >= 0)
+		close(f);
+	free(path);
+	errno = e;
+	return r;
+}
+
+int
+cache_lock_repo(const char *repo_dir, bool create, int *fd)
+{
+	char *lockdir = NULL;
+	int r;
+
+	*fd = -1;
+	if (asprintf(&lockdir, "%s/.locks", repo_dir) < 0)
+		return CN_ERR_NOMEM;
+	r = lock_at(lockdir, create, fd);
+	free(lockdir);
+	return r;
+}
+
 int
 cache_open(const char *dir, bool local, enum repo_type type,
     const char *repo, struct cache **out, char **msg)
@@ -169,23 +216,14 @@ cache_open(const char *dir, bool local, enum repo_type type,
 		    strerror(errno));
 		goto out;
 	}
-	if ((c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		*msg = msgf("cannot open lock '%s': %s", lock, strerror(errno));
-		r = CN_ERR_SYSTEM;
+	if ((r = lock_at(lockdir, true, &c->lock_fd)) == CN_ERR_LOCKED)
+		*msg = msgf("'%s' is locked by another cnorch-agent "
+		    "(lock file '%s')", c->repo_dir, lock);
+	else if (r != CN_OK)
+		*msg = msgf("cannot lock '%s': %s", lock, r == CN_ERR_SYSTEM ?
+		    strerror(errno) : cn_strerror(r));
+	if (r != CN_OK)
 		goto out;
-	}
-	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			*msg = msgf("'%s' is locked by another cnorch-agent "
-			    "(lock file '%s')", c->repo_dir, lock);
-			r = CN_ERR_LOCKED;
-		} else {
-			*msg = msgf("cannot lock '%s': %s", lock,
-			    strerror(errno));
-			r = CN_ERR_SYSTEM;
-		}
-		goto out;
-	}
 	*out = c;
 	c = NULL;
 	r = CN_OK;

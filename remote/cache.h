@@ -40,6 +40,16 @@ int	cache_open(const char *dir, bool local, enum repo_type type,
 	    const char *repo, struct cache **out, char **msg);
 void	cache_destroy(struct cache *c);
 
+/*
+ * Take the lock cache_open() holds on the HF repo directory repo_dir
+ * (repo_dir/.locks/cnorch.lock), without waiting, for those who change
+ * a cache without pulling (gc, verify --repair): CN_OK with *fd (close
+ * it to release), CN_ERR_LOCKED when a pull holds it, CN_ERR_SYSTEM
+ * (errno tells).  create false (a dry run) never creates the lock file:
+ * a missing one is not held, and *fd is then -1.
+ */
+int	cache_lock_repo(const char *repo_dir, bool create, int *fd);
+
 /* The repo directory (models--org--name or the local dir). */
 const char *cache_repo_dir(const struct cache *c);
 

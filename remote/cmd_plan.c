@@ -30,7 +30,8 @@ print_event(void *arg, const char *event, json_t *fields)
 		    json_string_value(json_object_get(fields, "reason")),
 		    json_integer_value(json_object_get(fields, "attempt")),
 		    json_real_value(json_object_get(fields, "delay_s")));
-	else if (strcmp(event, "source") == 0)
+	else if (strcmp(event, "source") == 0 &&
+	    json_object_get(fields, "reason") != NULL)
 		fprintf(stderr, "falling back to ModelScope: %s\n",
 		    json_string_value(json_object_get(fields, "reason")));
 	else if ((s = json_dumps(fields, JSON_COMPACT)) != NULL) {
@@ -42,8 +43,8 @@ print_event(void *arg, const char *event, json_t *fields)
 static json_t *
 plan_json(const struct plan *p)
 {
-	json_t *o, *files, *f;
-	size_t i;
+	json_t *o, *files, *f, *also;
+	size_t i, k;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
 	    "source", plan_source_name(p->source),
@@ -68,6 +69,13 @@ plan_json(const struct plan *p)
 			json_decref(o);
 			return NULL;
 		}
+		/* Further sources of the same bytes (--source auto). */
+		if (pf->nalts > 0 && (also = json_array()) != NULL &&
+		    json_object_set_new(f, "also", also) == 0)
+			for (k = 0; k < pf->nalts; k++)
+				json_array_append_new(also, json_pack(
+				    "{s:s,s:s}", "name", pf->alts[k].name,
+				    "url", pf->alts[k].url));
 	}
 	return o;
 }
@@ -79,6 +87,7 @@ struct plan_args {
 	const char	*cacert;
 	const char	*token_file;
 	const char	*proxy;
+	bool		 allow_http_token;
 	bool		 json;
 };
 
@@ -98,6 +107,7 @@ static const struct option plan_options[] = {
 	{ "exclude",		required_argument, NULL, 'x' },
 	{ "cacert",		required_argument, NULL, 'c' },
 	{ "token-file",		required_argument, NULL, 't' },
+	{ "allow-http-token",	no_argument,	   NULL, 'A' },
 	{ "json",		no_argument,	   NULL, 'J' },
 	{ NULL,			0,		   NULL, 0 },
 };
@@ -162,6 +172,9 @@ plan_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 	case 't':
 		a->token_file = v;
 		break;
+	case 'A':
+		a->allow_http_token = true;
+		break;
 	case 'J':
 		a->json = true;
 		break;
@@ -178,7 +191,7 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 	struct http_conf conf, upconf;
 	struct plan *p = NULL;
 	json_t *j = NULL;
-	char *msg = NULL;
+	char *msg = NULL, *warn;
 	int first, r, ret, have_conf = 0;
 	size_t i;
 
@@ -213,13 +226,17 @@ plan_run(const struct agent_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	have_conf = 1;
-	if ((r = http_conf_set_modelscope(&conf, o->ms_endpoint ?
-	    o->ms_endpoint : getenv("MODELSCOPE_ENDPOINT") ?
-	    getenv("MODELSCOPE_ENDPOINT") : PLANNER_MS_ENDPOINT, &msg)) != 0) {
+	if ((r = http_conf_modelscope(&conf, o->ms_endpoint ? o->ms_endpoint :
+	    getenv("MODELSCOPE_ENDPOINT") ? getenv("MODELSCOPE_ENDPOINT") :
+	    PLANNER_MS_ENDPOINT, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg ? msg : cn_strerror(r));
 		ret = r;
 		goto out;
 	}
+	conf.allow_http_token |= a.allow_http_token;
+	if ((warn = http_token_warning(&conf)) != NULL)
+		fprintf(stderr, "warning: %s\n", warn);
+	free(warn);
 	o->http = &conf;
 	upconf = conf;		/* shallow: released with conf */
 	upconf.proxy = a.proxy;
@@ -268,7 +285,7 @@ const struct agent_cmd agent_cmd_plan = {
 	    "           [--modelscope-repo ID] [--upstream-endpoint URL]\n"
 	    "           [--proxy URL]\n"
 	    "           [--include GLOB]... [--exclude GLOB]... [--cacert FILE]\n"
-	    "           [--token-file FILE] [--json]",
+	    "           [--token-file FILE] [--allow-http-token] [--json]",
 	.help = "\n"
 	    "  --dataset            same as --repo-type dataset\n"
 	    "  --ms-endpoint URL    same as --modelscope-endpoint URL\n",

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "job.h"
 #include "planner.h"
+#include "redact.h"
 #include "report.h"
 #include "segment.h"
 #include "transfer.h"
@@ -65,8 +66,11 @@ struct pull_args {
 	double		 stall_timeout;
 	unsigned long long min_rate;
 	int		 retries;
+	unsigned long long max_files;	/* listing caps; 0: plan.h's */
+	unsigned long long max_bytes;
 	const char	*cacert;
 	char		*token_file;
+	bool		 allow_http_token;
 	bool		 json;
 	bool		 detach;
 	char		*job_dir;
@@ -78,26 +82,20 @@ parse_size(const char *s, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
+	const char *units = "kmgt", *u;
+	unsigned shift = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (end == s || errno != 0 || *s == '-')
 		return CN_ERR_INVALID;
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10;
+	if (*end != '\0' && (u = strchr(units, (char)(*end | 0x20))) !=
+	    NULL) {
+		shift = 10 * (unsigned)(u - units + 1);
+		if (v > (~0ULL >> shift))
+			return CN_ERR_INVALID;
+		v <<= shift;
 		end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30;
-		end++;
-		break;
-	default:
-		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
@@ -170,8 +168,11 @@ static const struct option pull_options[] = {
 	{ "stall-timeout",	required_argument, NULL, 'S' },
 	{ "min-rate",		required_argument, NULL, 'M' },
 	{ "retries",		required_argument, NULL, 'N' },
+	{ "max-files",		required_argument, NULL, 'F' },
+	{ "max-bytes",		required_argument, NULL, 'B' },
 	{ "cacert",		required_argument, NULL, 'C' },
 	{ "token-file",		required_argument, NULL, 'T' },
+	{ "allow-http-token",	no_argument,	   NULL, 'A' },
 	{ "json",		no_argument,	   NULL, 'J' },
 	{ "detach",		no_argument,	   NULL, 'D' },
 	{ "job-dir",		required_argument, NULL, 'd' },
@@ -279,6 +280,16 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 			return r;
 		a->retries = n;
 		break;
+	case 'F':
+		if (parse_size(v, &a->max_files) != CN_OK || a->max_files == 0)
+			return agent_usage(c, "--max-files: expected a "
+			    "positive number of files, got '%s'", v);
+		break;
+	case 'B':
+		if (parse_size(v, &a->max_bytes) != CN_OK || a->max_bytes == 0)
+			return agent_usage(c, "--max-bytes: expected a "
+			    "positive size (e.g. 64T), got '%s'", v);
+		break;
 	case 'C':
 		a->cacert = v;
 		break;
@@ -286,6 +297,9 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		free(a->token_file);
 		if ((a->token_file = absolute(v)) == NULL)
 			return CN_ERR_NOMEM;
+		break;
+	case 'A':
+		a->allow_http_token = true;
 		break;
 	case 'J':
 		a->json = true;
@@ -352,6 +366,9 @@ static json_t *
 job_spec(const struct pull_args *a)
 {
 	json_t *o, *inc, *exc;
+	char *ep = cn_url_redact(a->endpoint);
+	char *ms = cn_url_redact(a->ms_endpoint);
+	char *up = cn_url_redact(a->upstream);
 	size_t i;
 
 	inc = json_array();
@@ -361,14 +378,14 @@ job_spec(const struct pull_args *a)
 	for (i = 0; i < a->nexclude; i++)
 		json_array_append_new(exc, json_string(a->exclude[i]));
 	o = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,"
-	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f,s:s?,s:s?,s:b}",
+	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:b,s:b,s:s,s:f,s:s?,s:s?,s:b}",
 	    "command", "pull",
 	    "repo", a->repo,
 	    "revision", a->revision,
 	    "repo_type", a->repo_type == REPO_DATASET ? "dataset" : "model",
 	    "source", planner_source_name(a->source),
-	    "endpoint", a->endpoint,
-	    "modelscope_endpoint", a->ms_endpoint,
+	    "endpoint", ep,
+	    "modelscope_endpoint", ms,
 	    "cache_dir", a->cache_dir,
 	    "local_dir", a->local_dir,
 	    "include", inc, "exclude", exc,
@@ -378,24 +395,27 @@ job_spec(const struct pull_args *a)
 	    "min_rate_bps", (json_int_t)a->min_rate,
 	    "retries", a->retries,
 	    "token", a->token_file != NULL || getenv("HF_TOKEN") != NULL,
+	    "modelscope_token", getenv("MODELSCOPE_API_TOKEN") != NULL,
+	    "allow_http_token", a->allow_http_token,
 	    "agent_version", CN_VERSION,
 	    "created", event_now(),
 	    "modelscope_repo", a->ms_repo,
-	    "upstream_endpoint", a->upstream,
+	    "upstream_endpoint", up,
 	    "proxy", a->proxy != NULL);
+	free(ep);
+	free(ms);
+	free(up);
 	return o;
 }
 
-/* One compact JSON line on stdout; o is stolen. */
+/* "error: <m>" on stderr, credentials in URLs redacted. */
 static void
-print_json_line(json_t *o)
+print_error(const char *m)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *s = cn_redact_text(m);
 
-	if (s != NULL)
-		printf("%s\n", s);
+	fprintf(stderr, "error: %s\n", s ? s : "out of memory");
 	free(s);
-	json_decref(o);
 }
 
 static const char *
@@ -465,6 +485,8 @@ make_plan(struct pull_run *pr, enum hub_source src)
 		.upstream_endpoint = a->upstream,
 		.upstream_http = a->proxy != NULL ? &pr->uphttp : NULL,
 		.http = &pr->http,
+		.max_files = a->max_files,
+		.max_bytes = a->max_bytes,
 		.include = a->include,
 		.ninclude = a->ninclude,
 		.exclude = a->exclude,
@@ -811,8 +833,7 @@ summary(struct pull_run *pr, int r, double elapsed)
 		fprintf(stderr, "stopped: partial data kept, run the same "
 		    "command again to resume\n");
 	else
-		fprintf(stderr, "error: %s\n", pr->msg ? pr->msg :
-		    cn_strerror(r));
+		print_error(pr->msg ? pr->msg : cn_strerror(r));
 }
 
 static int
@@ -825,11 +846,12 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	struct sigaction sa;
 	json_t *spec = NULL;
 	bool child = false;
+	unsigned long generation = 1;
 	pid_t pid;
 	int ready = -1, r, rc;
 	double t0 = event_now(), elapsed;
-	char *m = NULL;
-	const char *endpoint;
+	char *m = NULL, *warn;
+	const char *endpoint, *ms_endpoint;
 
 	if ((rc = parse_args(self, argc, argv, &a)) != CN_OK)
 		goto out;
@@ -840,8 +862,12 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 			rc = CN_ERR_SYSTEM;
 			goto out;
 		}
-		if (job_state_read(a.job_dir, &js) == CN_OK &&
-		    (strcmp(js.state, "running") == 0 ||
+		/* A relaunch of the same job: events.jsonl starts over
+		 * for a follower, which tells by the generation. */
+		r = job_state_read(a.job_dir, &js);
+		if (r == CN_OK)
+			generation = js.generation + 1;
+		if (r == CN_OK && (strcmp(js.state, "running") == 0 ||
 		    strcmp(js.state, "queued") == 0) &&
 		    job_alive(js.pid, js.proc_start)) {
 			fprintf(stderr, "error: job dir '%s' is in use by pid "
@@ -863,13 +889,12 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 		r = job_daemonize(a.job_dir, 60, &child, &pid, &ready, &m);
 		if (!child) {
 			if (r != CN_OK) {
-				fprintf(stderr, "error: %s\n", m ? m :
-				    cn_strerror(r));
+				print_error(m ? m : cn_strerror(r));
 				rc = r;
 				goto out;
 			}
 			if (a.json)
-				print_json_line(json_pack("{s:s,s:I}",
+				agent_print_json(json_pack("{s:s,s:I}",
 				    "job_dir", a.job_dir, "pid",
 				    (json_int_t)pid));
 			else
@@ -896,6 +921,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	ro.job_dir = a.job_dir;
 	ro.human = !a.json && !a.detach;
 	ro.bar = ro.human && isatty(STDERR_FILENO);
+	ro.generation = generation;
 	if ((r = report_create(&ro, &pr.rep)) != CN_OK) {
 		if (asprintf(&m, "cannot open '%s/events.jsonl': %s",
 		    a.job_dir, strerror(errno)) < 0)
@@ -908,10 +934,21 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	if ((r = http_conf_init(&pr.http, a.cacert, a.token_file, endpoint,
 	    &m)) != CN_OK)
 		goto fail_early;
-	if ((r = http_conf_set_modelscope(&pr.http, a.ms_endpoint ?
-	    a.ms_endpoint : getenv("MODELSCOPE_ENDPOINT") ?
-	    getenv("MODELSCOPE_ENDPOINT") : PLANNER_MS_ENDPOINT, &m)) != CN_OK)
+	ms_endpoint = a.ms_endpoint ? a.ms_endpoint :
+	    getenv("MODELSCOPE_ENDPOINT");
+	if (ms_endpoint == NULL || *ms_endpoint == '\0')
+		ms_endpoint = PLANNER_MS_ENDPOINT;
+	if ((r = http_conf_modelscope(&pr.http, ms_endpoint, &m)) != CN_OK)
 		goto fail_early;
+	if (a.allow_http_token)
+		pr.http.allow_http_token = true;
+	if ((warn = http_token_warning(&pr.http)) != NULL) {
+		fprintf(stderr, "warning: %s\n", warn);
+		report_emit(pr.rep, "warning", json_pack("{s:s}", "message",
+		    warn));
+		free(warn);
+	}
+	/* The last rung's requests: the same tokens and CA, its proxy. */
 	pr.uphttp = pr.http;
 	pr.uphttp.proxy = a.proxy;
 	if ((r = cache_open(a.local_dir ? a.local_dir : a.cache_dir,
@@ -926,7 +963,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 
 	elapsed = event_now() - t0;
 	report_emit(pr.rep, "done", json_pack("{s:s,s:I,s:f,s:I,s:i,s:i,s:i,"
-	    "s:i,s:s?}", "status", r == CN_OK ? "ok" :
+	    "s:i,s:s?,s:O?}", "status", r == CN_OK ? "ok" :
 	    r == CN_ERR_INTERRUPTED ? "stopped" : "failed",
 	    "bytes", (json_int_t)pr.bytes_done, "elapsed_s", elapsed,
 	    "bytes_fetched", (json_int_t)pr.fetched,
@@ -934,7 +971,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	    "files_failed", (int)pr.files_failed,
 	    "retries", (int)pr.retries, "stalls", (int)pr.stalls,
 	    "error", r == CN_OK || r == CN_ERR_INTERRUPTED ? NULL :
-	    (pr.msg ? pr.msg : cn_strerror(r))));
+	    (pr.msg ? pr.msg : cn_strerror(r)), "sources", pr.st.sources));
 	report_state(pr.rep, r == CN_OK ? "done" : r == CN_ERR_INTERRUPTED ?
 	    "stopped" : "failed", r == CN_OK ? NULL :
 	    (pr.msg ? pr.msg : cn_strerror(r)));
@@ -942,15 +979,14 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	if (!a.json && !a.detach)
 		summary(&pr, r, elapsed);
 	else if (a.detach && r != CN_OK)
-		fprintf(stderr, "error: %s\n", pr.msg ? pr.msg :
-		    cn_strerror(r));
+		print_error(pr.msg ? pr.msg : cn_strerror(r));
 	rc = r;
 	goto out;
 
  fail_early:
 	/* Could not even start: say so where the caller looks. */
 	if (!(a.json && !a.detach) || pr.rep == NULL)
-		fprintf(stderr, "error: %s\n", m ? m : cn_strerror(r));
+		print_error(m ? m : cn_strerror(r));
 	if (pr.rep != NULL) {
 		report_emit(pr.rep, "error", json_pack("{s:s}", "message",
 		    m ? m : cn_strerror(r)));
@@ -988,7 +1024,9 @@ const struct agent_cmd agent_cmd_pull = {
 "           (--cache-dir DIR | --local-dir DIR)\n"
 "           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
 "           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
-"           [--cacert FILE] [--token-file FILE] [--json]\n"
+"           [--max-files N] [--max-bytes SIZE]\n"
+"           [--cacert FILE] [--token-file FILE] [--allow-http-token]\n"
+"           [--json]\n"
 "           [--job-dir DIR [--detach]]",
 	.help = "\n"
 "  --cache-dir DIR      Hugging Face hub cache (default $HF_HUB_CACHE or\n"
@@ -1000,7 +1038,12 @@ const struct agent_cmd agent_cmd_pull = {
 "  --stall-timeout S    reconnect after S seconds without a byte (30)\n"
 "  --min-rate BPS       ... or below BPS bytes/s for that long (off)\n"
 "  --retries N          failures in a row per connection (default 10)\n"
-"  --token-file FILE    bearer token (mode 0600); else $HF_TOKEN\n"
+"  --max-files N        refuse a listing of more than N files (1000000)\n"
+"  --max-bytes SIZE     ... or of more than SIZE bytes in all (64T)\n"
+"  --token-file FILE    HF token (mode 0600); else $HF_TOKEN.  ModelScope's\n"
+"                       is $MODELSCOPE_API_TOKEN.  Tokens go only over\n"
+"                       https to their endpoint's scheme, host and port\n"
+"  --allow-http-token   ... also over plain http (local test hubs only)\n"
 "  --detach             run as a job in --job-dir and return at once\n"
 "  --dataset            same as --repo-type dataset\n"
 "  --ms-endpoint URL    same as --modelscope-endpoint URL\n"

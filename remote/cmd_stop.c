@@ -116,7 +116,7 @@ stop_run(const struct agent_cmd *self, int argc, char **argv)
 			if (now.error == NULL)
 				now.error = strdup("stopped by cnorch-agent "
 				    "stop (process killed)");
-			(void)job_state_write(dir, &now);
+			(void)job_state_write(dir, &now, true);
 		}
 		job_state_release(&now);
 	}

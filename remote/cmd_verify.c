@@ -1,11 +1,17 @@
 /*
  * cnorch-agent verify --repo ID (--cache-dir DIR | --local-dir DIR)
  *     [--revision R] [--repo-type T] [--json]
+ * cnorch-agent verify [--cache-dir DIR] [--repo-type T] [--repair]
+ *     [--json] [REPO...]
  *
- * Re-hash what is on disk, offline.  HF layout: every file of
- * snapshots/<commit>/ (commit from refs/<revision>) against the name of
- * the blob it links to: sha256 for 64-hex names (LFS), the git blob sha1
- * for 40-hex names, as `hf cache verify` does.  Local dir: every file
+ * One command, one option table, parsed once: without --repo,
+ * --local-dir or --revision it is the whole-cache verify
+ * (cachecmd_verify() in cmd_cacheverify.c).
+ *
+ * The single snapshot: re-hash what is on disk, offline.  HF layout:
+ * every file of snapshots/<commit>/ (commit from refs/<revision>)
+ * against the name of the blob it links to: sha256 for 64-hex names
+ * (LFS), the git blob sha1 for 40-hex names, as `hf cache verify` does.  Local dir: every file
  * against the etag recorded when it was committed.
  */
 #include <dirent.h>
@@ -21,6 +27,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cachecmd.h"
 #include "cmds.h"
 #include "error.h"
 #include "hash.h"
@@ -30,18 +37,6 @@ struct vctx {
 	bool		 json;
 	unsigned	 ok, bad, missing, unchecked;
 };
-
-static enum hash_kind
-kind_of_name(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return HASH_NONE;
-	return n == 64 ? HASH_SHA256 : n == 40 ? HASH_GIT_SHA1 : HASH_NONE;
-}
 
 static void
 report_file(struct vctx *v, const char *path, const char *status,
@@ -158,7 +153,7 @@ walk(struct vctx *v, const char *root, const char *rel, bool snap,
 			target[n] = '\0';
 			name = strrchr(target, '/');
 			name = name ? name + 1 : target;
-			check_one(v, sub, full, kind_of_name(name), name);
+			check_one(v, sub, full, hash_kind_of_name(name), name);
 			continue;
 		}
 		if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
@@ -174,7 +169,7 @@ walk(struct vctx *v, const char *root, const char *rel, bool snap,
 			r = CN_ERR_NOMEM;
 			goto out;
 		}
-		check_one(v, sub, file, kind_of_name(etag), etag);
+		check_one(v, sub, file, hash_kind_of_name(etag), etag);
 	}
  out:
 	if (dp != NULL)
@@ -225,6 +220,7 @@ struct verify_args {
 	const char	*local_dir;
 	enum repo_type	 type;
 	bool		 json;
+	bool		 repair;
 };
 
 static const struct option verify_options[] = {
@@ -235,6 +231,7 @@ static const struct option verify_options[] = {
 	{ "cache-dir",	required_argument, NULL, 'c' },
 	{ "local-dir",	required_argument, NULL, 'l' },
 	{ "json",	no_argument,	   NULL, 'J' },
+	{ "repair",	no_argument,	   NULL, 'P' },
 	{ NULL,		0,		   NULL, 0 }
 };
 
@@ -264,6 +261,9 @@ verify_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 	case 'J':
 		a->json = true;
 		break;
+	case 'P':
+		a->repair = true;
+		break;
 	}
 	return CN_OK;
 }
@@ -271,7 +271,7 @@ verify_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 static int
 verify_run(const struct agent_cmd *self, int argc, char **argv)
 {
-	struct verify_args a = { .rev = "main", .type = REPO_MODEL };
+	struct verify_args a = { .type = REPO_MODEL };
 	struct vctx v = { 0 };
 	char *folder = NULL, *repo_dir = NULL, *commit = NULL, *root = NULL;
 	int first, r, rc = CN_ERR_NOMEM;
@@ -279,9 +279,18 @@ verify_run(const struct agent_cmd *self, int argc, char **argv)
 	if ((r = agent_parse(self, argc, argv, verify_opt, &a, &first)) !=
 	    CN_OK)
 		return r;
+	/* Nothing names a single snapshot: the whole cache. */
+	if (a.repo == NULL && a.local_dir == NULL && a.rev == NULL)
+		return cachecmd_verify(self, a.cache_dir, a.type, a.repair,
+		    a.json, argc - first, argv + first);
 	if (first != argc)
 		return agent_usage(self, "unexpected argument '%s'",
 		    argv[first]);
+	if (a.repair)
+		return agent_usage(self, "--repair works on whole caches "
+		    "(verify without --repo, --local-dir, --revision)");
+	if (a.rev == NULL)
+		a.rev = "main";
 	if ((r = agent_check_repo(self, a.repo, a.rev)) != CN_OK)
 		return r;
 	if ((a.cache_dir == NULL) == (a.local_dir == NULL))
@@ -335,9 +344,17 @@ verify_run(const struct agent_cmd *self, int argc, char **argv)
 
 const struct agent_cmd agent_cmd_verify = {
 	.name = "verify",
-	.summary = "re-hash a downloaded snapshot",
-	.synopsis = "verify --repo ID (--cache-dir DIR | --local-dir DIR)\n"
+	.summary = "re-hash a snapshot, or every cached repo against its "
+	    "blob names",
+	.synopsis = "verify [--cache-dir DIR] [--repo-type model|dataset]\n"
+	    "           [--repair] [--json] [REPO...]     (all repos when "
+	    "none named)\n"
+	    "       cnorch-agent verify --repo ID (--cache-dir DIR | "
+	    "--local-dir DIR)\n"
 	    "           [--revision R] [--repo-type model|dataset] [--json]",
+	.help = "  --repair  remove bad blobs so a pull fetches them again; "
+	    "the paths to\n"
+	    "            re-pull are listed per revision\n",
 	.options = verify_options,
 	.run = verify_run,
 };

@@ -1,9 +1,10 @@
 /*
  * What every cnorch-agent subcommand shares: option parsing from the
- * descriptor, the one usage error, the checks of repo values, and the
- * one CN_ERR -> exit code mapping.
+ * descriptor, the one usage error, the checks of repo values, the one
+ * JSON-line printer, and the one CN_ERR -> exit code mapping.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,17 @@ agent_exit_code(int r)
 	default:
 		return AGENT_EXIT_FAIL;
 	}
+}
+
+void
+agent_print_json(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
 }
 
 static void

@@ -50,7 +50,14 @@ struct agent_cmd {
 };
 
 extern const struct agent_cmd agent_cmd_pull, agent_cmd_status,
-    agent_cmd_stop, agent_cmd_verify, agent_cmd_plan, agent_cmd_probe;
+    agent_cmd_stop, agent_cmd_verify, agent_cmd_plan, agent_cmd_probe,
+    agent_cmd_cache, agent_cmd_gc;
+
+struct json_t;
+
+/* One compact JSON line on stdout (what --json prints); o (may be NULL)
+ * is stolen. */
+void	agent_print_json(struct json_t *o);
 
 /* CN_ERR_* as one of the exit codes above: the only mapping. */
 int	agent_exit_code(int r);

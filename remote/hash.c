@@ -68,6 +68,18 @@ hash_name(enum hash_kind kind)
 	}
 }
 
+enum hash_kind
+hash_kind_of_name(const char *hex)
+{
+	size_t n = strlen(hex), i;
+
+	for (i = 0; i < n; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		    (hex[i] >= 'a' && hex[i] <= 'f')))
+			return HASH_NONE;
+	return n == 64 ? HASH_SHA256 : n == 40 ? HASH_GIT_SHA1 : HASH_NONE;
+}
+
 int
 hasher_create(enum hash_kind kind, uint64_t size, struct hasher **out)
 {
@@ -211,12 +223,38 @@ hash_step(struct hash_job *j, unsigned char *buf, uint64_t from, uint64_t to)
 	return (ssize_t)(at - from);
 }
 
+/*
+ * Writeback behind the hashing front: start it for what was just hashed,
+ * and wait for it (WAIT_BEFORE|WRITE|WAIT_AFTER) on what lies more than
+ * SYNC_LAG behind, so the disk works while the download runs and the
+ * fdatasync before commit finds little left.  Only this thread waits,
+ * never the network loop.  j->synced is the thread's own field.
+ */
+#define SYNC_LAG	(8ULL << 20)
+static void
+sync_behind(struct hash_job *j, uint64_t from, uint64_t n, uint64_t behind)
+{
+	uint64_t upto;
+
+	(void)sync_file_range(j->fd, (off_t)from, (off_t)n,
+	    SYNC_FILE_RANGE_WRITE);
+	/* The digest first: wait for the disk only when the hashing has
+	 * caught up with the download (it would idle anyway). */
+	if (behind > SYNC_LAG || from + n < j->synced + 2 * SYNC_LAG)
+		return;
+	upto = from + n - SYNC_LAG;
+	(void)sync_file_range(j->fd, (off_t)j->synced, (off_t)(upto -
+	    j->synced), SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+	    SYNC_FILE_RANGE_WAIT_AFTER);
+	j->synced = upto;
+}
+
 static void *
 hash_thread(void *arg)
 {
 	struct hash_pool *pool = arg;
 	struct hash_job *j;
-	uint64_t from, to;
+	uint64_t from, to, behind;
 	ssize_t n;
 
 	pthread_mutex_lock(&pool->mu);
@@ -231,12 +269,12 @@ hash_thread(void *arg)
 		from = j->hashed;
 		to = j->target - from > HASH_STEP ? from + HASH_STEP :
 		    j->target;
+		behind = j->target - to;
 		j->active = true;
 		pthread_mutex_unlock(&pool->mu);
 		n = hash_step(j, pool->buf, from, to);
 		if (n > 0)
-			(void)sync_file_range(j->fd, (off_t)from, (off_t)n,
-			    SYNC_FILE_RANGE_WRITE);
+			sync_behind(j, from, (uint64_t)n, behind);
 		pthread_mutex_lock(&pool->mu);
 		if (n < 0)
 			j->error = true;
@@ -319,6 +357,7 @@ hash_pool_attach(struct hash_pool *pool, struct hash_job *j, int fd,
 	j->hash = h;
 	j->hashed = 0;
 	j->target = 0;
+	j->synced = 0;
 	j->error = false;
 	j->wake = false;
 	j->active = false;

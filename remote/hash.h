@@ -31,6 +31,9 @@ enum hash_kind hash_kind_for(const struct plan_file *f);
 /* The expected hex digest of f for kind ("" for HASH_NONE). */
 const char *hash_expected(const struct plan_file *f, enum hash_kind kind);
 const char *hash_name(enum hash_kind kind);
+/* Which hash a lowercase hex digest is by its length (a blob's name in
+ * the HF cache, an etag): 64 sha256, 40 git sha1, else HASH_NONE. */
+enum hash_kind hash_kind_of_name(const char *hex);
 
 /* size is the whole file's size (the git blob header needs it). */
 int	hasher_create(enum hash_kind kind, uint64_t size, struct hasher **out);
@@ -57,6 +60,7 @@ struct hash_job {
 	struct hasher	*hash;
 	uint64_t	 hashed;
 	uint64_t	 target;	/* contiguous prefix on disk */
+	uint64_t	 synced;	/* [0, synced) waited out to disk */
 	bool		 enabled;
 	bool		 active;	/* the thread is inside a step */
 	bool		 error;		/* pread or digest failed */

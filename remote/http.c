@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,12 +210,13 @@ read_token_file(const char *path, char **out, char **msg)
 	return r;
 }
 
-/* A token goes into a header line: printable ASCII without spaces only. */
+/* A token goes into a header line (and a cookie): printable ASCII
+ * without spaces, ';' or ',' only. */
 static int
 token_ok(const char *t)
 {
 	for (; *t != '\0'; t++)
-		if (*t < 0x21 || *t > 0x7e)
+		if (*t < 0x21 || *t > 0x7e || *t == ';' || *t == ',')
 			return 0;
 	return 1;
 }
@@ -293,11 +296,95 @@ http_conf_init(struct http_conf *c, const char *cacert_opt,
 		r = CN_ERR_INVALID;
 		goto out;
 	}
+	if ((env = getenv("CNORCH_ALLOW_HTTP_TOKEN")) != NULL &&
+	    strcmp(env, "1") == 0)
+		c->allow_http_token = true;
+	if (c->token != NULL && http_protect_secrets() != CN_OK) {
+		set_msg(msg, "cannot disable core dumps: %s", strerror(errno));
+		r = CN_ERR_SYSTEM;
+		goto out;
+	}
 	r = CN_OK;
  out:
 	if (r != CN_OK)
 		http_conf_release(c);
 	return r;
+}
+
+int
+http_protect_secrets(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/* A core file or a ptrace by another process of the same user
+	 * would show the token; undumpable also hides /proc/PID/environ. */
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return CN_ERR_SYSTEM;
+	return CN_OK;
+}
+
+int
+http_conf_modelscope(struct http_conf *c, const char *ms_endpoint,
+    char **msg)
+{
+	const char *env = getenv("MODELSCOPE_API_TOKEN");
+
+	if (env == NULL || *env == '\0' || ms_endpoint == NULL)
+		return CN_OK;
+	if (!token_ok(env)) {
+		set_msg(msg, "token from MODELSCOPE_API_TOKEN contains spaces, "
+		    "';' or control characters");
+		return CN_ERR_INVALID;
+	}
+	free(c->ms_token_origin);
+	c->ms_token_origin = NULL;
+	if ((c->ms_token_origin = http_url_origin(ms_endpoint)) == NULL) {
+		set_msg(msg, "cannot parse endpoint '%s'", ms_endpoint);
+		return CN_ERR_INVALID;
+	}
+	if (c->ms_token == NULL && (c->ms_token = strdup(env)) == NULL)
+		return CN_ERR_NOMEM;
+	if (http_protect_secrets() != CN_OK) {
+		set_msg(msg, "cannot disable core dumps: %s", strerror(errno));
+		return CN_ERR_SYSTEM;
+	}
+	return CN_OK;
+}
+
+char *
+http_token_warning(const struct http_conf *c)
+{
+	char *s = NULL;
+	const char *which = NULL, *origin = NULL;
+
+	if (c->allow_http_token)
+		return NULL;
+	if (c->token != NULL && c->token_origin != NULL &&
+	    is_http_url(c->token_origin)) {
+		which = "HF token";
+		origin = c->token_origin;
+	} else if (c->ms_token != NULL && c->ms_token_origin != NULL &&
+	    is_http_url(c->ms_token_origin)) {
+		which = "ModelScope token";
+		origin = c->ms_token_origin;
+	}
+	if (which == NULL)
+		return NULL;
+	if (asprintf(&s, "not sending the %s to %s: plain http (pass "
+	    "--allow-http-token for a local test hub)", which, origin) < 0)
+		s = NULL;
+	return s;
+}
+
+static void
+free_secret(char **p)
+{
+	if (*p != NULL) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
 }
 
 void
@@ -306,45 +393,12 @@ http_conf_release(struct http_conf *c)
 	if (c == NULL)
 		return;
 	free(c->cacert);
-	if (c->token != NULL) {
-		explicit_bzero(c->token, strlen(c->token));
-		free(c->token);
-	}
+	free_secret(&c->token);
+	free_secret(&c->ms_token);
+	free(c->ms_token_origin);
 	free(c->token_host);
 	free(c->token_origin);
-	if (c->ms_token != NULL) {
-		explicit_bzero(c->ms_token, strlen(c->ms_token));
-		free(c->ms_token);
-	}
-	free(c->ms_token_origin);
 	memset(c, 0, sizeof(*c));
-}
-
-int
-http_conf_set_modelscope(struct http_conf *c, const char *ms_endpoint,
-    char **msg)
-{
-	const char *env = getenv("MODELSCOPE_API_TOKEN");
-
-	if (env == NULL || *env == '\0' || ms_endpoint == NULL)
-		return CN_OK;
-	if (!token_ok(env)) {
-		set_msg(msg, "token from MODELSCOPE_API_TOKEN contains spaces "
-		    "or control characters");
-		return CN_ERR_INVALID;
-	}
-	free(c->ms_token_origin);
-	if ((c->ms_token_origin = http_url_origin(ms_endpoint)) == NULL) {
-		set_msg(msg, "cannot parse endpoint '%s'", ms_endpoint);
-		return CN_ERR_INVALID;
-	}
-	if (c->ms_token != NULL) {
-		explicit_bzero(c->ms_token, strlen(c->ms_token));
-		free(c->ms_token);
-	}
-	if ((c->ms_token = strdup(env)) == NULL)
-		return CN_ERR_NOMEM;
-	return CN_OK;
 }
 
 /* ---------------------------------------------------------------- urls */
@@ -409,43 +463,41 @@ http_escape(const char *s)
 	return ret;
 }
 
-static int
-origin_is(const char *url, const char *want)
+bool
+http_token_for(const struct http_conf *c, const char *url, bool ms)
 {
+	const char *tok = ms ? c->ms_token : c->token;
+	const char *want = ms ? c->ms_token_origin : c->token_origin;
 	char *origin;
-	int ok;
+	bool ok;
 
-	if (want == NULL || (origin = http_url_origin(url)) == NULL)
-		return 0;
-	ok = strcmp(origin, want) == 0;
+	if (tok == NULL || want == NULL || url == NULL)
+		return false;
+	if ((origin = http_url_origin(url)) == NULL)
+		return false;
+	ok = strcmp(origin, want) == 0 &&
+	    (strncmp(origin, "https://", 8) == 0 || c->allow_http_token);
 	free(origin);
 	return ok;
 }
 
-static int
-token_for(const struct http_conf *c, const char *url)
+bool
+http_host_reserved(const char *url)
 {
-	return c->token != NULL && origin_is(url, c->token_origin);
-}
+	char *host = http_url_host(url);
+	size_t n;
+	bool yes;
 
-/* Append "Cookie: m_session_id=..." when url is ModelScope's origin. */
-static int
-ms_cookie(const struct http_conf *c, const char *url, struct curl_slist **l)
-{
-	struct curl_slist *n;
-	char *v = NULL;
-
-	if (c->ms_token == NULL || !origin_is(url, c->ms_token_origin))
-		return CN_OK;
-	if (asprintf(&v, "Cookie: m_session_id=%s", c->ms_token) < 0)
-		return CN_ERR_NOMEM;
-	n = curl_slist_append(*l, v);
-	explicit_bzero(v, strlen(v));
-	free(v);
-	if (n == NULL)
-		return CN_ERR_NOMEM;
-	*l = n;
-	return CN_OK;
+	if (host == NULL)
+		return false;
+	n = strlen(host);
+	while (n > 0 && host[n - 1] == '.')
+		n--;
+	host[n] = '\0';
+	yes = strcasecmp(host, "invalid") == 0 || (n > 8 &&
+	    strcasecmp(host + n - 8, ".invalid") == 0);
+	free(host);
+	return yes;
 }
 
 int
@@ -457,6 +509,10 @@ http_setup(CURL *h, const struct http_conf *c, const char *url,
 	int r;
 
 	*headers = NULL;
+	/* RFC 6761: resolvers should answer ".invalid" negatively at once;
+	 * glibc and c-ares would ask the network's DNS server. */
+	if (http_host_reserved(url))
+		return CN_ERR_CONNECT;
 	if (!is_http_url(url) && c->cacert == NULL)
 		return CN_ERR_INVALID;
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -479,10 +535,19 @@ http_setup(CURL *h, const struct http_conf *c, const char *url,
 	curl_easy_setopt(h, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
 	if (c->proxy != NULL)
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
-	if ((r = ms_cookie(c, url, &l)) != CN_OK)
-		goto out;
-	if (token_for(c, url)) {
-		if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0) {
+	/* libcurl's own Bearer auth: it is never sent to another host,
+	 * scheme or port on a redirect.  Set (or cleared) every time: the
+	 * engine reuses handles across URLs. */
+	if (http_token_for(c, url, false)) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, c->token);
+	} else {
+		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, NULL);
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	if (http_token_for(c, url, true)) {
+		if (asprintf(&auth, "Cookie: m_session_id=%s",
+		    c->ms_token) < 0) {
 			auth = NULL;
 			r = CN_ERR_NOMEM;
 			goto out;
@@ -768,6 +833,12 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 			    ca_tried());
 			goto out;
 		}
+		if (r == CN_ERR_CONNECT) {
+			set_msg(msg, "cannot fetch '%s': cannot resolve its "
+			    "host (a name under .invalid never resolves)",
+			    cur);
+			goto out;
+		}
 		if (r != CN_OK)
 			goto out;
 		if (cc == CURLE_WRITE_ERROR && b.too_big) {
@@ -779,7 +850,11 @@ http_get_json(const struct http_conf *c, const char *url, json_t **out,
 		if (cc != CURLE_OK) {
 			snprintf(reason, sizeof(reason), "%s",
 			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-			if (!curl_retryable(cc)) {
+			if (!curl_retryable(cc) || (c->connect_tries > 0 &&
+			    attempt >= c->connect_tries &&
+			    (cc == CURLE_COULDNT_RESOLVE_HOST ||
+			    cc == CURLE_COULDNT_RESOLVE_PROXY ||
+			    cc == CURLE_COULDNT_CONNECT))) {
 				set_msg(msg, "cannot fetch '%s': %s", cur,
 				    reason);
 				r = cn_err_from_curl(cc);

@@ -1,8 +1,10 @@
 /*
  * Shared libcurl set-up for the agent: CA bundle, user agent, no Referer,
  * proxies from the environment (libcurl's own http_proxy/https_proxy/
- * no_proxy handling), the bearer token sent only to the endpoint's host,
- * and the one place libcurl codes become CN_ERR_* (cn_err_from_curl).
+ * no_proxy handling), the tokens scoped to their endpoint's origin (the
+ * HF token as Bearer, ModelScope's as the cookie m_session_id; https
+ * only unless allowed), and the one place libcurl codes become CN_ERR_*
+ * (cn_err_from_curl).
  *
  * Implemented in http.c.  Who frees: http_conf_release() frees what
  * http_conf_init() allocated; http_get_json()'s *out is a new reference.
@@ -21,11 +23,13 @@ struct http_conf {
 	char	*token_origin;	/* scheme://host:port of the endpoint: the
 				 * token goes only there (no https ->
 				 * http downgrade, no other port) */
-	/* ModelScope: $MODELSCOPE_API_TOKEN, sent as the cookie
-	 * m_session_id (modelscope_hub's legacy API) only to
-	 * ms_token_origin; see http_conf_set_modelscope(). */
-	char	*ms_token;
-	char	*ms_token_origin;
+	char	*ms_token;	/* $MODELSCOPE_API_TOKEN or NULL: sent as
+				 * the cookie m_session_id only to
+				 * ms_token_origin (http_conf_modelscope) */
+	char	*ms_token_origin; /* the ModelScope endpoint's origin */
+	bool	 allow_http_token; /* tokens also over plain http (only
+				   * for local test hubs: --allow-http-token
+				   * or $CNORCH_ALLOW_HTTP_TOKEN=1) */
 	/* CURLOPT_PROXY of every request made with this conf (borrowed,
 	 * never freed here): the huggingface.co rung's proxy.  NULL: no
 	 * proxy at all, not even one from http_proxy/https_proxy in the
@@ -33,6 +37,10 @@ struct http_conf {
 	 * ModelScope traffic overseas. */
 	const char *proxy;
 	long	 connect_timeout_s;	/* default 15 */
+	int	 connect_tries;		/* http_get_json's tries when the host
+					 * cannot be resolved or connected;
+					 * 0: as many as for other failures
+					 * (a fallback probe sets 1) */
 	long	 request_timeout_s;	/* for API calls, default 60 */
 	long	 retry_base_ms;		/* first backoff step of http_get_json,
 					 * default 1000 (tests lower it with
@@ -60,34 +68,50 @@ struct http_conf {
  */
 int	http_conf_init(struct http_conf *c, const char *cacert_opt,
 	    const char *token_file, const char *endpoint, char **msg);
-void	http_conf_release(struct http_conf *c);
 /*
- * Bind $MODELSCOPE_API_TOKEN (if set) to the origin of ms_endpoint: it
- * goes as "Cookie: m_session_id=<token>" on requests to that origin
- * only.  Returns CN_OK, CN_ERR_INVALID (malformed token or endpoint),
- * CN_ERR_NOMEM.
+ * ModelScope's token: $MODELSCOPE_API_TOKEN, bound to the origin of
+ * ms_endpoint and sent only as the cookie m_session_id.  Same checks and
+ * returns as the HF token in http_conf_init().  Either token makes the
+ * process undumpable (no core file, no /proc/PID/environ or ptrace for
+ * others): see http_protect_secrets().
  */
-int	http_conf_set_modelscope(struct http_conf *c, const char *ms_endpoint,
+int	http_conf_modelscope(struct http_conf *c, const char *ms_endpoint,
 	    char **msg);
+/* Core dumps off (RLIMIT_CORE 0) and PR_SET_DUMPABLE 0: called once a
+ * token is in memory.  Returns CN_OK or CN_ERR_SYSTEM. */
+int	http_protect_secrets(void);
+/*
+ * Whether the token would go to url: origin equal to the endpoint's and
+ * https (or allow_http_token).  ms selects ModelScope's token.
+ */
+bool	http_token_for(const struct http_conf *c, const char *url, bool ms);
+/* A warning line when a token is held but will never be sent because
+ * its endpoint is plain http (malloc'd), or NULL. */
+char	*http_token_warning(const struct http_conf *c);
+void	http_conf_release(struct http_conf *c);
 
 /*
  * Apply the common options to an easy handle for url: CAINFO, user agent
  * "cnorch-agent/VERSION", AUTOREFERER off and no Referer, TCP keepalive,
  * the proxy (c->proxy with an empty no-proxy list, or explicitly none),
- * ModelScope's cookie for its origin,
- * connect timeout, and "Authorization: Bearer" only when url's scheme,
- * host and port are the endpoint's (c->token_origin).  *headers receives the slist to free after the
- * transfer (curl_slist_free_all); may be set to NULL.
+ * connect timeout; the HF token by libcurl's own Bearer auth
+ * (CURLOPT_XOAUTH2_BEARER + CURLAUTH_BEARER) and ModelScope's as
+ * "Cookie: m_session_id=", each only when http_token_for() says so.
+ * *headers receives the slist to free after the transfer
+ * (curl_slist_free_all); may be set to NULL.
  *
  * Redirects: http_setup leaves CURLOPT_FOLLOWLOCATION off.  The safe way
  * is to follow by hand: read CURLINFO_REDIRECT_URL and call http_setup
  * again for the new URL, which attaches the token only if that URL's
- * host is the token host (http_get_json does this).  A caller that turns
- * FOLLOWLOCATION on still does not leak the token: libcurl drops custom
- * Authorization headers when host, scheme or port change (since 7.58 /
- * 7.83.1) because CURLOPT_UNRESTRICTED_AUTH is set to 0 here.
- * Returns CN_OK, CN_ERR_NOMEM, or CN_ERR_INVALID for an https URL when
- * no CA bundle was found (c->cacert NULL).
+ * origin is the token's (http_get_json does this).  A caller that turns
+ * FOLLOWLOCATION on still does not leak a token: with
+ * CURLOPT_UNRESTRICTED_AUTH 0 (set here) libcurl sends neither its Bearer
+ * auth nor a custom Cookie header to another host, scheme or port
+ * (7.83.1 and later; the static build has 7.88).
+ * Returns CN_OK, CN_ERR_NOMEM, CN_ERR_INVALID for an https URL when
+ * no CA bundle was found (c->cacert NULL), or CN_ERR_CONNECT for a host
+ * under ".invalid", which RFC 6761 says never resolves: no query leaves
+ * the box for it.
  */
 int	http_setup(CURL *h, const struct http_conf *c, const char *url,
 	    struct curl_slist **headers);
@@ -107,6 +131,8 @@ void	http_resp_release(struct http_resp *r);
  * backoff and jitter, a bounded number of times.  Returns CN_OK,
  * CN_ERR_NOT_FOUND (404 / RepoNotFound), CN_ERR_ACCESS (401/403),
  * CN_ERR_PARSE (not JSON), CN_ERR_HTTP, CN_ERR_CURL, CN_ERR_RETRIES.
+ * CN_ERR_CONNECT when the host cannot be resolved or connected after
+ * c->connect_tries tries (when set).
  * Also CN_ERR_PROTOCOL (body over 64 MiB, too many redirects),
  * CN_ERR_INVALID (https:// without a CA bundle, bad URL), and other
  * cn_err_from_curl() codes for transport errors not worth a retry.
@@ -121,6 +147,9 @@ void	http_resp_release(struct http_resp *r);
  */
 int	http_get_json(const struct http_conf *c, const char *url,
 	    json_t **out, struct http_resp *resp, char **msg);
+
+/* Whether url's host is "invalid" or ends in ".invalid" (RFC 6761). */
+bool	http_host_reserved(const char *url);
 
 /* The host part of url (malloc'd), or NULL. */
 char	*http_url_host(const char *url);

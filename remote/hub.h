@@ -24,6 +24,9 @@ struct hub_query {
 	enum repo_type	 repo_type;
 	const char	*repo;		/* validated "org/name" */
 	const char	*revision;	/* the revision sent to the hub */
+	struct plan_caps *caps;		/* listing caps (plan.h), or NULL
+					 * for the defaults; plan_push
+					 * records which one was hit */
 };
 
 /* --- plan.c: listing helpers (plan_create and friends: plan.h) --- */

@@ -255,19 +255,11 @@ hf_error(int r, const struct http_resp *resp, const struct hub_query *q,
 	}
 }
 
+/* Whether the token is sent to endpoint (http.c decides: origin, https). */
 static bool
 token_goes_to(const struct http_conf *c, const char *endpoint)
 {
-	char *origin;
-	bool ok;
-
-	if (c == NULL || c->token == NULL || c->token_origin == NULL)
-		return false;
-	if ((origin = http_url_origin(endpoint)) == NULL)
-		return false;
-	ok = strcmp(origin, c->token_origin) == 0;
-	free(origin);
-	return ok;
+	return c != NULL && http_token_for(c, endpoint, false);
 }
 
 int

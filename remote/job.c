@@ -31,14 +31,15 @@ write_file_atomic(const char *dir, const char *name, const char *body,
 }
 
 int
-job_state_write(const char *dir, const struct job_state *s)
+job_state_write(const char *dir, const struct job_state *s, bool durable)
 {
 	json_t *o;
 	char *body = NULL;
 	int r = CN_ERR_NOMEM;
 
-	o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:f,s:o}",
+	o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:f,s:o}",
 	    "state", s->state,
+	    "generation", (json_int_t)s->generation,
 	    "bytes_done", (json_int_t)s->bytes_done,
 	    "bytes_total", (json_int_t)s->bytes_total,
 	    "pid", (json_int_t)s->pid,
@@ -53,7 +54,7 @@ job_state_write(const char *dir, const struct job_state *s)
 	if ((body = json_dumps(o, JSON_PRESERVE_ORDER | JSON_INDENT(1) |
 	    JSON_REAL_PRECISION(16))) == NULL)
 		goto out;
-	r = write_file_atomic(dir, "state.json", body, false);
+	r = write_file_atomic(dir, "state.json", body, durable);
  out:
 	free(body);
 	json_decref(o);
@@ -93,6 +94,10 @@ job_state_read(const char *dir, struct job_state *s)
 	s->ended = json_number_value(json_object_get(o, "ended"));
 	s->last_event_ts = json_number_value(json_object_get(o,
 	    "last_event_ts"));
+	/* Older agents wrote no generation: their run was the first. */
+	v = json_object_get(o, "generation");
+	s->generation = json_is_integer(v) && json_integer_value(v) > 0 ?
+	    (unsigned long)json_integer_value(v) : 1;
 	if ((v = json_object_get(o, "error")) != NULL && json_is_string(v) &&
 	    (s->error = strdup(json_string_value(v))) == NULL) {
 		r = CN_ERR_NOMEM;

@@ -29,11 +29,20 @@ struct job_state {
 	double		 started;
 	double		 ended;		/* 0 while running */
 	double		 last_event_ts;
+	unsigned long	 generation;	/* 1 for a job's first run, +1 for
+					 * each relaunch of the same job dir:
+					 * events.jsonl restarted, so a
+					 * follower's offset is void */
 	char		*error;		/* one line or NULL */
 };
 
-/* Write dir/state.json atomically (tmp + rename). */
-int	job_state_write(const char *dir, const struct job_state *s);
+/*
+ * Write dir/state.json atomically (tmp + rename); with durable, the file
+ * and the directory are fsync'd too (the final state of a run: a few ms
+ * on a disk, which the once-a-second progress saves do not pay).
+ */
+int	job_state_write(const char *dir, const struct job_state *s,
+	    bool durable);
 /* Read dir/state.json; CN_ERR_NOT_FOUND when there is none. */
 int	job_state_read(const char *dir, struct job_state *s);
 void	job_state_release(struct job_state *s);

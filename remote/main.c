@@ -20,6 +20,8 @@ static const struct agent_cmd *const cmd_table[] = {
 	&agent_cmd_verify,
 	&agent_cmd_plan,
 	&agent_cmd_probe,
+	&agent_cmd_cache,
+	&agent_cmd_gc,
 	NULL
 };
 

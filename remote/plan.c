@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@
 #include "pathglob.h"
 #include "pathsafe.h"
 #include "plan.h"
+
+#include <openssl/evp.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -215,6 +218,7 @@ plan_create(const struct hub_query *q, enum hub_source source,
 		return CN_ERR_NOMEM;
 	p->source = source;
 	p->repo_type = q->repo_type;
+	p->caps = q->caps;
 	if ((p->repo = strdup(q->repo)) == NULL ||
 	    (p->revision = strdup(q->revision)) == NULL ||
 	    (p->endpoint = strdup(q->endpoint)) == NULL) {
@@ -230,8 +234,25 @@ plan_push(struct plan *p, size_t *cap, const char *path, uint64_t size,
     bool lfs, const char *sha256, const char *git_sha1, char *url)
 {
 	struct plan_file *f, *nf;
+	uint64_t max_files = PLAN_MAX_FILES_DEFAULT;
+	uint64_t max_bytes = PLAN_MAX_BYTES_DEFAULT;
 	size_t ncap;
 
+	/* Checked per entry, before the entry costs memory: a listing
+	 * that pages forever stops at the cap, not at the allocator. */
+	if (p->caps != NULL && p->caps->max_files > 0)
+		max_files = p->caps->max_files;
+	if (p->caps != NULL && p->caps->max_bytes > 0)
+		max_bytes = p->caps->max_bytes;
+	if ((uint64_t)p->nfiles >= max_files ||
+	    size > max_bytes - (p->bytes_total < max_bytes ?
+	    p->bytes_total : max_bytes)) {
+		if (p->caps != NULL)
+			p->caps->hit = (uint64_t)p->nfiles >= max_files ?
+			    PLAN_CAP_FILES : PLAN_CAP_BYTES;
+		free(url);
+		return CN_ERR_PROTOCOL;
+	}
 	if (p->nfiles == *cap) {
 		ncap = *cap ? *cap * 2 : 64;
 		if ((nf = reallocarray(p->files, ncap, sizeof(*nf))) == NULL) {
@@ -254,7 +275,62 @@ plan_push(struct plan *p, size_t *cap, const char *path, uint64_t size,
 	snprintf(f->git_sha1, sizeof(f->git_sha1), "%s",
 	    git_sha1 ? git_sha1 : "");
 	p->nfiles++;
+	p->bytes_total += size;
 	return CN_OK;
+}
+
+char *
+plan_cap_message(const struct plan_caps *caps, const char *repo,
+    const char *endpoint)
+{
+	char *s = NULL;
+	uint64_t files = caps && caps->max_files ? caps->max_files :
+	    PLAN_MAX_FILES_DEFAULT;
+	uint64_t bytes = caps && caps->max_bytes ? caps->max_bytes :
+	    PLAN_MAX_BYTES_DEFAULT;
+
+	if (caps != NULL && caps->hit == PLAN_CAP_BYTES) {
+		if (asprintf(&s, "listing of '%s' at %s lists more than "
+		    "%" PRIu64 " bytes: refused by the byte cap (raise it "
+		    "with --max-bytes)", repo, endpoint, bytes) < 0)
+			s = NULL;
+	} else if (asprintf(&s, "listing of '%s' at %s has more than "
+	    "%" PRIu64 " files: refused by the file cap (raise it with "
+	    "--max-files)", repo, endpoint, files) < 0)
+		s = NULL;
+	return s;
+}
+
+/* The etag of a file without a published hash (plan.h, plan_finish). */
+static int
+unhashed_etag(const struct plan *p, struct plan_file *f)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, k;
+	char num[32];
+	EVP_MD_CTX *ctx;
+	int r = CN_ERR_NOMEM;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return CN_ERR_NOMEM;
+	snprintf(num, sizeof(num), "%" PRIu64, f->size);
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, "cnorch-unhashed", 16) != 1 ||
+	    EVP_DigestUpdate(ctx, p->repo, strlen(p->repo) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, f->path, strlen(f->path) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, num, strlen(num) + 1) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		goto out;
+	for (k = 0; k < mdlen; k++) {
+		f->etag[2 * k] = hex[md[k] >> 4];
+		f->etag[2 * k + 1] = hex[md[k] & 15];
+	}
+	f->etag[2 * mdlen] = '\0';
+	r = CN_OK;
+ out:
+	EVP_MD_CTX_free(ctx);
+	return r;
 }
 
 static int
@@ -307,6 +383,10 @@ plan_finish(struct plan *p, const char *url, char **msg)
 			return CN_ERR_PARSE;
 		}
 		p->bytes_total += p->files[i].size;
+		/* No shared "blobs/.incomplete" for hashless files. */
+		if (p->files[i].etag[0] == '\0' &&
+		    (r = unhashed_etag(p, &p->files[i])) != CN_OK)
+			return r;
 	}
 	return CN_OK;
 }

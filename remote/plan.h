@@ -82,6 +82,28 @@ struct plan_file {
 	char		*ms_revision;
 };
 
+/*
+ * Listing caps: a hostile mirror's listing must not grow the agent
+ * without bound, so plan_push() refuses the entry that would pass either
+ * cap, while the pages are still arriving.  The defaults are far above
+ * any real repository (the largest public ones list ~10^5 files and a
+ * few TiB) and are overridden by pull's --max-files / --max-bytes.
+ */
+#define PLAN_MAX_FILES_DEFAULT	1000000ULL
+#define PLAN_MAX_BYTES_DEFAULT	(64ULL << 40)	/* 64 TiB */
+
+enum plan_cap_hit {
+	PLAN_CAP_NONE = 0,
+	PLAN_CAP_FILES,
+	PLAN_CAP_BYTES,
+};
+
+struct plan_caps {
+	uint64_t	 max_files;	/* 0: PLAN_MAX_FILES_DEFAULT */
+	uint64_t	 max_bytes;	/* 0: PLAN_MAX_BYTES_DEFAULT */
+	enum plan_cap_hit hit;		/* set by plan_push on refusal */
+};
+
 struct plan {
 	enum hub_source	 source;	/* the one actually used: HF or MODELSCOPE */
 	enum repo_type	 repo_type;
@@ -95,7 +117,10 @@ struct plan {
 	char		*endpoint;	/* base URL the plan was listed from */
 	struct plan_file *files;
 	size_t		 nfiles;
-	uint64_t	 bytes_total;
+	uint64_t	 bytes_total;	/* while listing: the running sum
+					 * the byte cap is checked on */
+	struct plan_caps *caps;		/* borrowed while listing, or NULL
+					 * (the defaults) */
 };
 
 struct hub_query;
@@ -106,11 +131,17 @@ int	plan_create(const struct hub_query *q, enum hub_source source,
 	    struct plan **out);
 /*
  * Append a file: path is copied, url is taken over (freed on failure
- * too).  *cap is the caller's capacity counter, 0 at first.
+ * too).  *cap is the caller's capacity counter, 0 at first.  Returns
+ * CN_ERR_PROTOCOL (and sets p->caps->hit) when the entry would pass a
+ * listing cap (struct plan_caps), before anything is allocated for it.
  */
 int	plan_push(struct plan *p, size_t *cap, const char *path,
 	    uint64_t size, bool lfs, const char *sha256, const char *git_sha1,
 	    char *url);
+/* "listing of 'repo' at ENDPOINT has more than N files (--max-files N)"
+ * or the bytes one, for the cap p->caps says was hit; malloc'd. */
+char	*plan_cap_message(const struct plan_caps *caps, const char *repo,
+	    const char *endpoint);
 /*
  * Give f another source: name and url are copied, headers (may be NULL)
  * deep-copied.  CN_OK or CN_ERR_NOMEM.
@@ -132,8 +163,11 @@ const char *plan_file_refresh_url(const struct plan_file *f,
 const char *plan_source_name(enum hub_source s);
 /*
  * Sort by path, refuse duplicates and a path that is both a file and a
- * directory (CN_ERR_UNSAFE_PATH), sum bytes_total.  url names the
- * listing in the message.
+ * directory (CN_ERR_UNSAFE_PATH), sum bytes_total, and give every file
+ * the hub published no hash for (etag "") its own etag: the sha256 of
+ * "cnorch-unhashed", repo, path and size, so each such file has its own
+ * partial file and blob, stable across runs (it is verified by size).
+ * url names the listing in the message.
  */
 int	plan_finish(struct plan *p, const char *url, char **msg);
 /* Drop the files the globs (pathglob.h) leave out; recount bytes_total. */

@@ -103,6 +103,14 @@ endpoint_of(const char *opt, const char *env, const char *def)
 	return strndup(e, n);
 }
 
+/* ModelScope could not be asked at all (resolve, connect, timeouts). */
+static bool
+unreachable(int r)
+{
+	return r == CN_ERR_CONNECT || r == CN_ERR_TIMEOUT ||
+	    r == CN_ERR_RETRIES || r == CN_ERR_CURL;
+}
+
 /* Failures of HF after which auto tries ModelScope. */
 static bool
 fallback_ok(int r)
@@ -248,7 +256,6 @@ planner_rung(const struct plan *p, const bool *ok, enum hub_source to,
 		    f->git_sha1, url)) != CN_OK)
 			goto out;
 		memcpy(q->files[q->nfiles - 1].etag, f->etag, sizeof(f->etag));
-		q->bytes_total += f->size;
 	}
 	if (q->nfiles > 0) {
 		*out = q;
@@ -280,10 +287,12 @@ pair_and_report(const struct planner_opts *o, struct plan *p,
 	if ((r = planner_pair(p, other, &paired, &differ, &missing)) != CN_OK)
 		return r;
 	if (paired > 0)
-		emit(o, "source", json_pack("{s:s, s:s, s:s, s:I}", "from",
-		    plan_source_name(p->source), "to", "hf+modelscope",
+		emit(o, "source", json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}",
+		    "from", plan_source_name(p->source), "to", "hf+modelscope",
 		    "reason", "same sha256 on both hubs: fetched from both",
-		    "files", (json_int_t)paired));
+		    "files", (json_int_t)paired, "also",
+		    plan_source_name(other->source), "endpoint",
+		    other->endpoint));
 	if (differ > 0)
 		emit(o, "source", json_pack("{s:s, s:s, s:s, s:I}", "from",
 		    plan_source_name(other->source), "to",
@@ -302,7 +311,10 @@ int
 planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 {
 	struct http_conf conf, upconf, msconf;
-	struct hub_query q;
+	struct plan_caps caps = { .max_files = o->max_files,
+	    .max_bytes = o->max_bytes };
+	struct plan_caps ms_caps;
+	struct hub_query q = { 0 };
 	struct plan *p = NULL, *ms = NULL;
 	char *hf_ep = NULL, *ms_ep = NULL, *up_ep = NULL, *hf_msg = NULL;
 	char *ms_msg = NULL, *up_msg = NULL, *why = NULL;
@@ -352,6 +364,7 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	upconf.on_retry_arg = (void *)o;
 
 	q.http = &conf;
+	q.caps = &caps;
 	q.repo_type = o->repo_type;
 	q.repo = o->repo;
 
@@ -387,6 +400,10 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 			    why != NULL ? why : ""));
 			goto filter;
 		}
+		if (caps.hit != PLAN_CAP_NONE) {
+			*msg = plan_cap_message(&caps, o->repo, ms_ep);
+			goto filter;
+		}
 		/* Not on ModelScope after all: the usual way. */
 		free(ms_msg);
 		ms_msg = NULL;
@@ -399,7 +416,15 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 		 * its tries, so an unreachable ModelScope costs seconds. */
 		msconf = conf;
 		msconf.retry_base_ms = conf.retry_base_ms / 4;
+		/* ... and a host that cannot be reached is told in
+		 * seconds, not after the full retry budget. */
+		msconf.connect_tries = 1;
+		if (msconf.connect_timeout_s > PLANNER_PROBE_CONNECT_S)
+			msconf.connect_timeout_s = PLANNER_PROBE_CONNECT_S;
+		/* Its own caps: the thread must not share the mirror's. */
+		ms_caps = caps;
 		msl.q = q;
+		msl.q.caps = &ms_caps;
 		msl.q.http = &msconf;
 		msl.q.endpoint = ms_ep;
 		msl.q.repo = ms_id;
@@ -409,6 +434,12 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	q.endpoint = hf_ep;
 	q.revision = o->revision ? o->revision : "main";
 	hf_r = hf_plan(&q, commit, &p, &hf_msg);
+	if (hf_r != CN_OK && caps.hit != PLAN_CAP_NONE) {
+		/* A cap is the user's limit, not a mirror fault another
+		 * source would cure. */
+		free(hf_msg);
+		hf_msg = plan_cap_message(&caps, o->repo, hf_ep);
+	}
 	if (listing) {
 		pthread_join(tid, NULL);
 		listing = false;
@@ -420,7 +451,13 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	ms_r = msl.r;
 	ms_msg = msl.msg;
 	msl.msg = NULL;
-	if (o->source == SOURCE_HF || (hf_r != CN_OK && !fallback_ok(hf_r))) {
+	if (ms_r != CN_OK && o->source == SOURCE_AUTO &&
+	    ms_caps.hit != PLAN_CAP_NONE) {
+		free(ms_msg);
+		ms_msg = plan_cap_message(&ms_caps, ms_id, ms_ep);
+	}
+	if (o->source == SOURCE_HF || (hf_r != CN_OK && (!fallback_ok(hf_r) ||
+	    caps.hit != PLAN_CAP_NONE))) {
 		r = hf_r;
 		*msg = hf_msg;
 		hf_msg = NULL;
@@ -455,15 +492,21 @@ planner_build(const struct planner_opts *o, struct plan **out, char **msg)
 	}
 	/* --- neither: the last rung, only through a proxy --- */
 	if (o->upstream_http == NULL) {
-		hub_msg(msg, "%s '%s' is on neither the mirror (%s) nor "
-		    "ModelScope (%s); if it is only on %s, pull it through "
-		    "a proxy: --proxy URL (from the laptop: cnorch pull "
-		    "--via-laptop-proxy)", o->repo_type == REPO_DATASET ?
-		    "dataset" : "repo", o->repo,
+		hub_msg(msg, "%s; ModelScope fallback: %s; if %s '%s' is "
+		    "only on %s, pull it through a proxy: --proxy URL (from "
+		    "the laptop: cnorch pull --via-laptop-proxy)",
 		    hf_msg ? hf_msg : cn_strerror(hf_r),
-		    ms_msg ? ms_msg : cn_strerror(ms_r), up_ep);
-		r = hf_r == CN_ERR_NOT_FOUND || ms_r == CN_ERR_NOT_FOUND ?
-		    CN_ERR_NOT_FOUND : hf_r;
+		    ms_msg ? ms_msg : cn_strerror(ms_r),
+		    o->repo_type == REPO_DATASET ? "dataset" : "repo",
+		    o->repo, up_ep);
+		/* Not on ModelScope, or not at the mirror and ModelScope
+		 * cannot be asked: "not found" is what is known (exit 3);
+		 * else the failure of the hub that did not say "absent". */
+		if (ms_r == CN_ERR_NOT_FOUND || (hf_r == CN_ERR_NOT_FOUND &&
+		    unreachable(ms_r)))
+			r = CN_ERR_NOT_FOUND;
+		else
+			r = hf_r == CN_ERR_NOT_FOUND ? ms_r : hf_r;
 		goto out;
 	}
 	q.http = &upconf;

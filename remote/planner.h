@@ -27,6 +27,9 @@
 #define PLANNER_HF_ENDPOINT	"https://hf-mirror.com"
 #define PLANNER_MS_ENDPOINT	"https://www.modelscope.cn"
 #define PLANNER_UPSTREAM_ENDPOINT "https://huggingface.co"
+/* Connect (and resolve) timeout of auto's ModelScope fallback, which is
+ * tried once for an unreachable host: "not found" within seconds. */
+#define PLANNER_PROBE_CONNECT_S	3
 
 struct planner_opts {
 	enum hub_source source;		/* HF, MODELSCOPE or AUTO */
@@ -45,6 +48,8 @@ struct planner_opts {
 	 * or configured, so auto never climbs there. */
 	const struct http_conf *upstream_http;
 	const struct http_conf *http;
+	uint64_t	 max_files;	/* listing caps (plan.h); 0: default */
+	uint64_t	 max_bytes;
 	const char *const *include;
 	size_t		 ninclude;
 	const char *const *exclude;
@@ -98,7 +103,11 @@ int	planner_rung(const struct plan *p, const bool *ok, enum hub_source to,
  * CN_ERR_NOT_FOUND (repo or revision missing), CN_ERR_ACCESS (gated or
  * private), CN_ERR_PARSE (garbage reply), CN_ERR_UNSUPPORTED (ModelScope
  * dataset), CN_ERR_RETRIES / CN_ERR_CURL / CN_ERR_CONNECT / CN_ERR_HTTP
- * (network), CN_ERR_PROTOCOL, CN_ERR_NOMEM.
+ * (network; with auto, a repo the mirror does not have and a ModelScope
+ * that cannot be reached is CN_ERR_NOT_FOUND naming both), CN_ERR_PROTOCOL
+ * (also a listing over a cap: the message
+ * names the cap and its option; auto does not fall back then),
+ * CN_ERR_NOMEM.
  */
 int	planner_build(const struct planner_opts *o, struct plan **out,
 	    char **msg);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "fmt.h"
 #include "event.h"
+#include "redact.h"
 #include "report.h"
 
 #define STATE_EVERY_S	1.0
@@ -63,6 +64,7 @@ report_create(const struct report_opts *o, struct report **out)
 	r->st.pgid = (long)getpgrp();
 	r->st.proc_start = job_proc_start(r->st.pid);
 	r->st.started = event_now();
+	r->st.generation = o->generation > 0 ? o->generation : 1;
 	*out = r;
 	r = NULL;
 	rc = CN_OK;
@@ -88,12 +90,52 @@ report_destroy(struct report *r)
 }
 
 static void
-write_state(struct report *r, double now)
+write_state(struct report *r, double now, bool durable)
 {
 	if (r->job_dir == NULL)
 		return;
-	(void)job_state_write(r->job_dir, &r->st);
+	(void)job_state_write(r->job_dir, &r->st, durable);
 	r->state_at = now;
+}
+
+/* Credentials out of every string in v (objects and arrays walked). */
+static void
+redact_json(json_t *v)
+{
+	const char *k;
+	json_t *e, *n;
+	size_t i;
+	char *s;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e) {
+			if (!json_is_string(e)) {
+				redact_json(e);
+				continue;
+			}
+			if ((s = cn_redact_text(json_string_value(e))) ==
+			    NULL)
+				continue;
+			if (strcmp(s, json_string_value(e)) != 0 &&
+			    (n = json_string(s)) != NULL)
+				json_object_set_new(v, k, n);
+			free(s);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e)) {
+				redact_json(e);
+				continue;
+			}
+			if ((s = cn_redact_text(json_string_value(e))) ==
+			    NULL)
+				continue;
+			if (strcmp(s, json_string_value(e)) != 0 &&
+			    (n = json_string(s)) != NULL)
+				json_array_set_new(v, i, n);
+			free(s);
+		}
+	}
 }
 
 static void
@@ -163,7 +205,8 @@ human(struct report *r, const char *event, json_t *f)
 		clear_bar(r);
 		fprintf(stderr, "error: %s\n",
 		    json_string_value(json_object_get(f, "message")));
-	} else if (strcmp(event, "source") == 0) {
+	} else if (strcmp(event, "source") == 0 &&
+	    json_object_get(f, "from") != NULL) {
 		clear_bar(r);
 		fprintf(stderr, "switching from %s to %s: %s\n",
 		    json_string_value(json_object_get(f, "from")),
@@ -194,6 +237,7 @@ report_emit(struct report *r, const char *event, json_t *fields)
 		json_decref(fields);
 		return;
 	}
+	redact_json(fields);
 	if ((line = event_encode(now, r->job, event, fields)) != NULL) {
 		n = strlen(line);
 		if (r->o.json_out != NULL) {
@@ -225,7 +269,7 @@ report_emit(struct report *r, const char *event, json_t *fields)
 		human(r, event, fields);
 	if (strcmp(event, "progress") != 0 || now - r->state_at >=
 	    STATE_EVERY_S)
-		write_state(r, now);
+		write_state(r, now, false);
 	json_decref(fields);
 }
 
@@ -244,14 +288,17 @@ report_emit_cb(void *arg, const char *event, json_t *fields)
 void
 report_state(struct report *r, const char *state, const char *error)
 {
+	bool final;
+
 	if (r == NULL)
 		return;
 	snprintf(r->st.state, sizeof(r->st.state), "%s", state);
+	final = strcmp(state, "queued") != 0 && strcmp(state, "running") != 0;
 	free(r->st.error);
-	r->st.error = error ? strdup(error) : NULL;
-	if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)
+	r->st.error = cn_redact_text(error);
+	if (final)
 		r->st.ended = event_now();
-	write_state(r, event_now());
+	write_state(r, event_now(), final);
 }
 
 void

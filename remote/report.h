@@ -21,6 +21,7 @@ struct report_opts {
 	const char	*job_dir;	/* events.jsonl + state.json, or NULL */
 	bool		 human;		/* warnings and summary on stderr */
 	bool		 bar;		/* progress bar on stderr (a TTY) */
+	unsigned long	 generation;	/* state.json's generation (job.h) */
 };
 
 struct report;
@@ -28,7 +29,8 @@ struct report;
 int	report_create(const struct report_opts *o, struct report **out);
 void	report_destroy(struct report *r);
 
-/* Emit one event; fields (may be NULL) is stolen. */
+/* Emit one event; fields (may be NULL) is stolen.  Every string in it
+ * has URL credentials redacted (redact.h) before it is written or shown. */
 void	report_emit(struct report *r, const char *event, json_t *fields);
 /* The same with fields borrowed (for the planner's callback). */
 void	report_emit_borrowed(void *r, const char *event, json_t *fields);
@@ -37,7 +39,8 @@ void	report_emit_cb(void *r, const char *event, json_t *fields);
 
 /*
  * Set the job state (queued|running|done|failed|stopped) and error
- * (may be NULL) and write state.json now.
+ * (may be NULL, redacted like events) and write state.json now, durably
+ * (fsync of file and directory) for a final state.
  */
 void	report_state(struct report *r, const char *state, const char *error);
 /* The job's state as last written (for tests and the final summary). */

@@ -172,6 +172,33 @@ segmap_split(struct segmap *m, uint64_t min_seg, size_t *idx)
 	return CN_OK;
 }
 
+int
+segmap_cut(struct segmap *m, size_t i, uint64_t at, size_t *idx)
+{
+	struct seg *s;
+	int r;
+
+	if (i >= m->nsegs)
+		return CN_ERR_INVALID;
+	s = &m->segs[i];
+	if (at <= seg_pos(s) || at >= s->end)
+		return CN_ERR_NOT_FOUND;
+	if ((r = reserve(m, m->nsegs + 1)) != CN_OK)
+		return r;
+	s = &m->segs[i];
+	memmove(&m->segs[i + 2], &m->segs[i + 1],
+	    (m->nsegs - i - 1) * sizeof(*s));
+	m->segs[i + 1].start = at;
+	m->segs[i + 1].end = s->end;
+	m->segs[i + 1].done = 0;
+	m->segs[i + 1].busy = 0;
+	m->segs[i + 1].reserved = 0;
+	s->end = at;
+	m->nsegs++;
+	*idx = i + 1;
+	return CN_OK;
+}
+
 void
 segmap_compact(struct segmap *m)
 {

@@ -88,6 +88,14 @@ long	segmap_next_idle(const struct segmap *m);
 int	segmap_split(struct segmap *m, uint64_t min_seg, size_t *idx);
 
 /*
+ * The endgame's cut: segment i ends at `at` (seg_pos < at < end) and
+ * [at, end) becomes a new idle segment, *idx.  A request in flight past
+ * `at` stops there (its connection is closed: the cost of a cut).
+ * CN_OK, CN_ERR_NOT_FOUND (at outside the part left), CN_ERR_NOMEM.
+ */
+int	segmap_cut(struct segmap *m, size_t i, uint64_t at, size_t *idx);
+
+/*
  * Merge neighbouring finished segments so the map (and control file)
  * stays short.  Never touches busy segments.
  */

@@ -41,8 +41,10 @@ transfer_stats_release(struct transfer_stats *st)
 		return;
 	free(st->message);
 	free(st->file_ok);
+	json_decref(st->sources);
 	st->message = NULL;
 	st->file_ok = NULL;
+	st->sources = NULL;
 }
 
 static void
@@ -91,6 +93,9 @@ conn_release(struct conn *c)
 
 	if (f->map != NULL && (i = segmap_find(f->map, c->seg_start)) >= 0)
 		f->map->segs[i].busy = 0;
+	f->src[c->src].nconns--;
+	if (f->src[c->src].origin != NULL)
+		f->src[c->src].origin->nconns--;
 	for (pp = &f->conns; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -100,10 +105,43 @@ conn_release(struct conn *c)
 	conn_free(c);
 }
 
+/* Move the bytes src carried this attempt into the run's totals. */
+static void
+src_account(struct engine *e, struct xsrc *src)
+{
+	json_t *v;
+	json_int_t had;
+
+	if (src->bytes == 0)
+		return;
+	src->total += src->bytes;
+	if (e->src_bytes != NULL) {
+		v = json_object_get(e->src_bytes, src->name);
+		had = v != NULL ? json_integer_value(v) : 0;
+		json_object_set_new(e->src_bytes, src->name,
+		    json_integer(had + (json_int_t)src->bytes));
+	}
+	src->bytes = 0;
+}
+
+/* {"hf": N, "modelscope": M}: what each source carried for f. */
+static json_t *
+src_json(const struct xfile *f)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; o != NULL && i < f->nsrc; i++)
+		json_object_set_new(o, f->src[i].name, json_integer(
+		    (json_int_t)(f->src[i].total + f->src[i].bytes)));
+	return o;
+}
+
 static void
 file_close(struct engine *e, struct xfile *f, bool keep_data)
 {
 	double now = mono();
+	int i;
 
 	hash_pool_detach(e->hpool, &f->hj);
 	while (f->conns != NULL)
@@ -117,8 +155,11 @@ file_close(struct engine *e, struct xfile *f, bool keep_data)
 	f->map = NULL;
 	hasher_destroy(f->hash);
 	f->hash = NULL;
-	free(f->cdn_url);
-	f->cdn_url = NULL;
+	for (i = 0; i < f->nsrc; i++) {
+		free(f->src[i].cdn_url);
+		f->src[i].cdn_url = NULL;
+		src_account(e, &f->src[i]);
+	}
 	if (f->active) {
 		f->active = false;
 		e->nactive--;
@@ -158,7 +199,10 @@ static int
 conn_start(struct engine *e, struct conn *c)
 {
 	struct xfile *f = c->f;
-	const char *url = f->cdn_url ? f->cdn_url : f->pf->url;
+	struct xsrc *src = &f->src[c->src];
+	const char *url = src->cdn_url ? src->cdn_url : src->url;
+	struct curl_slist *nl;
+	char *const *hp;
 	struct seg *s;
 	char range[64];
 	double now = mono();
@@ -179,7 +223,17 @@ conn_start(struct engine *e, struct conn *c)
 		return CN_ERR_NOMEM;
 	if ((r = http_setup(c->h, e->o->http, url, &c->hdrs)) != CN_OK)
 		return r;
-	c->via_cdn = f->cdn_url != NULL;
+	/* The source's own headers (ModelScope's session cookie), only
+	 * to its own URL, never to a redirect target. */
+	if (src->headers != NULL && src->cdn_url == NULL) {
+		for (hp = src->headers; *hp != NULL; hp++) {
+			if ((nl = curl_slist_append(c->hdrs, *hp)) == NULL)
+				return CN_ERR_NOMEM;
+			c->hdrs = nl;
+		}
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
+	}
+	c->via_cdn = src->cdn_url != NULL;
 	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, xfer_on_body);
@@ -198,8 +252,8 @@ conn_start(struct engine *e, struct conn *c)
 	 * connections make few requests, and a split waits at most that
 	 * long for the piece in flight. */
 	chunk = 2 * e->o->min_seg > REQ_CHUNK ? 2 * e->o->min_seg : REQ_CHUNK;
-	if (f->piece_rate * PIECE_S > (double)chunk)
-		chunk = (uint64_t)(f->piece_rate * PIECE_S);
+	if (src->rate * PIECE_S > (double)chunk)
+		chunk = (uint64_t)(src->rate * PIECE_S);
 	/* With several connections, pieces shrink towards the end of the
 	 * file to a fair share of what nobody has asked for yet, so the
 	 * connections finish together instead of idling behind one long
@@ -244,6 +298,7 @@ conn_start(struct engine *e, struct conn *c)
 	c->linked_size = -1;
 	c->linked_etag[0] = '\0';
 	c->retry_after = -1;
+	c->rl_reset = c->rl_window = -1;
 	c->last_byte = c->win_start = c->req_t0 = now;
 	c->win_bytes = 0;
 	c->wake_at = 0;
@@ -255,7 +310,7 @@ conn_start(struct engine *e, struct conn *c)
 }
 
 static int
-conn_new(struct engine *e, struct xfile *f, size_t segi)
+conn_new(struct engine *e, struct xfile *f, size_t segi, int src)
 {
 	struct conn *c;
 	int r;
@@ -264,11 +319,15 @@ conn_new(struct engine *e, struct xfile *f, size_t segi)
 		return CN_ERR_NOMEM;
 	c->e = e;
 	c->f = f;
+	c->src = src;
 	c->seg_start = f->map->segs[segi].start;
 	f->map->segs[segi].busy = 1;
 	c->next = f->conns;
 	f->conns = c;
 	f->nconns++;
+	f->src[src].nconns++;
+	if (f->src[src].origin != NULL)
+		f->src[src].origin->nconns++;
 	if ((r = conn_start(e, c)) != CN_OK)
 		conn_release(c);
 	return r;
@@ -307,19 +366,77 @@ conn_offset(const struct conn *c)
  * has failed too often in a row.  Returns false when the file failed
  * (c is gone then).
  */
+/* Is there a source of f besides k that may still be used? */
+static int
+other_source(const struct xfile *f, int k)
+{
+	int i;
+
+	for (i = 0; i < f->nsrc; i++)
+		if (i != k && !f->src[i].drained &&
+		    (f->only_src < 0 || f->only_src == i))
+			return i;
+	return -1;
+}
+
+/* Stop using source k for f: its connections are released by
+ * reap_drained() and their segments go to the others. */
+static void
+src_drain(struct engine *e, struct xfile *f, int k, const char *reason)
+{
+	int o = other_source(f, k);
+
+	f->src[k].drained = true;
+	emit(e, "source", json_pack("{s:s,s:s,s:s,s:s,s:o}", "path",
+	    f->pf->path, "from", f->src[k].name, "to", o >= 0 ?
+	    f->src[o].name : "", "reason", reason, "sources", src_json(f)));
+}
+
+static void
+reap_drained(struct xfile *f)
+{
+	struct conn *c, *next;
+
+	for (c = f->conns; c != NULL; c = next) {
+		next = c->next;
+		if (f->src[c->src].drained)
+			conn_release(c);
+	}
+}
+
+/* Is c's origin holding more connections than it now allows? */
+static bool
+origin_over(const struct conn *c)
+{
+	const struct origin *o = c->f->src[c->src].origin;
+
+	return o != NULL && o->limit > 0 && o->nconns > o->limit;
+}
+
 static bool
 conn_retry(struct engine *e, struct conn *c, const char *reason,
     long retry_after_s, bool counts)
 {
 	struct xfile *f = c->f;
-	double delay;
+	struct xsrc *src = &f->src[c->src];
+	double delay, now;
 	char *msg = NULL;
 
 	conn_stop(c);
 	if (counts) {
 		c->fails++;
-		e->total_fails++;
+		/* The auto fallback's budget counts failures no other source
+		 * of the file can absorb. */
+		if (other_source(f, c->src) < 0)
+			e->total_fails++;
 		e->st->retries++;
+		/* A source that keeps failing hands its work to another. */
+		if (++src->fails >= SRC_DRAIN_FAILS && !src->drained &&
+		    other_source(f, c->src) >= 0) {
+			src_drain(e, f, c->src, reason);
+			conn_release(c);
+			return true;
+		}
 	}
 	if (c->fails > e->o->retries) {
 		if (asprintf(&msg, "giving up on '%s' after %d attempts: %s",
@@ -329,13 +446,25 @@ conn_retry(struct engine *e, struct conn *c, const char *reason,
 		free(msg);
 		return false;
 	}
+	now = mono();
 	delay = counts ? retry_wait(e->o->backoff_base_s, e->o->backoff_max_s,
 	    c->fails, retry_after_s, RETRY_AFTER_MAX_S) : 0;
-	c->wake_at = mono() + delay;
+	/* The whole origin may be paused (429): nobody asks before. */
+	if (src->origin != NULL && src->origin->paused_until > now + delay)
+		delay = src->origin->paused_until - now;
+	c->wake_at = now + delay;
 	if (counts)
-		emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:I}", "path",
-		    f->pf->path, "reason", reason, "attempt", c->fails,
-		    "delay_s", delay, "offset", (json_int_t)conn_offset(c)));
+		emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:I,s:s,s:s}",
+		    "path", f->pf->path, "reason", reason, "attempt", c->fails,
+		    "delay_s", delay, "offset", (json_int_t)conn_offset(c),
+		    "source", src->name, "origin", src->origin != NULL ?
+		    src->origin->key : ""));
+	/* Fewer connections to an origin that keeps answering 429: this
+	 * one's segment goes back to the pool. */
+	if (origin_over(c)) {
+		conn_release(c);
+		return true;
+	}
 	if (e->o->source_budget > 0 &&
 	    e->total_fails >= (unsigned)e->o->source_budget &&
 	    e->abort_code == CN_OK) {
@@ -369,6 +498,46 @@ piece_done(struct xfile *f, const struct conn *c)
 		return;
 	r = (double)c->got / dt;
 	f->piece_rate = f->piece_rate == 0 ? r : 0.7 * f->piece_rate + 0.3 * r;
+	f->src[c->src].rate = f->src[c->src].rate == 0 ? r :
+	    0.7 * f->src[c->src].rate + 0.3 * r;
+}
+
+/* A good answer from c's origin: learn its time to first byte. */
+static void
+origin_good(struct conn *c)
+{
+	struct origin *o = c->f->src[c->src].origin;
+	curl_off_t us = 0;
+
+	if (o == NULL)
+		return;
+	origin_ok(o);
+	if (c->h != NULL && curl_easy_getinfo(c->h,
+	    CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK && us > 0)
+		o->ttfb = o->ttfb == 0 ? (double)us / 1e6 :
+		    0.8 * o->ttfb + 0.2 * (double)us / 1e6;
+}
+
+/*
+ * Start c's next request now, or when its origin allows: paused by a
+ * 429 it waits; over the origin's lowered cap it is released (its
+ * segment goes to another connection).  c may be gone afterwards.
+ */
+static int
+conn_go(struct engine *e, struct conn *c)
+{
+	struct origin *o = c->f->src[c->src].origin;
+	double now = mono();
+
+	if (origin_over(c)) {
+		conn_release(c);
+		return CN_OK;
+	}
+	if (o != NULL && o->paused_until > now) {
+		c->wake_at = o->paused_until;
+		return CN_OK;
+	}
+	return conn_start(e, c);
 }
 
 static void
@@ -387,6 +556,8 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 		curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
 	if (c->status == 0 && c->h != NULL)
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+	if (c->status >= 200 && c->status < 300)
+		origin_good(c);
 	conn_stop(c);
 	i = segmap_find(f->map, c->seg_start);
 	s = i >= 0 ? &f->map->segs[i] : NULL;
@@ -423,7 +594,7 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 		/* Piece done, the segment goes on: next request, same
 		 * (kept-alive) connection. */
 		piece_done(f, c);
-		if ((r = conn_start(e, c)) != CN_OK) {
+		if ((r = conn_go(e, c)) != CN_OK) {
 			if (asprintf(&msg, "cannot continue download of '%s': "
 			    "%s", path, cn_strerror(r)) < 0)
 				msg = NULL;
@@ -456,12 +627,28 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 	    c->status != 401 && (redirects > 0 || c->via_cdn)) {
 		/* A signed CDN URL expired: a fresh one from /resolve/,
 		 * keeping the bytes. */
-		free(f->cdn_url);
-		f->cdn_url = NULL;
+		free(f->src[c->src].cdn_url);
+		f->src[c->src].cdn_url = NULL;
 		snprintf(reason, sizeof(reason),
 		    "download URL expired (HTTP %ld), asking for a new one",
 		    c->status);
 		conn_retry(e, c, reason, -1, true);
+		return;
+	}
+	if (cls == HTTP_CLASS_RATE_LIMITED &&
+	    f->src[c->src].origin != NULL) {
+		/* The server's wait (Retry-After, else RateLimit's reset)
+		 * pauses every connection to this origin, not just this
+		 * one; without either, the usual backoff. */
+		double wait = c->retry_after > 0 ? (double)c->retry_after :
+		    c->rl_reset > 0 ? (double)c->rl_reset :
+		    retry_wait(e->o->backoff_base_s, e->o->backoff_max_s,
+		    c->fails + 1, -1, RETRY_AFTER_MAX_S);
+
+		if (wait > RETRY_AFTER_MAX_S)
+			wait = RETRY_AFTER_MAX_S;
+		origin_rate_limited(f->src[c->src].origin, wait, mono());
+		conn_retry(e, c, "HTTP 429", (long)wait, true);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "HTTP %ld", c->status);
@@ -489,14 +676,62 @@ conn_done(struct engine *e, struct conn *c, CURLcode cc)
 /* ---------------------------------------------------------------- loop */
 
 /* How many connections f may have now (see RAMP_S). */
+/* May f open connections to source k? */
+static bool
+src_usable(const struct xfile *f, int k)
+{
+	return !f->src[k].drained && (f->only_src < 0 || f->only_src == k);
+}
+
+/* f's own connection budget: its usable sources' (one without Range). */
+static int
+file_budget(const struct xfile *f)
+{
+	int max = 0, k;
+
+	for (k = 0; k < f->nsrc; k++)
+		if (src_usable(f, k))
+			max += f->src[k].budget;
+	return f->no_range && max > 1 ? 1 : max;
+}
+
+/*
+ * Connections of the pull's budget (-x times the files running at once)
+ * that no file holds: once no file waits to start, the files still
+ * running share the connections of those that finished.
+ */
+static int
+spare_conns(const struct engine *e)
+{
+	const struct xfile *f;
+	int used = 0, b;
+	size_t i;
+
+	if (e->waiting > 0)
+		return 0;
+	for (i = 0; i < e->p->nfiles; i++) {
+		f = &e->files[i];
+		if (!f->active)
+			continue;
+		b = file_budget(f);
+		used += f->nconns > b ? f->nconns : b;
+	}
+	return e->pool > used ? e->pool - used : 0;
+}
+
 static int
 allowed(struct engine *e, struct xfile *f, double now)
 {
-	int max = f->no_range ? 1 : e->o->max_conns;
+	int max = file_budget(f);
 	double rate;
 
-	if (max <= 1 || f->allow >= max)
+	if (max <= 1)
 		return max;
+	/* Two sources are there to be used at once: no ramp. */
+	if (f->nsrc > 1 && f->allow == 0)
+		f->allow = max;
+	if (f->allow >= max)
+		return f->no_range ? max : max + spare_conns(e);
 	if (f->allow == 0) {
 		f->allow = 1;
 		f->ramp_t0 = now;
@@ -513,22 +748,119 @@ allowed(struct engine *e, struct xfile *f, double now)
 	return f->allow;
 }
 
+/* The source a new connection of f goes to: the usable one with the
+ * most room under its budget whose origin takes requests now, or -1. */
+static int
+pick_source(const struct xfile *f, double now, int spare)
+{
+	double fill, best_fill = 1e9;
+	int k, best = -1;
+
+	for (k = 0; k < f->nsrc; k++) {
+		const struct xsrc *x = &f->src[k];
+
+		if (!src_usable(f, k) || x->nconns >= x->budget + spare ||
+		    !origin_open(x->origin, now))
+			continue;
+		fill = (double)x->nconns / (double)x->budget;
+		if (fill < best_fill) {
+			best_fill = fill;
+			best = k;
+		}
+	}
+	return best;
+}
+
+/* Bytes/s c moves now: its request's pace, else its source's. */
+static double
+conn_rate(const struct conn *c, double now)
+{
+	double dt = now - c->req_t0;
+
+	if (c->running && dt >= 0.5 && c->got > 0)
+		return (double)c->got / dt;
+	return c->f->src[c->src].rate;
+}
+
+/*
+ * The endgame (aria2c's, with a price on the cut): a free connection on
+ * source k takes the end of the segment that would finish last, cut so
+ * both end at the same moment given their paces and k's time to first
+ * byte.  Only when the part taken is worth a request (CUT_GRAIN) and
+ * the file ends sooner by more than CUT_WORTH_S, plus the owner's
+ * reconnect when the cut lands inside its request in flight.
+ */
+static int
+endgame_cut(struct xfile *f, int k, double now, size_t *idx)
+{
+	const struct origin *ko = f->src[k].origin, *oo;
+	struct conn *c, *best = NULL;
+	double r1, r2, t, best_t = 0, ttfb, keep, saved, cost;
+	uint64_t left, at;
+	struct seg *s;
+	long i, bi = -1;
+
+	r2 = f->src[k].rate;
+	for (c = f->conns; c != NULL; c = c->next) {
+		if (!c->running || (i = segmap_find(f->map, c->seg_start)) < 0)
+			continue;
+		left = seg_left(&f->map->segs[i]);
+		if (left < 2 * CUT_GRAIN)
+			continue;
+		r1 = conn_rate(c, now);
+		t = (double)left / (r1 > 0 ? r1 : r2 > 0 ? r2 : 1.0);
+		if (t > best_t) {
+			best_t = t;
+			best = c;
+			bi = i;
+		}
+	}
+	if (best == NULL)
+		return CN_ERR_NOT_FOUND;
+	s = &f->map->segs[bi];
+	left = seg_left(s);
+	r1 = conn_rate(best, now);
+	if (r1 <= 0)
+		r1 = r2 > 0 ? r2 : 1.0;
+	if (r2 <= 0)
+		r2 = r1;
+	ttfb = ko != NULL ? ko->ttfb : 0;
+	/* keep / r1 == ttfb + (left - keep) / r2 */
+	keep = (ttfb + (double)left / r2) / (1.0 / r1 + 1.0 / r2);
+	if (keep < 16384)
+		keep = 16384;
+	if (keep >= (double)left || (double)left - keep < (double)CUT_GRAIN)
+		return CN_ERR_NOT_FOUND;
+	at = seg_pos(s) + (uint64_t)keep;
+	saved = ((double)left - keep) / r1 - ttfb;
+	oo = f->src[best->src].origin;
+	cost = CUT_WORTH_S + (at < s->reserved && oo != NULL ? oo->ttfb : 0);
+	if (saved < cost)
+		return CN_ERR_NOT_FOUND;
+	return segmap_cut(f->map, (size_t)bi, at, idx);
+}
+
 static void
 schedule(struct engine *e, struct xfile *f)
 {
-	int max = allowed(e, f, mono());
+	double now = mono();
+	int max = allowed(e, f, now), base = file_budget(f), k;
 	size_t idx;
 	long i;
 	char *msg = NULL;
 	int r;
 
 	while (f->active && f->nconns < max) {
+		if ((k = pick_source(f, now, max > base ? max - base : 0)) < 0)
+			break;
 		if ((i = segmap_next_idle(f->map)) >= 0)
 			idx = (size_t)i;
-		else if (f->no_range ||
-		    segmap_split(f->map, e->o->min_seg, &idx) != CN_OK)
+		else if (f->no_range)
 			break;
-		if ((r = conn_new(e, f, idx)) != CN_OK) {
+		else if (segmap_split(f->map, e->o->min_seg, &idx) != CN_OK &&
+		    endgame_cut(f, k, now, &idx) != CN_OK)
+			break;
+		if ((r = conn_new(e, f, idx, k)) != CN_OK) {
 			if (asprintf(&msg, "cannot start download of '%s': %s",
 			    f->pf->path, cn_strerror(r)) < 0)
 				msg = NULL;
@@ -550,7 +882,7 @@ wake_due(struct engine *e, struct xfile *f, double now)
 		next = c->next;
 		if (c->running || c->wake_at == 0 || c->wake_at > now)
 			continue;
-		if ((r = conn_start(e, c)) != CN_OK) {
+		if ((r = conn_go(e, c)) != CN_OK) {
 			if (asprintf(&msg, "cannot restart download of '%s': "
 			    "%s", f->pf->path, cn_strerror(r)) < 0)
 				msg = NULL;
@@ -602,13 +934,55 @@ file_finish(struct engine *e, struct xfile *f)
 {
 	const struct plan_file *pf = f->pf;
 	const char *expect = hash_expected(pf, f->kind);
-	char hex[65], *msg = NULL, *cmsg = NULL;
-	int r;
+	char hex[65], *msg = NULL, *cmsg = NULL, reason[160];
+	const char *bad = NULL;
+	struct stat st;
+	int r, k, nused = 0, next = -1;
 
 	hash_pool_detach(e->hpool, &f->hj);
 	if (hasher_final(f->hash, hex) != CN_OK) {
 		file_fail(e, f, CN_ERR_NOMEM, "out of memory");
 		return;
+	}
+	for (k = 0; k < f->nsrc; k++)
+		if (f->src[k].bytes > 0)
+			nused++;
+	if (f->kind != HASH_NONE && strcmp(hex, expect) != 0 &&
+	    f->nsrc > 1 && (nused > 1 || f->only_src >= 0)) {
+		/* Several sources: fetch again from one alone, then the
+		 * next, until one verifies; the others served bad bytes. */
+		if (f->only_src >= 0)
+			f->tried_alone |= 1u << f->only_src;
+		for (k = 0; k < f->nsrc && next < 0; k++)
+			if (!(f->tried_alone & (1u << k)) &&
+			    (!f->src[k].drained || f->only_src >= 0))
+				next = k;
+		if (next >= 0) {
+			snprintf(reason, sizeof(reason), "%s mismatch with "
+			    "bytes from %d source%s: fetching again from %s "
+			    "alone", hash_name(f->kind), nused, nused == 1 ?
+			    "" : "s", f->src[next].name);
+			file_close(e, f, false);
+			(void)unlink(f->part);
+			(void)unlink(f->ctl);
+			f->only_src = next;
+			f->pinning = true;
+			for (k = 0; k < f->nsrc; k++) {
+				f->src[k].drained = false;
+				f->src[k].fails = 0;
+			}
+			e->st->retries++;
+			emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:s}",
+			    "path", pf->path, "reason", reason, "attempt",
+			    f->verify_tries + 1, "delay_s", 0.0, "source",
+			    f->src[next].name));
+			f->verify_tries++;
+			if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
+				file_fail(e, f, r, msg ? msg : cn_strerror(r));
+				free(msg);
+			}
+			return;
+		}
 	}
 	if (f->kind != HASH_NONE && strcmp(hex, expect) != 0) {
 		/* Bad data is never kept: it would be resumed as good. */
@@ -639,6 +1013,16 @@ file_finish(struct engine *e, struct xfile *f)
 		free(msg);
 		return;
 	}
+	/* No hash published (verified "size"): the length is the check. */
+	if (f->kind == HASH_NONE && (fstat(f->fd, &st) != 0 ||
+	    (uint64_t)st.st_size != pf->size)) {
+		if (asprintf(&msg, "size mismatch for '%s': expected %" PRIu64
+		    " bytes", pf->path, pf->size) < 0)
+			msg = NULL;
+		file_fail(e, f, CN_ERR_VERIFY, msg ? msg : "size mismatch");
+		free(msg);
+		return;
+	}
 	/* The blob must be on disk before a link can point at it. */
 	if (fdatasync(f->fd) != 0 && errno != EINVAL) {
 		if (asprintf(&msg, "cannot sync '%s': %s", f->part,
@@ -655,14 +1039,34 @@ file_finish(struct engine *e, struct xfile *f)
 		return;
 	}
 	(void)unlink(f->ctl);
+	/* Verified from one source alone after a mismatch with several:
+	 * the others served bad bytes. */
+	if (f->pinning && f->only_src >= 0) {
+		for (k = 0; k < f->nsrc; k++)
+			if (k != f->only_src && f->src[k].total > 0)
+				bad = f->src[k].name;
+		if (bad != NULL) {
+			snprintf(reason, sizeof(reason), "%s served bad bytes: "
+			    "'%s' verified from %s alone", bad, pf->path,
+			    f->src[f->only_src].name);
+			emit(e, "source", json_pack("{s:s,s:s,s:s,s:s,s:s}",
+			    "path", pf->path, "from", bad, "to",
+			    f->src[f->only_src].name, "reason", reason,
+			    "bad_source", bad));
+		}
+	}
 	file_close(e, f, false);
 	e->committed += pf->size;
 	e->st->files_done++;
 	e->st->file_ok[f->idx] = true;
-	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:s}", "path", pf->path,
-	    "size", (json_int_t)pf->size, "sha256",
+	if (f->nsrc > 1)
+		emit(e, "source", json_pack("{s:s,s:o}", "path", pf->path,
+		    "sources", src_json(f)));
+	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:s,s:o,s:s?}", "path",
+	    pf->path, "size", (json_int_t)pf->size, "sha256",
 	    pf->sha256[0] ? pf->sha256 : (f->kind == HASH_SHA256 ? hex : ""),
-	    "verified", hash_name(f->kind)));
+	    "verified", hash_name(f->kind), "sources", src_json(f),
+	    "bad_source", bad));
 }
 
 static uint64_t
@@ -675,6 +1079,35 @@ bytes_done(struct engine *e)
 		if (e->files[i].active && e->files[i].map != NULL)
 			t += segmap_done(e->files[i].map);
 	return t;
+}
+
+/* Bytes per source so far, open files included (for cnorch status);
+ * NULL while the plan has one source only. */
+static json_t *
+live_sources(const struct engine *e)
+{
+	const struct xfile *f;
+	json_t *o, *v;
+	size_t i;
+	int k;
+	bool multi = false;
+
+	for (i = 0; i < e->p->nfiles && !multi; i++)
+		multi = e->files[i].nsrc > 1;
+	if (!multi || (o = json_deep_copy(e->src_bytes)) == NULL)
+		return NULL;
+	for (i = 0; i < e->p->nfiles; i++) {
+		f = &e->files[i];
+		for (k = 0; f->active && k < f->nsrc; k++) {
+			if (f->src[k].bytes == 0)
+				continue;
+			v = json_object_get(o, f->src[k].name);
+			json_object_set_new(o, f->src[k].name, json_integer(
+			    (v ? json_integer_value(v) : 0) +
+			    (json_int_t)f->src[k].bytes));
+		}
+	}
+	return o;
 }
 
 static void
@@ -692,10 +1125,11 @@ progress(struct engine *e, double now, bool force)
 	e->fetched_then = e->st->bytes_fetched;
 	e->last_progress = now;
 	e->st->bytes_done = bytes_done(e);
-	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i}", "bytes_done",
+	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i,s:o?}", "bytes_done",
 	    (json_int_t)e->st->bytes_done, "bytes_total",
 	    (json_int_t)e->p->bytes_total, "rate_bps", (json_int_t)e->rate,
-	    "files_done", (int)e->st->files_done));
+	    "files_done", (int)e->st->files_done, "sources",
+	    live_sources(e)));
 }
 
 /* Is a file with f's etag being downloaded?  Twins share the partial
@@ -777,6 +1211,40 @@ open_more(struct engine *e)
 	return waiting;
 }
 
+/* f's sources: the plan's url (source 0), then its alternatives. */
+static int
+sources_init(struct engine *e, struct xfile *f, const struct plan *p)
+{
+	const struct plan_file *pf = f->pf;
+	struct xsrc *x;
+	size_t a;
+
+	f->only_src = -1;
+	f->nsrc = 0;
+	for (a = 0; a <= pf->nalts && f->nsrc < MAX_SRC; a++) {
+		x = &f->src[f->nsrc];
+		memset(x, 0, sizeof(*x));
+		if (a == 0) {
+			x->name = plan_source_name(p->source);
+			x->url = pf->url;
+			x->budget = pf->max_conns;
+		} else {
+			x->name = pf->alts[a - 1].name;
+			x->url = pf->alts[a - 1].url;
+			x->headers = pf->alts[a - 1].headers;
+			x->budget = pf->alts[a - 1].max_conns;
+		}
+		if (x->url == NULL)
+			continue;
+		if (x->budget <= 0)
+			x->budget = e->o->max_conns;
+		if ((x->origin = origin_get(&e->origins, x->url)) == NULL)
+			return CN_ERR_NOMEM;
+		f->nsrc++;
+	}
+	return CN_OK;
+}
+
 /* The hashing thread caught up with a file the loop waits for. */
 static void
 wake_loop(void *arg)
@@ -796,9 +1264,9 @@ transfer_run(const struct plan *p, const bool *skip,
 	struct conn *c;
 	double now;
 	char *cmsg = NULL;
-	size_t i, budget, pending = 0;
+	size_t i, budget, pending = 0, nfetch;
 	int64_t hashed;
-	int running, left, r;
+	int running, left, r, k;
 
 	memset(st, 0, sizeof(*st));
 	st->bytes_total = p->bytes_total;
@@ -807,11 +1275,16 @@ transfer_run(const struct plan *p, const bool *skip,
 	    (e.files = calloc(p->nfiles + 1, sizeof(*e.files))) == NULL ||
 	    (e.multi = curl_multi_init()) == NULL)
 		goto out;
+	if ((e.src_bytes = json_object()) == NULL)
+		goto out;
 	for (i = 0; i < p->nfiles; i++) {
 		f = &e.files[i];
 		f->pf = &p->files[i];
 		f->idx = i;
 		f->fd = -1;
+		if ((r = sources_init(&e, f, p)) != CN_OK)
+			goto out;
+		r = CN_ERR_NOMEM;
 		if (skip != NULL && skip[i]) {
 			st->file_ok[i] = true;
 			st->files_done++;
@@ -824,6 +1297,12 @@ transfer_run(const struct plan *p, const bool *skip,
 			link_cached(&e, f);
 		}
 	}
+	/* The pull's connection budget, shared once no file waits. */
+	for (i = 0, nfetch = 0; i < p->nfiles; i++)
+		if (!st->file_ok[i] && !e.files[i].started)
+			nfetch++;
+	e.pool = o->max_conns * (int)(nfetch < (size_t)o->max_files ? nfetch :
+	    (size_t)o->max_files);
 	/* The hashing thread; without it the loop hashes inline. */
 	if ((r = hash_pool_create(wake_loop, &e, &e.hpool)) != CN_OK)
 		goto out;
@@ -836,11 +1315,13 @@ transfer_run(const struct plan *p, const bool *skip,
 		if (e.abort_code != CN_OK)
 			break;
 		pending = open_more(&e);
+		e.waiting = pending;
 		now = mono();
 		for (i = 0; i < p->nfiles; i++) {
 			f = &e.files[i];
 			if (!f->active)
 				continue;
+			reap_drained(f);
 			wake_due(&e, f, now);
 			if (f->active)
 				schedule(&e, f);
@@ -907,6 +1388,12 @@ transfer_run(const struct plan *p, const bool *skip,
  out:
 	st->bytes_done = e.committed;
 	if (e.files != NULL)
+		for (i = 0; i < p->nfiles; i++)
+			for (k = 0; k < e.files[i].nsrc; k++)
+				src_account(&e, &e.files[i].src[k]);
+	st->sources = e.src_bytes;
+	e.src_bytes = NULL;
+	if (e.files != NULL)
 		for (i = 0; i < p->nfiles; i++) {
 			if (e.files[i].active)
 				file_close(&e, &e.files[i], true);
@@ -920,5 +1407,6 @@ transfer_run(const struct plan *p, const bool *skip,
 	free(e.files);
 	if (e.multi != NULL)
 		curl_multi_cleanup(e.multi);
+	origin_list_free(e.origins);
 	return r;
 }

@@ -17,11 +17,25 @@
  * and discarded, never appended).
  *
  * Connections: a file starts on one connection and opens the others
- * after 0.1 s unless that one already moves 128 MiB/s.  Each
+ * after 50 ms unless that one already moves 128 MiB/s.  Each
  * request asks for a piece (16 MiB, or about 2 s at the connection's
- * pace) and the kept-alive connection asks for the next; a free
- * connection steals half of the largest remainder beyond the piece in
- * flight, so no request is ever cut short.
+ * pace, less towards the end) and the kept-alive connection asks for the
+ * next; a free connection takes what lies beyond the piece in flight.
+ * In the endgame a free connection cuts the segment that would finish
+ * last, at the point where both end together, when that saves more than
+ * the reconnect costs (aria2c's trade-off), so the tail of every file
+ * runs on all its connections.  Once no file waits to start, the files
+ * still running share the connections of those that finished (the
+ * pull's budget is -x times the files it runs at once).
+ *
+ * Sources: a plan file with alternatives (plan.h) is fetched from all of
+ * them at once, each with its own connection budget; a source that keeps
+ * failing or stalls is drained and its segments go to the others.  On a
+ * hash mismatch with bytes from several sources the file is fetched
+ * again from one alone; the event names the source that served bad
+ * bytes.  Origins (scheme://host:port, origin.c): a 429 pauses every new
+ * request to the origin for its Retry-After (or RateLimit reset), and a
+ * second 429 in a row halves the connections it gets.
  *
  * Hashing: each file's digest follows its contiguous prefix on a thread
  * of its own, reading the bytes back with pread from the page cache
@@ -78,6 +92,8 @@ struct transfer_stats {
 	int		 first_error;	/* CN_ERR_* of the first failed file */
 	char		*message;	/* its one-line message, or NULL */
 	bool		*file_ok;	/* per plan file: committed */
+	json_t		*sources;	/* source name ("hf", "modelscope") ->
+					 * body bytes it carried, all files */
 };
 
 void	transfer_opts_init(struct transfer_opts *o);

@@ -43,6 +43,7 @@ xfer_on_header(char *data, size_t size, size_t nmemb, void *arg)
 	if (strncmp(line, "HTTP/", 5) == 0) {
 		c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
 		c->retry_after = -1;
+		c->rl_reset = c->rl_window = -1;
 		return n;
 	}
 	if (strncasecmp(line, "Content-Range:", 14) == 0) {
@@ -74,6 +75,12 @@ xfer_on_header(char *data, size_t size, size_t nmemb, void *arg)
 	} else if (strncasecmp(line, "Retry-After:", 12) == 0) {
 		c->retry_after = http_parse_retry_after(line + 12 +
 		    strspn(line + 12, " "));
+	} else if (strncasecmp(line, "RateLimit:", 10) == 0) {
+		/* r=0: the budget is spent until t seconds from now. */
+		if (ratelimit_param(line + 10, "r") == 0)
+			c->rl_reset = ratelimit_param(line + 10, "t");
+	} else if (strncasecmp(line, "RateLimit-Policy:", 17) == 0) {
+		c->rl_window = ratelimit_param(line + 17, "w");
 	}
 	return n;
 }
@@ -150,10 +157,10 @@ check_response(struct conn *c)
 	/* Reuse the redirect target (the CDN) for the other segments:
 	 * fewer requests against the mirror's budget. */
 	curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
-	if (redirects > 0 && f->cdn_url == NULL &&
+	if (redirects > 0 && f->src[c->src].cdn_url == NULL &&
 	    curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK &&
 	    eff != NULL)
-		f->cdn_url = strdup(eff);
+		f->src[c->src].cdn_url = strdup(eff);
 	return true;
 }
 
@@ -217,8 +224,11 @@ xfer_on_body(char *data, size_t size, size_t nmemb, void *arg)
 	/* Only now is the byte counted: it is in the file. */
 	s->done += m;
 	f->dirty = true;
-	if (m > 0)
+	f->src[c->src].bytes += m;
+	if (m > 0) {
 		c->fails = 0;
+		f->src[c->src].fails = 0;
+	}
 	if (seg_left(s) == 0 && (m < n || c->req_end > s->end)) {
 		/* Our segment was split and the rest belongs to another
 		 * connection. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "hash.h"
 #include "segment.h"
@@ -23,8 +24,8 @@
 #define ERRBODY_MAX		(64u << 10)
 /* One request asks for at most this much (or 2 segments if larger), then
  * the connection (kept alive) asks for the next piece.  Work stealing
- * splits only beyond the piece in flight, so no request is ever cut
- * short and no byte in flight is thrown away. */
+ * splits beyond the piece in flight; only the endgame's cut (below)
+ * stops a request short, and no byte already received is thrown away. */
 #define REQ_CHUNK		(16ULL << 20)
 #define REQ_MIN			(2ULL << 20)	/* smallest piece */
 /* A file starts on one connection; after RAMP_S (and every second after)
@@ -32,10 +33,22 @@
  * fast gains nothing from more connections, which only cost the server.
  * Throttled mirrors (a few MB/s per connection) get all of them at once
  * after the first RAMP_S. */
-#define RAMP_S			0.1
+#define RAMP_S			0.05
 #define PIECE_S			2.0
 #define FAST_BPS		(128.0 * 1024 * 1024)
 #define RETRY_AFTER_MAX_S	300.0
+/* The endgame: a free connection cuts the segment that would finish
+ * last so both end together, when the part it takes is at least
+ * CUT_GRAIN and the file ends sooner by more than CUT_WORTH_S after the
+ * new request's time to first byte, and after the owner's reconnect too
+ * when the cut lands inside its request in flight (aria2c's trade-off:
+ * a cut costs a connection, a single-stream tail costs seconds). */
+#define CUT_GRAIN		(128ULL << 10)
+#define CUT_WORTH_S		0.03
+/* A source of a multi-source file that failed this often in a row with
+ * no byte is drained: its segments go to the others. */
+#define SRC_DRAIN_FAILS		3
+#define MAX_SRC			4
 
 /* Why a callback stopped a transfer (returned a short count). */
 enum stop_why {
@@ -50,12 +63,52 @@ enum stop_why {
 struct xfile;
 struct engine;
 
+/* One origin (scheme://host:port) shared by every file (origin.c). */
+struct origin {
+	struct origin	*next;
+	char		*key;
+	int		 nconns;	/* connections holding a segment */
+	int		 limit;		/* 0: none; lowered on repeated 429 */
+	int		 n429;		/* 429s since the last good answer */
+	double		 paused_until;	/* no new request before this */
+	double		 ttfb;		/* EWMA time to first byte, s */
+};
+
+/* One source of one file: the plan's url or an alternative. */
+struct xsrc {
+	const char	*name;		/* "hf", "modelscope" */
+	const char	*url;
+	char *const	*headers;	/* NULL-terminated or NULL */
+	struct origin	*origin;
+	char		*cdn_url;	/* last redirect target, reused */
+	int		 budget;	/* connections allowed */
+	int		 nconns;
+	uint64_t	 bytes;		/* body bytes written from it, this
+					 * attempt */
+	uint64_t	 total;		/* ... earlier attempts */
+	int		 fails;		/* in a row without a byte */
+	bool		 drained;
+	double		 rate;		/* bytes/s of one connection (EWMA) */
+};
+
+struct origin *origin_get(struct origin **list, const char *url);
+void	origin_list_free(struct origin *l);
+/* May a new request go to o now (not paused, under its cap)? */
+bool	origin_open(const struct origin *o, double now);
+/* A 429: pause o for wait_s (the longest pause wins), and halve its
+ * connections when it keeps answering 429.  Returns the pause left. */
+double	origin_rate_limited(struct origin *o, double wait_s, double now);
+void	origin_ok(struct origin *o);
+/* Integer parameter `name` of a RateLimit/RateLimit-Policy value, or -1. */
+long	ratelimit_param(const char *v, const char *name);
+
 struct conn {
 	struct engine	*e;
 	struct xfile	*f;
 	struct conn	*next;
 	CURL		*h;
 	struct curl_slist *hdrs;
+	int		 src;		/* index in f->src */
 	uint64_t	 seg_start;	/* key of its segment (segmap_find) */
 	uint64_t	 req_off;	/* file offset the request starts at */
 	uint64_t	 req_end;	/* exclusive end the server will send */
@@ -76,6 +129,8 @@ struct conn {
 	int64_t		 linked_size;
 	char		 linked_etag[65];
 	long		 retry_after;
+	long		 rl_reset;	/* RateLimit t= (s), or -1 */
+	long		 rl_window;	/* RateLimit-Policy w= (s), or -1 */
 	double		 last_byte;
 	double		 req_t0;	/* when this request started */
 	double		 win_start;
@@ -99,7 +154,12 @@ struct xfile {
 	struct hasher	*hash;
 	struct hash_job	 hj;		/* the hashing pool's view of it */
 	bool		 no_range;
-	char		*cdn_url;	/* last redirect target, reused */
+	struct xsrc	 src[MAX_SRC];
+	int		 nsrc;
+	int		 only_src;	/* >= 0: fetch from this one only (a
+					 * hash failure being pinned down) */
+	bool		 pinning;	/* ... after a mismatch with several */
+	unsigned	 tried_alone;	/* bit k: source k alone failed too */
 	int		 verify_tries;
 	int		 nconns;
 	struct conn	*conns;
@@ -131,6 +191,10 @@ struct engine {
 	int		 abort_code;	/* stop everything with this */
 	bool		 catchup_pending;
 	struct hash_pool *hpool;	/* one hashing thread for all files */
+	struct origin	*origins;
+	json_t		*src_bytes;	/* source name -> bytes, all files */
+	int		 pool;		/* -x times the files run at once */
+	size_t		 waiting;	/* files not started yet */
 };
 
 

@@ -7,7 +7,7 @@ pkgs=(gcc make meson ninja-build pkg-config python3 file curl
 	libssh2-1-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev
 	libssl-dev libc-ares-dev libyaml-dev dpkg-dev xz-utils
 	openssh-server openssh-client procps shellcheck aria2
-	iproute2 tinyproxy dante-server)
+	iproute2 tinyproxy dante-server ansible-core tmux)
 # Tests run their own tinyproxy and danted (tests/fixtures/proxies.sh):
 # the packages' system services must not start or stay enabled.
 services=(tinyproxy danted)

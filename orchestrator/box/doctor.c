@@ -13,52 +13,32 @@
 #include "inventory.h"
 #include "launch.h"
 #include "payload.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
-
-static int
-put_export(FILE *fp, const char *key, const char *val)
-{
-	char *q;
-
-	if (val == NULL)
-		return fprintf(fp, "unset %s\n", key) < 0 ? -1 : 0;
-	if ((q = sh_quote(val)) == NULL)
-		return -1;
-	fprintf(fp, "%s=%s\nexport %s\n", key, q, key);
-	free(q);
-	return 0;
-}
 
 char *
 doctor_script(const struct doctor_inputs *in)
 {
-	char *s = NULL, num[32];
-	size_t n = 0;
-	FILE *fp;
-	int bad = 0;
+	struct script *s;
+	char num[32];
 
-	if ((fp = open_memstream(&s, &n)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
 	/* The preamble only sets inputs: the script's environment must stay
 	 * the one sshd gave this shell, which is what it checks. */
-	bad |= put_export(fp, "CNORCH_DATA_DIR", in->data_dir);
-	bad |= put_export(fp, "CNORCH_HF_ENDPOINT", in->hf_endpoint);
-	bad |= put_export(fp, "CNORCH_MIRROR_HOSTS", in->mirror_hosts);
+	script_export(s, "CNORCH_DATA_DIR", in->data_dir);
+	script_export(s, "CNORCH_HF_ENDPOINT", in->hf_endpoint);
+	script_export(s, "CNORCH_MIRROR_HOSTS", in->mirror_hosts);
 	if (in->pull_bytes >= 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)in->pull_bytes);
-		bad |= put_export(fp, "CNORCH_PULL_BYTES", num);
+		script_export(s, "CNORCH_PULL_BYTES", num);
 	} else
-		bad |= put_export(fp, "CNORCH_PULL_BYTES", NULL);
+		script_export(s, "CNORCH_PULL_BYTES", NULL);
 	snprintf(num, sizeof(num), "%d", in->check_timeout_s > 0 ?
 	    in->check_timeout_s : 5);
-	bad |= put_export(fp, "CNORCH_CHECK_TIMEOUT", num);
-	fwrite(doctor_checks_sh, 1, doctor_checks_sh_len, fp);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_export(s, "CNORCH_CHECK_TIMEOUT", num);
+	script_code_embedded(s, doctor_checks_sh, doctor_checks_sh_len);
+	return script_finish(s);
 }
 
 const char *
@@ -182,9 +162,8 @@ doctor_parse(const char *out, struct doctor_result *res)
 }
 
 int
-doctor_run(struct session *s, const char *name,
-    const struct doctor_inputs *in, int timeout_s,
-    struct doctor_result *res, char **msg)
+doctor_run(struct session *s, const struct doctor_inputs *in,
+    int timeout_s, struct doctor_result *res, char **msg)
 {
 	struct buf out = { 0 };
 	char *script = NULL;
@@ -205,8 +184,8 @@ doctor_run(struct session *s, const char *name,
 	}
 	if ((r = doctor_parse(out.data, res)) != CN_OK)
 		goto out;
-	if (!res->complete && asprintf(msg, "%s: the checks ended early "
-	    "(exit %d)", name, status) < 0)
+	if (!res->complete && asprintf(msg, "the checks ended early "
+	    "(exit %d)", status) < 0)
 		*msg = NULL;
 	r = CN_OK;
  out:
@@ -217,85 +196,78 @@ doctor_run(struct session *s, const char *name,
 
 /* ---------------------------------------------------------- pull sizes */
 
-static int
-add_opt(FILE *fp, const char *opt, const char *val)
-{
-	char *q;
-
-	if (val == NULL)
-		return 0;
-	if ((q = sh_quote(val)) == NULL)
-		return -1;
-	fprintf(fp, " %s %s", opt, q);
-	free(q);
-	return 0;
-}
-
-static char *
-pulls_script(const struct host *h, const char *data_dir, int timeout_s)
+char *
+doctor_pulls_script(const struct host *h, const char *data_dir,
+    int timeout_s)
 {
 	const struct pull_spec *p;
 	struct launch_pull lp;
-	char *s = NULL, *folder, *q;
-	size_t n = 0, i, k;
-	FILE *fp;
-	int bad = 0;
+	struct launch_env le = { 0 };
+	struct script *s;
+	char *folder;
+	size_t i, k;
 
-	if ((fp = open_memstream(&s, &n)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-	    /* The proxy settings every shell has (see launch.c). */
-	    "[ -f \"$HOME/.cnorch/env.sh\" ] && . \"$HOME/.cnorch/env.sh\"\n"
+	script_code(s, "A=");
+	script_payload_path(s, payload_id(), "cnorch-agent");
+	script_code(s, "\n"
+	    /* The user's settings, then what a pull's agent gets (launch.c):
+	     * the inventory's proxy is not in env.sh without proxy_in_shells. */
+	    "[ -f " SCRIPT_CNORCH_DIR "/env.sh ] && . " SCRIPT_CNORCH_DIR
+	    "/env.sh\n"
 	    "T=$(mktemp -d 2>/dev/null) || { echo '=fail mktemp'; exit 1; }\n"
-	    "trap 'rm -rf \"$T\"' EXIT\n", payload_id());
-	if ((q = sh_quote(data_dir)) == NULL)
-		bad = 1;
-	fprintf(fp, "D=%s\n", q != NULL ? q : "''");
-	free(q);
+	    "trap 'rm -rf \"$T\"' EXIT\n");
+	le.data_dir = data_dir;
+	le.hf_endpoint = h->mirrors.hf;
+	le.modelscope_endpoint = h->mirrors.modelscope;
+	le.proxy = h->proxy;
+	if (launch_exports(s, &le) != CN_OK) {
+		script_destroy(s);
+		return NULL;
+	}
+	script_let(s, "D", data_dir);
+	script_let_int(s, "W", timeout_s);
 	for (i = 0; i < h->npulls; i++) {
 		p = &h->pulls[i];
-		fprintf(fp, "( timeout %d \"$A\" plan", timeout_s);
-		bad |= add_opt(fp, "--repo", p->repo);
-		bad |= add_opt(fp, "--revision", p->revision);
-		bad |= add_opt(fp, "--source", p->source);
+		script_let_int(s, "i", (long long)i);
+		script_code(s, "( timeout \"$W\" \"$A\" plan");
+		script_opt(s, "--repo", p->repo);
+		script_opt(s, "--revision", p->revision);
+		script_opt(s, "--source", p->source);
 		if (p->repo_type != NULL && strcmp(p->repo_type, "dataset") ==
 		    0)
-			fprintf(fp, " --dataset");
-		bad |= add_opt(fp, "--endpoint", h->mirrors.hf);
-		bad |= add_opt(fp, "--ms-endpoint", h->mirrors.modelscope);
+			script_code(s, " --dataset");
+		script_opt(s, "--endpoint", h->mirrors.hf);
+		script_opt(s, "--ms-endpoint", h->mirrors.modelscope);
 		for (k = 0; k < p->ninclude; k++)
-			bad |= add_opt(fp, "--include", p->include[k]);
+			script_opt(s, "--include", p->include[k]);
 		for (k = 0; k < p->nexclude; k++)
-			bad |= add_opt(fp, "--exclude", p->exclude[k]);
-		fprintf(fp, " --json </dev/null >\"$T/%zu\" 2>\"$T/%zu.err\";"
-		    " echo $? >\"$T/%zu.rc\" ) &\n", i, i, i);
+			script_opt(s, "--exclude", p->exclude[k]);
+		script_code(s, " --json </dev/null >\"$T/$i\" "
+		    "2>\"$T/$i.err\"; echo $? >\"$T/$i.rc\" ) &\n");
 	}
-	fprintf(fp, "wait\n");
+	script_code(s, "wait\n");
 	for (i = 0; i < h->npulls; i++) {
 		p = &h->pulls[i];
 		lp = (struct launch_pull){ .repo = p->repo,
 		    .repo_type = p->repo_type };
-		if ((folder = repo_folder(&lp)) == NULL ||
-		    (q = sh_quote(folder)) == NULL) {
-			free(folder);
-			bad = 1;
-			break;
+		script_let_int(s, "i", (long long)i);
+		if ((folder = repo_folder(&lp)) == NULL) {
+			script_destroy(s);
+			return NULL;
 		}
-		fprintf(fp, "echo \"=plan %zu $(cat \"$T/%zu.rc\" "
-		    "2>/dev/null)\"\ncat \"$T/%zu\" 2>/dev/null; echo\n"
-		    "echo \"=du %zu $(timeout %d du -sk -- \"$D/hf/hub/\"%s "
-		    "</dev/null 2>/dev/null | cut -f1)\"\n"
-		    "echo \"=err %zu $(tail -n 1 \"$T/%zu.err\" 2>/dev/null | "
-		    "cut -c1-200)\"\n", i, i, i, i, timeout_s, q, i, i);
+		script_let(s, "F", folder);
 		free(folder);
-		free(q);
+		script_code(s, "echo \"=plan $i $(cat \"$T/$i.rc\" "
+		    "2>/dev/null)\"\ncat \"$T/$i\" 2>/dev/null; echo\n"
+		    "echo \"=du $i $(timeout \"$W\" du -sk -- \"$D/hf/hub/$F\" "
+		    "</dev/null 2>/dev/null | cut -f1)\"\n"
+		    "echo \"=err $i $(tail -n 1 \"$T/$i.err\" 2>/dev/null | "
+		    "cut -c1-200)\"\n");
 	}
-	fprintf(fp, "echo =end\n");
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_code(s, "echo =end\n");
+	return script_finish(s);
 }
 
 int
@@ -319,7 +291,7 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 		*bytes = 0;
 		return CN_OK;
 	}
-	if ((script = pulls_script(h, data_dir, timeout_s)) == NULL) {
+	if ((script = doctor_pulls_script(h, data_dir, timeout_s)) == NULL) {
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
@@ -372,8 +344,8 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 	}
 	if (!ended) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: sizing the pulls failed (exit %d)",
-		    h->name, status) < 0)
+		if (asprintf(msg, "sizing the pulls failed (exit %d)",
+		    status) < 0)
 			*msg = NULL;
 		goto out;
 	}

@@ -59,11 +59,10 @@ const char *finding_level_name(enum finding_level l);
 
 /*
  * Run the checks over s, bounded by timeout_s.  Returns CN_OK (look at
- * res->complete), or CN_ERR_* with a host-prefixed message.
+ * res->complete), or CN_ERR_* with an unprefixed message.
  */
-int	doctor_run(struct session *s, const char *name,
-	    const struct doctor_inputs *in, int timeout_s,
-	    struct doctor_result *res, char **msg);
+int	doctor_run(struct session *s, const struct doctor_inputs *in,
+	    int timeout_s, struct doctor_result *res, char **msg);
 
 /*
  * The bytes h's pulls still need on the box: for every pull, the size of
@@ -71,8 +70,11 @@ int	doctor_run(struct session *s, const char *name,
  * parallel) less what its Hugging Face cache directory under data_dir
  * already holds.  *bytes is -1 when some pull's size could not be told
  * (gated repo, hub down); *unknown then names the first one.  Returns
- * CN_OK or CN_ERR_* with a host-prefixed message.
+ * CN_OK or CN_ERR_* with an unprefixed message.  doctor_pulls_script()
+ * is its box script (sh -s), malloc'd.
  */
+char	*doctor_pulls_script(const struct host *h, const char *data_dir,
+	    int timeout_s);
 int	doctor_pull_bytes(struct session *s, const struct host *h,
 	    const char *data_dir, int timeout_s, int64_t *bytes,
 	    char **unknown, char **msg);

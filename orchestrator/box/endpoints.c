@@ -13,8 +13,8 @@
 #include "error.h"
 #include "payload.h"
 #include "render.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 /* Section 1 of the China network reference. */
 static const char *const wk_pypi[] = {
@@ -213,42 +213,51 @@ endpoint_apply_line(struct endpoint_list *l, const char *line)
 	return hit;
 }
 
-int
-endpoints_measure(struct session *s, const char *name,
-    struct endpoint_list *l, double timeout_s, uint64_t sample_bytes,
-    char **msg)
+char *
+endpoints_script(const char *payload_id, const struct endpoint_list *l,
+    double timeout_s, uint64_t sample_bytes)
 {
-	struct buf out = { 0 }, err = { 0 };
-	char *script = NULL, *q, *line, *nl, *last_err = NULL;
-	size_t n = 0, i, j;
-	FILE *fp;
-	int r = CN_ERR_NOMEM, status = -1, bad = 0;
+	struct script *s;
+	char num[32];
+	size_t i, j;
 
-	*msg = NULL;
-	if (l->n == 0)
-		return CN_OK;
-	if ((fp = open_memstream(&script, &n)) == NULL)
-		goto out;
-	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-	    "exec \"$A\" probe --timeout %.1f", payload_id(), timeout_s);
-	if (sample_bytes > 0)
-		fprintf(fp, " --sample-bytes %llu",
-		    (unsigned long long)sample_bytes);
+	if ((s = script_create()) == NULL)
+		return NULL;
+	script_code(s, "A=");
+	script_payload_path(s, payload_id, "cnorch-agent");
+	snprintf(num, sizeof(num), "%.1f", timeout_s);
+	script_code(s, "\nexec \"$A\" probe --timeout");
+	script_arg(s, num);
+	if (sample_bytes > 0) {
+		script_code(s, " --sample-bytes ");
+		script_int(s, (long long)sample_bytes);
+	}
+	script_code(s, " --");
 	for (i = 0; i < l->n; i++) {
 		for (j = 0; j < i; j++)
 			if (strcmp(l->v[j].url, l->v[i].url) == 0)
 				break;
 		if (j < i)
 			continue;	/* measured once, applied to both */
-		if ((q = sh_quote(l->v[i].url)) == NULL) {
-			bad = 1;
-			break;
-		}
-		fprintf(fp, " %s", q);
-		free(q);
+		script_arg(s, l->v[i].url);
 	}
-	fprintf(fp, " </dev/null\n");
-	if (fclose(fp) != 0 || bad)
+	script_code(s, " </dev/null\n");
+	return script_finish(s);
+}
+
+int
+endpoints_measure(struct session *s, struct endpoint_list *l,
+    double timeout_s, uint64_t sample_bytes, char **msg)
+{
+	struct buf out = { 0 }, err = { 0 };
+	char *script = NULL, *line, *nl, *last_err = NULL;
+	int r = CN_ERR_NOMEM, status = -1;
+
+	*msg = NULL;
+	if (l->n == 0)
+		return CN_OK;
+	if ((script = endpoints_script(payload_id(), l, timeout_s,
+	    sample_bytes)) == NULL)
 		goto out;
 	/* The agent ends within timeout_s; the slack covers the exec. */
 	r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
@@ -272,8 +281,8 @@ endpoints_measure(struct session *s, const char *name,
 				last_err = line;
 		}
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cnorch-agent probe failed (exit %d)%s"
-		    "%.200s", name, status, last_err != NULL ? ": " : "",
+		if (asprintf(msg, "cnorch-agent probe failed (exit %d)%s"
+		    "%.200s", status, last_err != NULL ? ": " : "",
 		    last_err != NULL ? last_err : "") < 0)
 			*msg = NULL;
 		goto out;
@@ -286,18 +295,33 @@ endpoints_measure(struct session *s, const char *name,
 	return r;
 }
 
+bool
+endpoint_reachable(const struct endpoint *e)
+{
+	if (!e->measured)
+		return false;
+	if (e->ok)
+		return true;
+	return (strcmp(e->kind, "hf") == 0 ||
+	    strcmp(e->kind, "modelscope") == 0) &&
+	    (e->status == 401 || e->status == 403 || e->status == 404);
+}
+
 int
 endpoint_best(const struct endpoint_list *l, const char *kind,
-    bool only_configured)
+    unsigned flags)
 {
 	size_t i;
 	int best = -1;
+	bool usable;
 
 	for (i = 0; i < l->n; i++) {
 		const struct endpoint *e = &l->v[i];
 
-		if (strcmp(e->kind, kind) != 0 || !e->measured || !e->ok ||
-		    (only_configured && !e->configured))
+		usable = flags & ENDPOINT_BEST_REACHABLE ?
+		    endpoint_reachable(e) : e->measured && e->ok;
+		if (strcmp(e->kind, kind) != 0 || !usable ||
+		    ((flags & ENDPOINT_BEST_CONFIGURED) && !e->configured))
 			continue;
 		if (best < 0 || e->rank < l->v[best].rank)
 			best = (int)i;

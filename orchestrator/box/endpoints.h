@@ -83,19 +83,35 @@ int	endpoint_apply_line(struct endpoint_list *l, const char *line);
  * (payload_id()'s cnorch-agent), bounded by timeout_s (the SSH command
  * gets a little more).  sample_bytes 0: the agent's default.  Entries the
  * agent did not report on stay measured = false.  Returns CN_OK or a
- * CN_ERR_* with a host-prefixed message (CN_ERR_REMOTE: the agent failed;
+ * CN_ERR_* with an unprefixed message (CN_ERR_REMOTE: the agent failed;
  * session errors as session_exec()).
  */
-int	endpoints_measure(struct session *s, const char *name,
-	    struct endpoint_list *l, double timeout_s, uint64_t sample_bytes,
-	    char **msg);
+/* That measuring script (sh -s), malloc'd; NULL on ENOMEM. */
+char	*endpoints_script(const char *payload_id,
+	    const struct endpoint_list *l, double timeout_s,
+	    uint64_t sample_bytes);
+
+int	endpoints_measure(struct session *s, struct endpoint_list *l,
+	    double timeout_s, uint64_t sample_bytes, char **msg);
 
 /*
- * Index of the best measured, ok entry of kind (lowest rank), or -1.
- * only_configured limits the choice to configured entries.
+ * Reachable: measured ok, or a hub that answered for the repo with "not
+ * here" or "token needed" (the server works; the repo is another matter).
+ */
+bool	endpoint_reachable(const struct endpoint *e);
+
+/* Limit endpoint_best()'s choice to configured entries. */
+#define ENDPOINT_BEST_CONFIGURED	0x1
+/* Count endpoint_reachable() entries, not only ok ones. */
+#define ENDPOINT_BEST_REACHABLE		0x2
+
+/*
+ * The one choice of an endpoint, for doctor and mirrors "auto": the
+ * index of the best (lowest rank) measured, ok entry of kind, or -1;
+ * flags (ENDPOINT_BEST_*) widen or narrow what counts.
  */
 int	endpoint_best(const struct endpoint_list *l, const char *kind,
-	    bool only_configured);
+	    unsigned flags);
 
 /* "12.3 MiB/s, ttfb 35 ms" or the error, malloc'd (NULL on ENOMEM). */
 char	*endpoint_summary(const struct endpoint *e);

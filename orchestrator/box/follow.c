@@ -1,12 +1,16 @@
+/* follow: stream job events from a box, and reattach when it drops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "connect.h"
 #include "error.h"
 #include "event.h"
 #include "follow.h"
+#include "inventory.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 /* Internal code: every job is done, stop the channel (maps to CN_OK). */
 #define ALL_DONE	1
@@ -94,6 +98,35 @@ job_bytes(struct follow_parser *fp, size_t i, const char *p, size_t n)
 	return CN_OK;
 }
 
+/* Job i was relaunched: follow it from its new start, and say so. */
+static int
+restarted(struct follow_parser *fp, size_t i, const char *gen)
+{
+	struct follow_job *j = &fp->jobs[i];
+	json_t *ev;
+	char *end;
+	long long g;
+	int r = CN_OK;
+
+	j->offset = 0;
+	j->len = 0;
+	g = strtoll(gen, &end, 10);
+	if (end != gen && *end == '\0' && g >= 0) {
+		j->generation = g;
+		j->have_generation = true;
+	}
+	if (fp->on_event == NULL)
+		return CN_OK;
+	if ((ev = json_pack("{s:s, s:s}", "event", "restarted", "message",
+	    "relaunched; following it from its start")) == NULL)
+		return CN_ERR_NOMEM;
+	if (j->have_generation)
+		json_object_set_new(ev, "generation", json_integer(g));
+	r = fp->on_event(fp->arg, i, ev);
+	json_decref(ev);
+	return r;
+}
+
 static int
 header(struct follow_parser *fp, char *h)
 {
@@ -114,6 +147,11 @@ header(struct follow_parser *fp, char *h)
 		fp->cur = i - 1;
 		fp->remain = len;
 		return CN_OK;
+	}
+	if (sscanf(h, "R %lu %31s", &i, st) == 2) {
+		if (i < 1 || i > fp->njobs)
+			return CN_ERR_PROTOCOL;
+		return restarted(fp, i - 1, st);
 	}
 	if (sscanf(h, "X %lu %31s", &i, st) == 2) {
 		if (i < 1 || i > fp->njobs)
@@ -168,81 +206,100 @@ follow_parser_feed(struct follow_parser *fp, const char *p, size_t n)
 	return CN_OK;
 }
 
-static const char loop[] =
-    "q=0\n"
-    "while :; do\n"
-    "\tlive=0\n"
-    "\ti=1\n"
-    "\twhile [ \"$i\" -le \"$n\" ]; do\n"
-    "\t\teval \"d=\\$f$i o=\\$o$i x=\\$x$i w=\\$w$i\"\n"
-    "\t\tif [ \"$x\" = 0 ]; then\n"
-    /* Liveness first: what a dead agent wrote is all there to read. */
-    "\t\t\tst=$(sed -n 's/.*\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p' "
-    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
-    "\t\t\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' "
-    "\"$d/state.json\" 2>/dev/null | head -n 1)\n"
-    "\t\t\talive=0\n"
-    "\t\t\tif [ -z \"$st\" ]; then\n"
-    "\t\t\t\tw=$((w + 1))\n"
-    "\t\t\t\teval \"w$i=\\$w\"\n"
-    "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n"
-    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } "
-    "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n"
-    "\t\t\t\talive=1\n"
-    "\t\t\tfi\n"
-    "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n"
-    "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n"
-    "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n"
-    "\t\t\t\t\tprintf 'F %d %d\\n' \"$i\" $((s - o))\n"
-    "\t\t\t\t\ttail -c +$((o + 1)) \"$d/events.jsonl\" | "
-    "head -c $((s - o))\n"
-    "\t\t\t\t\teval \"o$i=\\$s\"\n"
-    "\t\t\t\t\tq=0\n"
-    "\t\t\t\tfi\n"
-    "\t\t\tfi\n"
-    "\t\t\tif [ \"$alive\" = 1 ]; then\n"
-    "\t\t\t\tlive=$((live + 1))\n"
-    "\t\t\telse\n"
-    "\t\t\t\tprintf 'X %d %s\\n' \"$i\" \"${st:-none}\"\n"
-    "\t\t\t\teval \"x$i=1\"\n"
-    "\t\t\tfi\n"
-    "\t\tfi\n"
-    "\t\ti=$((i + 1))\n"
-    "\tdone\n"
-    "\tif [ \"$live\" = 0 ]; then echo E; exit 0; fi\n"
-    "\tq=$((q + 1))\n"
-    "\tif [ \"$q\" -ge 2 ]; then echo H; q=0; fi\n"
-    "\tsleep 0.5\n"
-    "done\n";
+#define FOLLOW_LOOP \
+    "q=0\n" \
+    "while :; do\n" \
+    "\tlive=0\n" \
+    "\ti=1\n" \
+    "\twhile [ \"$i\" -le \"$n\" ]; do\n" \
+    "\t\teval \"d=\\$f$i o=\\$o$i x=\\$x$i w=\\$w$i\"\n" \
+    "\t\tif [ \"$x\" = 0 ]; then\n" \
+    /* Liveness first: what a dead agent wrote is all there to read. */ \
+    "\t\t\tst=$(sed -n 's/.*\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\talive=0\n" \
+    "\t\t\tif [ -z \"$st\" ]; then\n" \
+    "\t\t\t\tw=$((w + 1))\n" \
+    "\t\t\t\teval \"w$i=\\$w\"\n" \
+    "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n" \
+    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } " \
+    "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n" \
+    "\t\t\t\talive=1\n" \
+    "\t\t\tfi\n" \
+    /* A relaunch: a new generation, or a shorter events.jsonl. */ \
+    "\t\t\teval \"g=\\$g$i\"\n" \
+    "\t\t\tgen=$(sed -n 's/.*\"generation\" *: *\\([0-9][0-9]*\\).*/\\1/p' " \
+    "\"$d/state.json\" 2>/dev/null | head -n 1)\n" \
+    "\t\t\tre=0\n" \
+    "\t\t\tif [ -n \"$gen\" ]; then\n" \
+    "\t\t\t\tif [ -n \"$g\" ] && [ \"$gen\" != \"$g\" ]; then re=1; fi\n" \
+    "\t\t\t\teval \"g$i=\\$gen\"\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ -f \"$d/events.jsonl\" ] && " \
+    "[ $(($(wc -c < \"$d/events.jsonl\"))) -lt \"$o\" ]; then re=1; fi\n" \
+    "\t\t\tif [ \"$re\" = 1 ]; then\n" \
+    "\t\t\t\tprintf 'R %d %s\\n' \"$i\" \"${gen:--}\"\n" \
+    "\t\t\t\to=0\n" \
+    "\t\t\t\teval \"o$i=0\"\n" \
+    "\t\t\t\tq=0\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ -f \"$d/events.jsonl\" ]; then\n" \
+    "\t\t\t\ts=$(($(wc -c < \"$d/events.jsonl\")))\n" \
+    "\t\t\t\tif [ \"$s\" -gt \"$o\" ]; then\n" \
+    "\t\t\t\t\tprintf 'F %d %d\\n' \"$i\" $((s - o))\n" \
+    "\t\t\t\t\ttail -c +$((o + 1)) \"$d/events.jsonl\" | " \
+    "head -c $((s - o))\n" \
+    "\t\t\t\t\teval \"o$i=\\$s\"\n" \
+    "\t\t\t\t\tq=0\n" \
+    "\t\t\t\tfi\n" \
+    "\t\t\tfi\n" \
+    "\t\t\tif [ \"$alive\" = 1 ]; then\n" \
+    "\t\t\t\tlive=$((live + 1))\n" \
+    "\t\t\telse\n" \
+    "\t\t\t\tprintf 'X %d %s\\n' \"$i\" \"${st:-none}\"\n" \
+    "\t\t\t\teval \"x$i=1\"\n" \
+    "\t\t\tfi\n" \
+    "\t\tfi\n" \
+    "\t\ti=$((i + 1))\n" \
+    "\tdone\n" \
+    "\tif [ \"$live\" = 0 ]; then echo E; exit 0; fi\n" \
+    "\tq=$((q + 1))\n" \
+    "\tif [ \"$q\" -ge 2 ]; then echo H; q=0; fi\n" \
+    "\tsleep 0.5\n" \
+    "done\n"
 
 char *
 follow_script(const struct follow_job *jobs, size_t n)
 {
-	char *s = NULL, *q;
-	size_t len = 0, i;
-	FILE *fp;
-	int bad = 0;
+	struct script *s;
+	char name[32];
+	size_t i;
 
-	if ((fp = open_memstream(&s, &len)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	fprintf(fp, "set -u\nn=%zu\n", n);
+	script_code(s, "set -u\n");
+	script_let_int(s, "n", (long long)n);
 	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(jobs[i].id)) == NULL) {
-			bad = 1;
-			break;
-		}
-		fprintf(fp, "f%zu=\"$HOME/.cnorch/jobs/\"%s\n"
-		    "o%zu=%lld\nx%zu=%d\nw%zu=0\n", i + 1, q, i + 1,
-		    (long long)jobs[i].offset, i + 1, jobs[i].done ? 1 : 0,
-		    i + 1);
-		free(q);
+		snprintf(name, sizeof(name), "f%zu", i + 1);
+		script_assign(s, name);
+		script_job_path(s, jobs[i].id, NULL);
+		script_code(s, "\n");
+		snprintf(name, sizeof(name), "o%zu", i + 1);
+		script_let_int(s, name, (long long)jobs[i].offset);
+		snprintf(name, sizeof(name), "x%zu", i + 1);
+		script_let_int(s, name, jobs[i].done ? 1 : 0);
+		snprintf(name, sizeof(name), "w%zu", i + 1);
+		script_let_int(s, name, 0);
+		snprintf(name, sizeof(name), "g%zu", i + 1);
+		if (jobs[i].have_generation)
+			script_let_int(s, name, jobs[i].generation);
+		else
+			script_let(s, name, "");
 	}
-	fputs(loop, fp);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_code(s, FOLLOW_LOOP);
+	return script_finish(s);
 }
 
 struct run_ctx {
@@ -314,4 +371,101 @@ follow_run(struct session *s, struct follow_job *jobs, size_t n,
 	if (r != CN_OK)
 		return r;
 	return all_done(jobs, n) ? CN_OK : CN_ERR_REMOTE;
+}
+
+/* Sleep up to s seconds, waking when stop asks. */
+static bool
+nap(double s, follow_stop_cb stop, void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	double t;
+
+	for (t = 0; t < s; t += 0.1) {
+		if (stop != NULL && stop(arg))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return stop == NULL || !stop(arg);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The connection went (rather than the follow ending for a reason). */
+static bool
+connection_lost(int r)
+{
+	return r == CN_ERR_REMOTE || r == CN_ERR_IO || r == CN_ERR_TIMEOUT ||
+	    r == CN_ERR_CONNECT || r == CN_ERR_SSH || r == CN_ERR_SYSTEM ||
+	    r == CN_ERR_AGAIN;
+}
+
+int
+follow_reattach(struct session **sp, const struct host *h,
+    struct follow_job *jobs, size_t n, const struct follow_opts *o,
+    char **msg)
+{
+	int attempts = o->attempts > 0 ? o->attempts : 8;
+	int cap = o->max_delay_s > 0 ? o->max_delay_s : 30;
+	int attempt = 0, r = CN_ERR_CONNECT, delay;
+	char *why = NULL, *cmsg = NULL;
+	double t0;
+
+	*msg = NULL;
+	for (;;) {
+		if (*sp != NULL) {
+			t0 = mono();
+			r = follow_run(*sp, jobs, n, o->on_event, o->stop,
+			    o->arg);
+			if (!connection_lost(r))
+				break;	/* done, detached, or a callback's */
+			if (all_done(jobs, n)) {
+				r = CN_OK;
+				break;
+			}
+			/* A long good stretch earns a fresh budget. */
+			if (mono() - t0 > 30)
+				attempt = 0;
+			free(why);
+			if ((why = strdup(session_errmsg(*sp))) == NULL) {
+				r = CN_ERR_NOMEM;
+				break;
+			}
+			session_destroy(*sp);
+			*sp = NULL;
+		}
+		if (++attempt > attempts) {
+			if (asprintf(msg, "connection lost; gave up after %d "
+			    "attempts: %s", attempts, why != NULL ? why :
+			    "cannot reconnect") < 0)
+				*msg = NULL;
+			r = CN_ERR_CONNECT;
+			break;
+		}
+		if (o->on_retry != NULL)
+			o->on_retry(o->arg, attempt, attempts, why);
+		delay = attempt > 6 ? cap : 1 << (attempt - 1);
+		if (delay > cap)
+			delay = cap;
+		if (!nap(delay, o->stop, o->arg)) {
+			r = CN_ERR_INTERRUPTED;
+			break;
+		}
+		free(cmsg);
+		cmsg = NULL;
+		if (host_connect(h, false, sp, &cmsg) != CN_OK) {
+			*sp = NULL;
+			free(why);
+			why = strdup(cmsg != NULL ? cmsg : "cannot connect");
+		}
+	}
+	free(why);
+	free(cmsg);
+	return r;
 }

@@ -10,9 +10,14 @@
  *                     bytes were sent), state from its state.json,
  *   "H\n" heartbeat while nothing happens (so a dead laptop ends the loop
  *         with SIGPIPE, and the laptop gets to check for Ctrl-C),
- *   "E\n" no job left running: the loop exits.
+ *   "E\n" no job left running: the loop exits,
+ *   "R <i> <gen>\n" job i was relaunched (its events.jsonl is shorter
+ *                     than the offset, or state.json's "generation"
+ *                     changed; gen is the new one or "-"): its offset
+ *                     goes back to 0 and its new events follow.
  * The laptop counts only whole lines into each job's offset, so following
- * again after a dropped connection resumes exactly where it stopped.
+ * again after a dropped connection resumes exactly where it stopped; a
+ * relaunch is said to on_event as {"event": "restarted", "generation"}.
  *
  * Who frees: follow_release() frees what a struct follow_job holds.
  */
@@ -32,6 +37,10 @@ struct follow_job {
 	bool		 done;		/* saw the done event, or it ended */
 	bool		 ok;		/* done with status ok */
 	char		 end_state[16];	/* from "X": state.json's state */
+	/* state.json's "generation" when known (the agent writes it), so
+	 * a reattach notices a relaunch made while away. */
+	long long	 generation;
+	bool		 have_generation;
 	/* Partial line being assembled. */
 	char		*line;
 	size_t		 len, cap;
@@ -77,5 +86,32 @@ int	follow_run(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, follow_stop_cb stop, void *arg);
 
 void	follow_release(struct follow_job *j);
+
+struct host;
+
+/* How follow_reattach() behaves; zeroed fields take the defaults. */
+struct follow_opts {
+	follow_event_cb	 on_event;
+	follow_stop_cb	 stop;		/* also polled while waiting */
+	void		*arg;		/* of all three callbacks */
+	/* Before reconnect attempt n of max; why is the error. */
+	void		(*on_retry)(void *arg, int attempt, int max,
+			    const char *why);
+	int		 attempts;	/* 0: 8 */
+	int		 max_delay_s;	/* 0: 30 */
+};
+
+/*
+ * The one reattaching follower: follow_run() on *sp until the jobs are
+ * all done; when the connection fails, reconnect to h (non-interactively)
+ * with backoff (1, 2, 4 ... s, capped; a long good stretch resets the
+ * count) and go on from the offsets reached.  *sp is replaced (NULL on
+ * return after a failed reconnect).  Returns CN_OK, CN_ERR_INTERRUPTED
+ * (stop asked), on_event's code, CN_ERR_NOMEM / CN_ERR_PROTOCOL, or
+ * CN_ERR_CONNECT once the attempts ran out, with a one-line *msg.
+ */
+int	follow_reattach(struct session **sp, const struct host *h,
+	    struct follow_job *jobs, size_t n, const struct follow_opts *o,
+	    char **msg);
 
 #endif

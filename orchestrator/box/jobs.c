@@ -2,23 +2,19 @@
  * jobs: list, stop, replay and follow a box's agent jobs (see jobs.h).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
 #include "connect.h"
 #include "error.h"
 #include "follow.h"
 #include "inventory.h"
 #include "jobs.h"
 #include "payload.h"
-#include "render.h"
-#include "runlog.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 #define LIST_TIMEOUT_S		60
 #define TAIL_BYTES		65536	/* of events.jsonl, for the ages */
@@ -31,73 +27,106 @@
  *   E <event_age> <progress_age> <rate> <size>
  *   Q <job.json on one line>
  *   S <agent status --json line>   (its "dir" names the job)
+ *   V <{"source": bytes, ...}>     per-source bytes, when events carry them
  * The awk reads the tail of events.jsonl: the last progress event's rate,
  * and since when bytes_done has not changed (a plan, file_done, source or
  * done event counts as movement; stall and retry events do not).
  */
-static const char list_fmt[] =
-    "set -u\n"
-    "d=%s\n"
-    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-    "echo \"home=$HOME\"\n"
-    "echo \"data_dir=$d\"\n"
-    "p=$d\n"
-    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n"
-    "echo \"df_path=$p\"\n"
-    "df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print \"df=\" $2 \" \" $4}'\n"
-    "if [ ! -x \"$A\" ]; then echo agent=absent; echo jobs=done; exit 0; fi\n"
-    "echo agent=present\n"
-    "now=$(date +%%s)\n"
-    "set --\n"
-    "for j in \"$HOME\"/.cnorch/jobs/*/; do\n"
-    "\t[ -d \"$j\" ] || continue\n"
-    "\tset -- \"$@\" \"${j%%/}\"\n"
-    "done\n"
-    "for j in \"$@\"; do\n"
-    "\techo \"I ${j##*/}\"\n"
-    "\te=\"$j/events.jsonl\"\n"
-    "\tif [ -f \"$e\" ]; then\n"
-    "\t\tmt=$(stat -c %%Y -- \"$e\" 2>/dev/null || echo \"$now\")\n"
-    "\t\tsz=$(($(wc -c < \"$e\")))\n"
-    "\t\ttail -c %d -- \"$e\" | awk -v now=\"$now\" -v mt=\"$mt\" "
-    "-v sz=\"$sz\" '\n"
-    "{ if (!match($0, /\"ts\":[0-9.]+/)) next\n"
-    "  ts = substr($0, RSTART + 5, RLENGTH - 5) + 0\n"
-    "  if ($0 ~ /\"event\":\"progress\"/) {\n"
-    "    b = \"\"\n"
-    "    if (match($0, /\"bytes_done\":[0-9]+/))\n"
-    "      b = substr($0, RSTART + 13, RLENGTH - 13)\n"
-    "    if (match($0, /\"rate_bps\":[0-9.]+/))\n"
-    "      rate = substr($0, RSTART + 11, RLENGTH - 11)\n"
-    "    if (b != lastb || since == \"\") { since = ts; lastb = b }\n"
-    "  } else if ($0 ~ /\"event\":\"(plan|file_done|source|done)\"/)\n"
-    "    since = ts\n"
-    "  else if (since == \"\")\n"
-    "    since = ts\n"
-    "}\n"
-    "END { printf \"E %%d %%d %%s %%d\\n\", now - mt, "
-    "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n"
-    "\tfi\n"
-    "\tif [ -f \"$j/job.json\" ]; then\n"
-    "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n"
-    "\tfi\n"
-    "done\n"
-    "if [ $# -gt 0 ]; then\n"
-    "\t\"$A\" status --json \"$@\" 2>/dev/null | sed 's/^/S /'\n"
-    "fi\n"
-    "echo jobs=done\n";
+
+/*
+ * Per-source bytes over the whole events.jsonl (the agent's "sources"
+ * maps, issue 11): the done events' summed when a done came last (every
+ * byte each source carried, in every run), else the file_done events'
+ * summed (the files finished so far, of a running job).  Names are kept
+ * to [A-Za-z0-9_.-]; no V line when no event has a map.
+ */
+#define SOURCES_AWK \
+    "function take(line, a,   s, n, i, kv, k, v) {\n" \
+    "  if (!match(line, /\"sources\": *[{][^}]*[}]/)) return 0\n" \
+    "  s = substr(line, RSTART, RLENGTH)\n" \
+    "  sub(/^\"sources\": *[{]/, \"\", s); sub(/[}]$/, \"\", s)\n" \
+    "  n = split(s, kv, \",\")\n" \
+    "  for (i = 1; i <= n; i++)\n" \
+    "    if (kv[i] ~ /^ *\"[A-Za-z0-9_.-]+\": *[0-9]+(\\.[0-9]*)? *$/) {\n" \
+    "      k = kv[i]; sub(/^ *\"/, \"\", k); sub(/\".*$/, \"\", k)\n" \
+    "      v = kv[i]; sub(/^[^:]*: */, \"\", v); a[k] += v + 0\n" \
+    "    }\n" \
+    "  return 1\n" \
+    "}\n" \
+    "/\"event\": *\"file_done\"/ { if (take($0, F)) last = \"f\" }\n" \
+    "/\"event\": *\"done\"/ { if (take($0, D)) last = \"d\" }\n" \
+    "END { if (last == \"\") exit\n" \
+    "  o = \"\"\n" \
+    "  if (last == \"d\") { for (k in D) o = o (o == \"\" ? \"\" : \",\") " \
+    "\"\\\"\" k \"\\\":\" sprintf(\"%.0f\", D[k]) }\n" \
+    "  else { for (k in F) o = o (o == \"\" ? \"\" : \",\") " \
+    "\"\\\"\" k \"\\\":\" sprintf(\"%.0f\", F[k]) }\n" \
+    "  print \"V {\" o \"}\" }"
+#define LIST_BODY \
+    "echo \"home=$HOME\"\n" \
+    "echo \"data_dir=$d\"\n" \
+    "p=$d\n" \
+    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n" \
+    "echo \"df_path=$p\"\n" \
+    "df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print \"df=\" $2 \" \" $4}'\n" \
+    "if [ ! -x \"$A\" ]; then echo agent=absent; echo jobs=done; exit 0; fi\n" \
+    "echo agent=present\n" \
+    "now=$(date +%s)\n" \
+    "set --\n" \
+    "for j in " SCRIPT_JOBS_DIR "/*/; do\n" \
+    "\t[ -d \"$j\" ] || continue\n" \
+    "\tset -- \"$@\" \"${j%/}\"\n" \
+    "done\n" \
+    "for j in \"$@\"; do\n" \
+    "\techo \"I ${j##*/}\"\n" \
+    "\te=\"$j/events.jsonl\"\n" \
+    "\tif [ -f \"$e\" ]; then\n" \
+    "\t\tmt=$(stat -c %Y -- \"$e\" 2>/dev/null || echo \"$now\")\n" \
+    "\t\tsz=$(($(wc -c < \"$e\")))\n" \
+    "\t\ttail -c \"$T\" -- \"$e\" | awk -v now=\"$now\" -v mt=\"$mt\" " \
+    "-v sz=\"$sz\" '\n" \
+    "{ if (!match($0, /\"ts\":[0-9.]+/)) next\n" \
+    "  ts = substr($0, RSTART + 5, RLENGTH - 5) + 0\n" \
+    "  if ($0 ~ /\"event\":\"progress\"/) {\n" \
+    "    b = \"\"\n" \
+    "    if (match($0, /\"bytes_done\":[0-9]+/))\n" \
+    "      b = substr($0, RSTART + 13, RLENGTH - 13)\n" \
+    "    if (match($0, /\"rate_bps\":[0-9.]+/))\n" \
+    "      rate = substr($0, RSTART + 11, RLENGTH - 11)\n" \
+    "    if (b != lastb || since == \"\") { since = ts; lastb = b }\n" \
+    "  } else if ($0 ~ /\"event\":\"(plan|file_done|source|done)\"/)\n" \
+    "    since = ts\n" \
+    "  else if (since == \"\")\n" \
+    "    since = ts\n" \
+    "}\n" \
+    "END { printf \"E %d %d %s %d\\n\", now - mt, " \
+    "since == \"\" ? -1 : now - since, rate == \"\" ? -1 : rate, sz }'\n" \
+    "\t\tgrep -F '\"sources\"' -- \"$e\" | awk '" SOURCES_AWK "'\n" \
+    "\tfi\n" \
+    "\tif [ -f \"$j/job.json\" ]; then\n" \
+    "\t\tprintf 'Q '; tr -d '\\n' < \"$j/job.json\"; echo\n" \
+    "\tfi\n" \
+    "done\n" \
+    "if [ $# -gt 0 ]; then\n" \
+    "\t\"$A\" status --json \"$@\" 2>/dev/null | sed 's/^/S /'\n" \
+    "fi\n" \
+    "echo jobs=done\n"
 
 char *
 jobs_script(const char *data_dir, const char *payload_id)
 {
-	char *d, *s = NULL;
+	struct script *s;
 
-	if ((d = sh_path(data_dir != NULL ? data_dir : "~")) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	if (asprintf(&s, list_fmt, d, payload_id, TAIL_BYTES) < 0)
-		s = NULL;
-	free(d);
-	return s;
+	script_code(s, "set -u\nd=");
+	script_path(s, data_dir != NULL ? data_dir : "~");
+	script_code(s, "\nA=");
+	script_payload_path(s, payload_id, "cnorch-agent");
+	script_code(s, "\n");
+	script_let_int(s, "T", TAIL_BYTES);
+	script_code(s, LIST_BODY);
+	return script_finish(s);
 }
 
 void
@@ -111,6 +140,7 @@ jobs_release(struct host_jobs *hj)
 		free(hj->jobs[i].id);
 		free(hj->jobs[i].error);
 		json_decref(hj->jobs[i].spec);
+		json_decref(hj->jobs[i].sources);
 	}
 	free(hj->jobs);
 	free(hj->home);
@@ -253,6 +283,13 @@ jobs_parse(const char *out, size_t len, struct host_jobs *hj)
 				cur->rate_bps = rate;
 				cur->events_size = sz;
 			}
+		} else if (strncmp(line, "V ", 2) == 0 && cur != NULL) {
+			json_decref(cur->sources);
+			cur->sources = json_loads(line + 2, 0, NULL);
+			if (!json_is_object(cur->sources)) {
+				json_decref(cur->sources);
+				cur->sources = NULL;
+			}
 		} else if (strncmp(line, "Q ", 2) == 0 && cur != NULL) {
 			json_decref(cur->spec);
 			cur->spec = json_loads(line + 2, 0, NULL);
@@ -299,30 +336,6 @@ jobs_parse(const char *out, size_t len, struct host_jobs *hj)
 }
 
 int
-jobs_connect_list(struct render *rd, const struct host *h, bool interactive,
-    struct session **s, struct host_jobs *hj)
-{
-	char *msg = NULL;
-	int r, ret = EXIT_OK;
-
-	if ((r = host_connect(h, interactive, s, &msg)) != CN_OK) {
-		jobs_note_error(rd, h->name, msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
-		goto out;
-	}
-	if ((r = jobs_list(*s, h->name, h->data_dir, hj, &msg)) != CN_OK) {
-		jobs_note_error(rd, h->name, msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_REMOTE ||
-		    r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
-	}
- out:
-	free(msg);
-	return ret;
-}
-
-int
 jobs_list(struct session *s, const char *name, const char *data_dir,
     struct host_jobs *hj, char **msg)
 {
@@ -346,8 +359,8 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (out.data == NULL ||
 	    (r = jobs_parse(out.data, out.len, hj)) != CN_OK) {
 		r = r == CN_ERR_NOMEM ? r : CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cannot list jobs (exit %d)%s%.200s",
-		    name, status, err.len > 0 ? ": " : "",
+		if (asprintf(msg, "cannot list jobs (exit %d)%s%.200s",
+		    status, err.len > 0 ? ": " : "",
 		    err.data != NULL ? err.data : "") < 0)
 			*msg = NULL;
 		goto out;
@@ -355,15 +368,15 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 	if (!hj->agent_present) {
 		jobs_release(hj);
 		r = CN_ERR_NOT_FOUND;
-		if (asprintf(msg, "%s: cnorch is not set up on this box; run "
-		    "'cnorch provision %s'", name, name) < 0)
+		if (asprintf(msg, "cnorch is not set up on this box; run "
+		    "'cnorch provision %s'", name) < 0)
 			*msg = NULL;
 		goto out;
 	}
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(script);
 	buf_release(&out);
@@ -423,12 +436,31 @@ jobs_find(struct host_jobs *hj, const char *what)
 	return found;
 }
 
-static int
-run_script(struct session *s, const char *script, struct buf *out,
-    int *status, int timeout_s)
+char *
+jobs_stop_script(const char *payload_id, const char *const *ids, size_t n,
+    int timeout_s)
 {
-	return session_exec(s, "sh -s", script, strlen(script), out, NULL,
-	    status, timeout_s);
+	struct script *s;
+	size_t i;
+
+	if ((s = script_create()) == NULL)
+		return NULL;
+	script_code(s, "A=");
+	script_payload_path(s, payload_id, "cnorch-agent");
+	script_code(s, "\n");
+	for (i = 0; i < n; i++) {
+		script_code(s, "\"$A\" stop");
+		if (timeout_s > 0) {
+			script_code(s, " --timeout ");
+			script_int(s, timeout_s);
+		}
+		script_code(s, " ");
+		script_job_path(s, ids[i], NULL);
+		script_code(s, " >/dev/null 2>&1\necho \"R ");
+		script_int(s, (long long)i);
+		script_code(s, " $?\"\n");
+	}
+	return script_finish(s);
 }
 
 int
@@ -436,33 +468,22 @@ jobs_stop(struct session *s, const char *payload_id,
     const char *const *ids, size_t n, int timeout_s, int *rc)
 {
 	struct buf out = { 0 };
-	char *script = NULL, *q, *line, *save = NULL;
-	size_t len = 0, i;
+	char *script, *line, *save = NULL;
+	size_t i;
 	unsigned long k;
-	FILE *fp;
 	int r, status = -1, code;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; rc != NULL && i < n; i++)
 		rc[i] = -1;
-	if ((fp = open_memstream(&script, &len)) == NULL)
+	if ((script = jobs_stop_script(payload_id, ids, n, timeout_s)) ==
+	    NULL)
 		return CN_ERR_NOMEM;
-	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n",
-	    payload_id);
-	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(ids[i])) == NULL)
-			continue;
-		fprintf(fp, "\"$A\" stop --timeout %d \"$HOME/.cnorch/jobs/\"%s "
-		    ">/dev/null 2>&1\necho \"R %zu $?\"\n", timeout_s, q, i);
-		free(q);
-	}
-	if (fclose(fp) != 0) {
-		free(script);
-		return CN_ERR_NOMEM;
-	}
-	/* Each stop may wait timeout_s, then 5 s more after SIGKILL. */
-	r = run_script(s, script, &out, &status,
-	    (timeout_s + 5) * (int)(n > 0 ? n : 1) + 60);
-	if (r == CN_OK && out.data != NULL)
+	/* Each stop may wait timeout_s (the agent's default 10 s), then 5 s
+	 * more after SIGKILL. */
+	r = script_run(s, script, &out, &status,
+	    ((timeout_s > 0 ? timeout_s : 10) + 5) * (int)(n > 0 ? n : 1) +
+	    60);
+	if (r == CN_OK && out.data != NULL && rc != NULL)
 		for (line = strtok_r(out.data, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save))
 			if (sscanf(line, "R %lu %d", &k, &code) == 2 && k < n)
@@ -472,15 +493,34 @@ jobs_stop(struct session *s, const char *payload_id,
 	return r;
 }
 
-static bool
-all_done(const struct follow_job *jobs, size_t n)
+/*
+ * wc then head -c: the frame says exactly what follows, however the file
+ * grows meanwhile.
+ */
+#define REPLAY_ONE \
+    "if [ -f \"$e\" ]; then s=$(($(wc -c < \"$e\"))); " \
+    "if [ \"$s\" -gt \"$o\" ]; then " \
+    "printf 'F %d %d\\n' \"$k\" $((s - o)); " \
+    "tail -c +$((o + 1)) \"$e\" | head -c $((s - o)); fi; fi\n"
+
+char *
+jobs_replay_script(const struct follow_job *jobs, size_t n)
 {
+	struct script *s;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!jobs[i].done)
-			return false;
-	return true;
+	if ((s = script_create()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		script_code(s, "e=");
+		script_job_path(s, jobs[i].id, "events.jsonl");
+		script_code(s, "\n");
+		script_let_int(s, "o", (long long)jobs[i].offset);
+		script_let_int(s, "k", (long long)(i + 1));
+		script_code(s, REPLAY_ONE);
+	}
+	script_code(s, "echo E\n");
+	return script_finish(s);
 }
 
 int
@@ -489,33 +529,12 @@ jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 {
 	struct follow_parser fp;
 	struct buf out = { 0 };
-	char *script = NULL, *q;
-	size_t len = 0, i;
-	FILE *f;
+	char *script;
+	size_t i;
 	int r, status = -1;
 
-	if ((f = open_memstream(&script, &len)) == NULL)
+	if ((script = jobs_replay_script(jobs, n)) == NULL)
 		return CN_ERR_NOMEM;
-	/* wc then head -c: the frame says exactly what follows, however the
-	 * file grows meanwhile. */
-	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(jobs[i].id)) == NULL)
-			continue;
-		fprintf(f, "e=\"$HOME/.cnorch/jobs/\"%s/events.jsonl\n"
-		    "if [ -f \"$e\" ]; then s=$(($(wc -c < \"$e\"))); "
-		    "if [ \"$s\" -gt %lld ]; then "
-		    "printf 'F %zu %%d\\n' $((s - %lld)); "
-		    "tail -c +%lld \"$e\" | head -c $((s - %lld)); fi; fi\n",
-		    q, (long long)jobs[i].offset, i + 1,
-		    (long long)jobs[i].offset, (long long)jobs[i].offset + 1,
-		    (long long)jobs[i].offset);
-		free(q);
-	}
-	fprintf(f, "echo E\n");
-	if (fclose(f) != 0) {
-		free(script);
-		return CN_ERR_NOMEM;
-	}
 	r = session_exec(s, "sh -s", script, strlen(script), &out, NULL,
 	    &status, 300);
 	if (r != CN_OK)
@@ -534,223 +553,4 @@ jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	free(script);
 	buf_release(&out);
 	return r;
-}
-
-/* Sleep up to s seconds, waking when stop asks. */
-static bool
-nap(double s, follow_stop_cb stop, void *arg)
-{
-	struct timespec ts = { 0, 100 * 1000 * 1000 };
-	double t;
-
-	for (t = 0; t < s; t += 0.1) {
-		if (stop != NULL && stop(arg))
-			return false;
-		nanosleep(&ts, NULL);
-	}
-	return stop == NULL || !stop(arg);
-}
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int
-jobs_follow(struct session **sp, const struct host *h,
-    struct follow_job *jobs, size_t n, const struct jobs_follow_opts *o,
-    char **msg)
-{
-	int attempts = o->attempts > 0 ? o->attempts : 8;
-	int cap = o->max_delay_s > 0 ? o->max_delay_s : 30;
-	int attempt = 0, r, delay;
-	char *why = NULL, *cmsg = NULL;
-	double t0;
-
-	*msg = NULL;
-	for (;;) {
-		if (*sp != NULL) {
-			t0 = mono();
-			r = follow_run(*sp, jobs, n, o->on_event, o->stop,
-			    o->arg);
-			if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
-			    r == CN_ERR_NOMEM || r == CN_ERR_PROTOCOL)
-				break;
-			if (r > 0 || (r != CN_ERR_REMOTE && r != CN_ERR_IO &&
-			    r != CN_ERR_TIMEOUT && r != CN_ERR_CONNECT &&
-			    r != CN_ERR_SSH && r != CN_ERR_SYSTEM &&
-			    r != CN_ERR_AGAIN))
-				break;	/* the callback's own code */
-			if (all_done(jobs, n)) {
-				r = CN_OK;
-				break;
-			}
-			/* A long good stretch earns a fresh budget. */
-			if (mono() - t0 > 30)
-				attempt = 0;
-			free(why);
-			if ((why = strdup(jobs_unprefixed(h->name,
-			    session_errmsg(*sp)))) == NULL) {
-				r = CN_ERR_NOMEM;
-				break;
-			}
-			session_destroy(*sp);
-			*sp = NULL;
-		}
-		if (++attempt > attempts) {
-			if (asprintf(msg, "%s: connection lost; gave up after "
-			    "%d attempts: %s", h->name, attempts, why != NULL ?
-			    why : "cannot reconnect") < 0)
-				*msg = NULL;
-			r = CN_ERR_CONNECT;
-			break;
-		}
-		if (o->on_retry != NULL)
-			o->on_retry(o->arg, attempt, why);
-		delay = attempt > 6 ? cap : 1 << (attempt - 1);
-		if (delay > cap)
-			delay = cap;
-		if (!nap(delay, o->stop, o->arg)) {
-			r = CN_ERR_INTERRUPTED;
-			break;
-		}
-		free(cmsg);
-		cmsg = NULL;
-		if (host_connect(h, false, sp, &cmsg) != CN_OK) {
-			*sp = NULL;
-			free(why);
-			why = strdup(cmsg != NULL ? jobs_unprefixed(h->name,
-			    cmsg) : "cannot connect");
-		}
-	}
-	free(why);
-	free(cmsg);
-	return r;
-}
-
-const char *
-jobs_unprefixed(const char *name, const char *msg)
-{
-	size_t n = strlen(name);
-
-	if (msg == NULL)
-		return "";
-	if (strncmp(msg, name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg;
-}
-
-void
-jobs_note_error(struct render *rd, const char *name, const char *msg)
-{
-	char *copy, *line, *nl;
-	const char *text;
-
-	if ((copy = strdup(jobs_unprefixed(name, msg != NULL ? msg :
-	    "unknown error"))) == NULL)
-		return;
-	for (line = copy; line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		text = jobs_unprefixed(name, line);
-		render_note(rd, name, true, json_pack("{s:s, s:s}", "event",
-		    "error", "message", text), "%s", text);
-	}
-	free(copy);
-}
-
-struct render_follow {
-	struct render		*rd;
-	const struct host	*h;
-	struct follow_job	*jobs;
-	follow_stop_cb		 stop;
-	follow_event_cb		 also;
-	void			*also_arg;
-};
-
-static int
-rf_event(void *arg, size_t i, json_t *ev)
-{
-	struct render_follow *c = arg;
-
-	render_event(c->rd, c->h->name, c->jobs[i].id, ev);
-	return c->also != NULL ? c->also(c->also_arg, i, ev) : CN_OK;
-}
-
-static int
-rf_stop(void *arg)
-{
-	struct render_follow *c = arg;
-
-	return c->stop != NULL && c->stop(NULL);
-}
-
-static void
-rf_retry(void *arg, int attempt, const char *why)
-{
-	struct render_follow *c = arg;
-
-	render_note(c->rd, c->h->name, true, json_pack("{s:s, s:i, s:s?}",
-	    "event", "reconnecting", "attempt", attempt, "why", why),
-	    "connection lost; reconnecting (attempt %d)", attempt);
-}
-
-int
-jobs_follow_render(struct render *rd, struct session **sp,
-    const struct host *h, struct follow_job *jobs, size_t n,
-    follow_stop_cb stop, follow_event_cb also, void *also_arg, char **msg)
-{
-	struct render_follow c = { rd, h, jobs, stop, also, also_arg };
-	struct jobs_follow_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.on_event = rf_event;
-	o.stop = rf_stop;
-	o.arg = &c;
-	o.on_retry = rf_retry;
-	return jobs_follow(sp, h, jobs, n, &o, msg);
-}
-
-static volatile sig_atomic_t interrupted;
-static struct sigaction old_int;
-static bool sig_set;
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-void
-jobs_sigint_catch(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	if (sigaction(SIGINT, &sa, &old_int) == 0)
-		sig_set = true;
-}
-
-void
-jobs_sigint_restore(void)
-{
-	if (sig_set)
-		sigaction(SIGINT, &old_int, NULL);
-	sig_set = false;
-}
-
-int
-jobs_interrupted(void *unused)
-{
-	(void)unused;
-	return interrupted != 0;
 }

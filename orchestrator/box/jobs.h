@@ -15,13 +15,9 @@
  * only catches a hung or frozen agent; a job whose bytes have not moved
  * for the threshold is stalled too.
  *
- * jobs_follow() is follow_run() (follow.h) that survives a dropped
- * connection: it reconnects with backoff (1, 2, 4 ... s, capped, bounded
- * attempts) and resumes every job from the byte offset it had reached.
- *
  * Who frees: jobs_release() frees what a struct host_jobs holds (accepts
- * a zeroed one); messages through char **msg are malloc'd, host-prefixed,
- * and the caller frees them.
+ * a zeroed one); messages through char **msg are malloc'd, without the
+ * host's name (the renderer adds it), and the caller frees them.
  */
 #ifndef CN_JOBS_H
 #define CN_JOBS_H
@@ -36,8 +32,6 @@
 struct host;
 struct inventory;
 struct session;
-struct cmd_ctx;
-struct render;
 
 #define JOBS_STALL_AFTER_S	60	/* default --stall-after */
 
@@ -55,6 +49,8 @@ struct job_info {
 	int64_t		 events_size;	/* bytes in events.jsonl */
 	char		*error;		/* the agent's one line, or NULL */
 	json_t		*spec;		/* job.json, or NULL */
+	json_t		*sources;	/* {"hf": N, ...} bytes per source
+					 * (jobs.c says which), or NULL */
 };
 
 struct host_jobs {
@@ -78,24 +74,15 @@ int	jobs_parse(const char *out, size_t len, struct host_jobs *hj);
 void	jobs_release(struct host_jobs *hj);
 
 /*
- * List the jobs of the box on s.  name prefixes messages; data_dir is the
- * inventory's (NULL: "~").  Returns CN_OK; CN_ERR_NOT_FOUND when this
- * cnorch's payload is not on the box ("NAME: cnorch is not set up on this
- * box; run 'cnorch provision NAME'"); CN_ERR_REMOTE when the script
- * failed; the session's code when the connection did.
+ * List the jobs of the box on s.  name is for the hint in messages;
+ * data_dir is the inventory's (NULL: "~").  Returns CN_OK;
+ * CN_ERR_NOT_FOUND when this cnorch's payload is not on the box ("cnorch
+ * is not set up on this box; run 'cnorch provision NAME'");
+ * CN_ERR_REMOTE when the script failed; the session's code when the
+ * connection did.
  */
 int	jobs_list(struct session *s, const char *name, const char *data_dir,
 	    struct host_jobs *hj, char **msg);
-
-/*
- * What every job command does first: connect to h and list its jobs,
- * noting a failure on rd.  Returns EXIT_OK with *s and *hj filled (the
- * caller destroys and releases them in any case), or the host's exit
- * code: EXIT_UNREACHABLE when it could not be reached, EXIT_REMOTE when
- * the box answered but the listing failed.
- */
-int	jobs_connect_list(struct render *rd, const struct host *h,
-	    bool interactive, struct session **s, struct host_jobs *hj);
 
 /* The agent's state, or "stalled" for a running or queued job whose last
  * event or last byte is older than stall_after_s. */
@@ -114,52 +101,14 @@ struct job_info *jobs_find(struct host_jobs *hj, const char *what);
 
 /*
  * Stop jobs with `cnorch-agent stop` (SIGTERM to the job's process group,
- * SIGKILL after timeout_s).  rc[i] gets the agent's exit code for ids[i]
- * (-1 when it did not say).  One remote command for all.
+ * SIGKILL after timeout_s; 0: the agent's default).  rc[i] gets the
+ * agent's exit code for ids[i] (-1 when it did not say); rc may be NULL
+ * (best effort, as for an abort).  One remote command for all.
  */
+char	*jobs_stop_script(const char *payload_id, const char *const *ids,
+	    size_t n, int timeout_s);
 int	jobs_stop(struct session *s, const char *payload_id,
 	    const char *const *ids, size_t n, int timeout_s, int *rc);
-
-/* How jobs_follow() behaves; zeroed fields take the defaults. */
-struct jobs_follow_opts {
-	follow_event_cb	 on_event;
-	follow_stop_cb	 stop;		/* also polled while waiting */
-	void		*arg;
-	/* Before reconnect attempt n (1, 2, ...); why is the error. */
-	void		(*on_retry)(void *arg, int attempt, const char *why);
-	int		 attempts;	/* 0: 8 */
-	int		 max_delay_s;	/* 0: 30 */
-};
-
-/*
- * Follow jobs on *sp until they are all done.  When the connection fails,
- * reconnect to h (non-interactively) and go on from the offsets reached;
- * *sp is replaced (it may be NULL on return after a failed reconnect).
- * Returns CN_OK, CN_ERR_INTERRUPTED (stop asked), on_event's code, or the
- * last error once the attempts ran out, with *msg saying why.
- */
-int	jobs_follow(struct session **sp, const struct host *h,
-	    struct follow_job *jobs, size_t n,
-	    const struct jobs_follow_opts *o, char **msg);
-
-/*
- * jobs_follow() with each event drawn by rd (label: the job id), then
- * passed to also (may be NULL) with also_arg, and each reconnect said on
- * one line: "NAME: connection lost; reconnecting (attempt N)".
- */
-int	jobs_follow_render(struct render *rd, struct session **sp,
-	    const struct host *h, struct follow_job *jobs, size_t n,
-	    follow_stop_cb stop, follow_event_cb also, void *also_arg,
-	    char **msg);
-
-/*
- * Ctrl-C for the following commands: the first SIGINT only sets a flag
- * (jobs_interrupted() says so; the jobs keep running on the boxes), a
- * second one kills as usual.  jobs_sigint_restore() puts back what was.
- */
-void	jobs_sigint_catch(void);
-void	jobs_sigint_restore(void);
-int	jobs_interrupted(void *unused);
 
 /*
  * Replay: every whole line of each job's events.jsonl from its offset,
@@ -168,12 +117,6 @@ int	jobs_interrupted(void *unused);
  */
 int	jobs_replay(struct session *s, struct follow_job *jobs, size_t n,
 	    follow_event_cb on_event, void *arg);
-
-/* Each line of msg as an error note about name ({"event": "error"} in
- * JSON), without saying the host's name twice. */
-void	jobs_note_error(struct render *rd, const char *name, const char *msg);
-
-/* msg without a leading "name: " (messages come host-prefixed). */
-const char *jobs_unprefixed(const char *name, const char *msg);
+char	*jobs_replay_script(const struct follow_job *jobs, size_t n);
 
 #endif

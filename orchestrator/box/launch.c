@@ -1,3 +1,6 @@
+/*
+ * launch: job ids and the one launch step on the box (see launch.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -5,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
+#include "inventory.h"
 #include "launch.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 static void
 sanitize(char *s)
@@ -105,6 +110,17 @@ job_id(const struct launch_pull *p)
 	    strcmp(src, "auto") != 0 ? src : "", filt) < 0)
 		r = NULL;
 	free(d);
+	if (r != NULL && strlen(r) > JOB_ID_MAX) {
+		/* A file name has 255 bytes: a long id keeps its start and a
+		 * hash of the whole, still one per pull. */
+		if (EVP_Digest(r, strlen(r), md, NULL, EVP_sha256(), NULL) !=
+		    1) {
+			free(r);
+			return NULL;
+		}
+		snprintf(r + JOB_ID_MAX - 9, 10, "-%02x%02x%02x%02x", md[0],
+		    md[1], md[2], md[3]);
+	}
 	if (r != NULL) {
 		sanitize(r);
 		/* Never "." or ".." or hidden. */
@@ -150,7 +166,7 @@ find_state(json_t *j)
 }
 
 static void
-take_state(struct job_state *st, const char *text, int *alive)
+take_state(struct box_job_state *st, const char *text, int *alive)
 {
 	json_t *j, *o, *a;
 
@@ -171,7 +187,7 @@ take_state(struct job_state *st, const char *text, int *alive)
 }
 
 int
-job_state_parse(const char *out, size_t len, struct job_state *st)
+box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
 {
 	char *v;
 	int alive = -1;
@@ -199,232 +215,374 @@ job_state_parse(const char *out, size_t len, struct job_state *st)
 	return CN_OK;
 }
 
+/*
+ * The one launch step, run under a lock on the job (flock(1) on
+ * jobs/.locks/<id>, or a mkdir lock where flock is missing), so two cnorch
+ * runs starting the same pull cannot both move the job directory: the
+ * second finds the first's agent running.  Output: the check's key=value
+ * lines (box_job_state_parse()), then launch=running|done, or
+ * launch_rc=N followed by what the agent said.
+ */
+#define LAUNCH_LOCK \
+    "mkdir -p \"$J/.old\" \"$J/.locks\" || exit 1\n" \
+    "chmod 700 " SCRIPT_CNORCH_DIR " \"$J\" 2>/dev/null\n" \
+    "lk=\"$J/.locks/$id\"\n" \
+    "if command -v flock >/dev/null 2>&1; then\n" \
+    "\texec 9>\"$lk\" || exit 1\n" \
+    "\tif ! flock -w 90 9; then\n" \
+    "\t\techo \"another cnorch is starting this job (lock $lk)\" >&2\n" \
+    "\t\texit 75\n" \
+    "\tfi\n" \
+    "else\n" \
+    "\tn=0\n" \
+    "\tuntil mkdir \"$lk.d\" 2>/dev/null; do\n" \
+    /* A killed run's lock: no launch holds it ten minutes. */ \
+    "\t\tif [ -n \"$(find \"$lk.d\" -maxdepth 0 -mmin +10 " \
+    "2>/dev/null)\" ]; then rmdir \"$lk.d\" 2>/dev/null; continue; fi\n" \
+    "\t\tn=$((n + 1))\n" \
+    "\t\tif [ \"$n\" -ge 900 ]; then\n" \
+    "\t\t\techo \"another cnorch is starting this job (lock $lk.d;" \
+    " remove it if none is)\" >&2\n" \
+    "\t\t\texit 75\n" \
+    "\t\tfi\n" \
+    "\t\tsleep 0.1\n" \
+    "\tdone\n" \
+    "\ttrap 'rmdir \"$lk.d\" 2>/dev/null' EXIT\n" \
+    "fi\n"
+
+/* The agent's word on state and liveness first, the raw file if none. */
+#define LAUNCH_CHECK \
+    "st=\n" \
+    "alive=0\n" \
+    "if [ -f \"$j/state.json\" ]; then\n" \
+    "\tsj=$(\"$A\" status --json \"$j\" 2>/dev/null | tr -d '\\n')\n" \
+    "\trj=$(tr -d '\\n' < \"$j/state.json\")\n" \
+    "\techo \"status_json=$sj\"\n" \
+    "\techo \"state_json=$rj\"\n" \
+    "\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' " \
+    "\"$j/state.json\" | head -n 1)\n" \
+    "\tif [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then " \
+    "alive=1; fi\n" \
+    "\techo \"alive=$alive\"\n" \
+    "\tst=$(printf '%s\\n' \"$sj\" | sed -n " \
+    "'s/.*[{,] *\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p')\n" \
+    "\tif [ -n \"$st\" ]; then\n" \
+    "\t\tcase $sj in\n" \
+    "\t\t*'\"alive\":true'*) alive=1 ;;\n" \
+    "\t\t*'\"alive\":false'*) alive=0 ;;\n" \
+    "\t\tesac\n" \
+    "\telse\n" \
+    "\t\tst=$(printf '%s\\n' \"$rj\" | sed -n " \
+    "'s/.*[{,] *\"state\" *: *\"\\([a-z]*\\)\".*/\\1/p')\n" \
+    "\tfi\n" \
+    "fi\n" \
+    "if [ -f \"$c/refs/$rev\" ]; then commit=$(cat \"$c/refs/$rev\");" \
+    " else commit=$rev; fi\n" \
+    "sd=\"$c/snapshots/$commit\"\n" \
+    "fok=0\n" \
+    "if [ -n \"$commit\" ] && [ -d \"$sd\" ] && " \
+    "[ -n \"$(ls -A \"$sd\" 2>/dev/null)\" ] && " \
+    "[ -z \"$(find -L \"$sd\" -type l 2>/dev/null | head -n 1)\" ];" \
+    " then fok=1; fi\n" \
+    "echo \"files_ok=$fok\"\n" \
+    "echo check=done\n" \
+    "case $st in\n" \
+    "running|queued) if [ \"$alive\" = 1 ]; then echo launch=running; " \
+    "exit 0; fi ;;\n" \
+    "done) if [ \"$fok\" = 1 ]; then echo launch=done; exit 0; fi ;;\n" \
+    "esac\n"
+
+/* Never run, failed, stopped, died or files gone: start anew. */
+#define LAUNCH_RENEW \
+    "if [ -e \"$j\" ]; then rm -rf \"$J/.old/$id\"; " \
+    "mv \"$j\" \"$J/.old/$id\" || exit 1; fi\n" \
+    /* The user's settings; what the agent needs is exported after. */ \
+    "set +u\n" \
+    "[ -f " SCRIPT_CNORCH_DIR "/env.sh ] && . " SCRIPT_CNORCH_DIR \
+    "/env.sh\n" \
+    "set -u\n"
+
+/*
+ * The domestic hosts that stay on the direct route when a proxy is set
+ * (china-network.md section 4, as setup-china-mirrors.sh's DOMESTIC);
+ * loopback first, both spellings.
+ */
+#define NO_PROXY_BASE	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
+	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn," \
+	".tencentyun.com,.hf-mirror.com"
+
+/*
+ * Append ",HOST" of url to the no_proxy list *np unless already covered
+ * (as the setup script's covered(): equal, or under a leading-dot entry),
+ * or it is Hugging Face itself, the one host the proxy is there for.
+ */
 static int
-exec_script(struct session *s, const char *script, struct buf *out,
-    int *status)
+no_proxy_add(char **np, const char *url)
 {
-	struct buf err = { 0 };
-	int r;
+	const char *a, *e, *at;
+	char *host = NULL, *tok, *save, *copy = NULL, *n;
+	size_t hl, el;
+	int covered = 0;
 
-	r = session_exec(s, "sh -s", script, strlen(script), out, &err,
-	    status, 120);
-	if (r == CN_OK && err.len > 0 && *status != 0)
-		buf_append(out, err.data, err.len);
-	buf_release(&err);
-	return r;
-}
-
-static int
-add_arg(FILE *fp, const char *opt, const char *val)
-{
-	char *q;
-
-	if (val == NULL || val[0] == '\0')
-		return 0;
-	if ((q = sh_quote(val)) == NULL)
-		return -1;
-	fprintf(fp, " %s %s", opt, q);
-	free(q);
-	return 0;
-}
-
-static char *
-check_script(const struct launch_env *env, const struct launch_pull *p,
-    const char *id, const char *folder)
-{
-	char *qcache = NULL, *qrev = NULL, *qid = NULL, *s = NULL;
-
-	qcache = sh_quote(env->data_dir);
-	qrev = sh_quote(or_default(p->revision, "main"));
-	qid = sh_quote(id);
-	if (qcache == NULL || qrev == NULL || qid == NULL)
-		goto out;
-	if (asprintf(&s,
-	    "set -u\n"
-	    "j=\"$HOME/.cnorch/jobs/\"%s\n"
-	    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-	    "c=%s/hf/hub/%s\n"
-	    "rev=%s\n"
-	    "if [ -f \"$j/state.json\" ]; then\n"
-	    "\techo \"status_json=$(\"$A\" status --json \"$j\" 2>/dev/null"
-	    " | tr -d '\\n')\"\n"
-	    "\techo \"state_json=$(tr -d '\\n' < \"$j/state.json\")\"\n"
-	    "\tpid=$(sed -n 's/.*\"pid\" *: *\\([0-9][0-9]*\\).*/\\1/p' "
-	    "\"$j/state.json\" | head -n 1)\n"
-	    "\tif [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then "
-	    "echo alive=1; else echo alive=0; fi\n"
-	    "fi\n"
-	    "if [ -f \"$c/refs/$rev\" ]; then commit=$(cat \"$c/refs/$rev\");"
-	    " else commit=$rev; fi\n"
-	    "sd=\"$c/snapshots/$commit\"\n"
-	    "if [ -n \"$commit\" ] && [ -d \"$sd\" ] && "
-	    "[ -n \"$(ls -A \"$sd\" 2>/dev/null)\" ] && "
-	    "[ -z \"$(find -L \"$sd\" -type l 2>/dev/null | head -n 1)\" ];"
-	    " then echo files_ok=1; else echo files_ok=0; fi\n"
-	    "echo check=done\n",
-	    qid, env->payload_id, qcache, folder, qrev) < 0)
-		s = NULL;
- out:
-	free(qcache);
-	free(qrev);
-	free(qid);
-	return s;
-}
-
-static char *
-launch_script(const struct launch_env *env, const struct launch_pull *p,
-    const char *id)
-{
-	char *s = NULL, *q = NULL, *cache = NULL;
-	size_t n = 0, i;
-	FILE *fp;
-	int bad = 0;
-
-	if ((fp = open_memstream(&s, &n)) == NULL)
-		return NULL;
-	if ((q = sh_quote(id)) == NULL)
-		bad = 1;
-	fprintf(fp,
-	    "set -u\n"
-	    "um=$(umask)\n"
-	    "umask 077\n"
-	    "j=\"$HOME/.cnorch/jobs/\"%s\n"
-	    "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n"
-	    "mkdir -p \"$HOME/.cnorch/jobs/.old\" || exit 1\n"
-	    "chmod 700 \"$HOME/.cnorch\" \"$HOME/.cnorch/jobs\" 2>/dev/null\n"
-	    "if [ -e \"$j\" ]; then rm -rf \"$HOME/.cnorch/jobs/.old/\"%s; "
-	    "mv \"$j\" \"$HOME/.cnorch/jobs/.old/\"%s || exit 1; fi\n"
-	    /* The user's proxy and no_proxy, as every shell has them. */
-	    "set +u\n"
-	    "[ -f \"$HOME/.cnorch/env.sh\" ] && . \"$HOME/.cnorch/env.sh\"\n"
-	    "set -u\n",
-	    q ? q : "", env->payload_id, q ? q : "", q ? q : "");
-	free(q);
-	q = NULL;
-	if (env->hf_token != NULL && env->hf_token[0] != '\0') {
-		if ((q = sh_quote(env->hf_token)) == NULL)
-			bad = 1;
-		else
-			fprintf(fp, "HF_TOKEN=%s\nexport HF_TOKEN\n", q);
-		free(q);
-		q = NULL;
+	if (url == NULL || (a = strstr(url, "://")) == NULL)
+		return CN_OK;
+	a += 3;
+	e = a + strcspn(a, "/?#");
+	if ((at = memchr(a, '@', (size_t)(e - a))) != NULL)
+		a = at + 1;
+	if (*a == '[') {
+		if ((at = memchr(a, ']', (size_t)(e - a))) == NULL)
+			return CN_OK;
+		a++;
+		e = at;
+	} else if ((at = memchr(a, ':', (size_t)(e - a))) != NULL)
+		e = at;
+	if (e == a)
+		return CN_OK;
+	if ((host = strndup(a, (size_t)(e - a))) == NULL ||
+	    (copy = strdup(*np)) == NULL)
+		goto nomem;
+	hl = strlen(host);
+	covered = strcasecmp(host, "huggingface.co") == 0 ||
+	    (hl > 15 && strcasecmp(host + hl - 15, ".huggingface.co") == 0);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && !covered;
+	    tok = strtok_r(NULL, ",", &save)) {
+		el = strlen(tok);
+		covered = strcasecmp(tok, host) == 0 || (tok[0] == '.' &&
+		    hl > el && strcasecmp(host + hl - el, tok) == 0);
 	}
-	if (env->hf_endpoint != NULL) {
-		if ((q = sh_quote(env->hf_endpoint)) == NULL)
-			bad = 1;
-		else
-			fprintf(fp, "HF_ENDPOINT=%s\nexport HF_ENDPOINT\n", q);
-		free(q);
-		q = NULL;
+	if (!covered) {
+		if (asprintf(&n, "%s,%s", *np, host) < 0)
+			goto nomem;
+		free(*np);
+		*np = n;
 	}
-	if (asprintf(&cache, "%s/hf/hub", env->data_dir) < 0) {
-		cache = NULL;
-		bad = 1;
-	}
-	/* The weights get the user's usual modes, not our private ones. */
-	fprintf(fp, "l=\"$HOME/.cnorch/jobs/.launch-$$.log\"\n"
-	    ": > \"$l\"\n"
-	    "umask \"$um\"\n"
-	    "\"$A\" pull");
-	bad |= add_arg(fp, "--repo", p->repo);
-	bad |= add_arg(fp, "--revision", p->revision);
-	bad |= add_arg(fp, "--repo-type", p->repo_type);
-	bad |= add_arg(fp, "--source", p->source);
-	bad |= add_arg(fp, "--endpoint", env->hf_endpoint);
-	bad |= add_arg(fp, "--modelscope-endpoint", env->modelscope_endpoint);
-	bad |= add_arg(fp, "--cache-dir", cache);
-	for (i = 0; i < p->ninclude; i++)
-		bad |= add_arg(fp, "--include", p->include[i]);
-	for (i = 0; i < p->nexclude; i++)
-		bad |= add_arg(fp, "--exclude", p->exclude[i]);
-	/* The daemon must not hold the channel open: its output goes to a
-	 * file we show and remove. */
-	fprintf(fp, " --detach --job-dir \"$j\" </dev/null >\"$l\" 2>&1\n"
-	    "rc=$?\n"
-	    "cat \"$l\"\n"
-	    "rm -f \"$l\"\n"
-	    "exit $rc\n");
-	free(cache);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static int
-first_line_len(const struct buf *b)
-{
-	size_t i;
-
-	if (b->data == NULL)
-		return 0;
-	for (i = 0; i < b->len && i < 300; i++)
-		if (b->data[i] == '\n')
-			break;
-	return (int)i;
+	free(copy);
+	free(host);
+	return CN_OK;
+ nomem:
+	free(copy);
+	free(host);
+	return CN_ERR_NOMEM;
 }
 
 int
-launch_pull(struct session *s, const char *name,
-    const struct launch_env *env, const struct launch_pull *p,
-    enum launch_result *res, struct job_state *st, char **msg)
+launch_exports(struct script *s, const struct launch_env *env)
+{
+	const char *pv[] = { "http_proxy", "https_proxy", "HTTP_PROXY",
+	    "HTTPS_PROXY" };
+	char *v = NULL;
+	size_t i;
+
+	/* Tokens travel only here, in the script on stdin: the agent reads
+	 * them from its environment, never from argv. */
+	if (env->hf_token != NULL && env->hf_token[0] != '\0')
+		script_export(s, "HF_TOKEN", env->hf_token);
+	if (env->modelscope_token != NULL && env->modelscope_token[0] != '\0')
+		script_export(s, "MODELSCOPE_API_TOKEN", env->modelscope_token);
+	/* The agent sends a token over plain http only when told (local
+	 * test hubs); the laptop's own opt-in passes on. */
+	if (env->allow_http_token)
+		script_export(s, "CNORCH_ALLOW_HTTP_TOKEN", "1");
+	if (env->hf_endpoint != NULL)
+		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
+	/* The data disk, whether or not a dotfile sourced env.sh. */
+	if (asprintf(&v, "%s/hf", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "HF_HOME", v);
+	free(v);
+	if (asprintf(&v, "%s/hf/hub", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "HF_HUB_CACHE", v);
+	free(v);
+	if (asprintf(&v, "%s/modelscope", env->data_dir) < 0)
+		return CN_ERR_NOMEM;
+	script_export(s, "MODELSCOPE_CACHE", v);
+	free(v);
+	script_export(s, "HF_HUB_ENABLE_HF_TRANSFER", "0");
+	if (env->proxy == NULL || env->proxy[0] == '\0')
+		return CN_OK;
+	/* The inventory's proxy for this pull only, domestic hosts and the
+	 * configured mirrors on the direct route. */
+	for (i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
+		script_export(s, pv[i], env->proxy);
+	if ((v = strdup(NO_PROXY_BASE)) == NULL ||
+	    no_proxy_add(&v, env->hf_endpoint) != CN_OK ||
+	    no_proxy_add(&v, env->modelscope_endpoint) != CN_OK) {
+		free(v);
+		return CN_ERR_NOMEM;
+	}
+	script_export(s, "no_proxy", v);
+	script_export(s, "NO_PROXY", v);
+	free(v);
+	return CN_OK;
+}
+
+/* The variables LAUNCH_CHECK reads: the job, the agent, the cache, rev. */
+static int
+script_job_vars(struct script *s, const struct launch_env *env,
+    const struct launch_pull *p)
+{
+	char *id = NULL, *folder = NULL;
+
+	if ((id = job_id(p)) == NULL || (folder = repo_folder(p)) == NULL) {
+		free(id);
+		return CN_ERR_NOMEM;
+	}
+	script_code(s, "set -u\n"
+	    "um=$(umask)\n"
+	    "umask 077\n"
+	    "J=" SCRIPT_JOBS_DIR "\n");
+	script_let(s, "id", id);
+	script_code(s, "j=");
+	script_job_path(s, id, NULL);
+	script_code(s, "\nA=");
+	script_payload_path(s, env->payload_id, "cnorch-agent");
+	script_code(s, "\nc=");
+	script_word(s, env->data_dir);
+	script_code(s, "/hf/hub/");
+	script_word(s, folder);
+	script_code(s, "\n");
+	script_let(s, "rev", or_default(p->revision, "main"));
+	free(id);
+	free(folder);
+	return CN_OK;
+}
+
+char *
+launch_check_script(const struct launch_env *env,
+    const struct launch_pull *p)
+{
+	struct script *s;
+
+	if ((s = script_create()) == NULL ||
+	    script_job_vars(s, env, p) != CN_OK) {
+		script_destroy(s);
+		return NULL;
+	}
+	script_code(s, LAUNCH_CHECK "echo launch=start\n");
+	return script_finish(s);
+}
+
+char *
+launch_script(const struct launch_env *env, const struct launch_pull *p)
+{
+	struct script *s;
+	size_t i;
+
+	if ((s = script_create()) == NULL ||
+	    script_job_vars(s, env, p) != CN_OK)
+		goto fail;
+	script_code(s, LAUNCH_LOCK LAUNCH_CHECK LAUNCH_RENEW);
+	if (launch_exports(s, env) != CN_OK)
+		goto fail;
+	/* The weights get the user's usual modes, not our private ones. */
+	script_code(s, "l=\"$J/.launch-$$.log\"\n"
+	    ": > \"$l\"\n"
+	    "umask \"$um\"\n"
+	    "\"$A\" pull");
+	script_opt(s, "--repo", p->repo);
+	script_opt(s, "--revision", p->revision);
+	script_opt(s, "--repo-type", p->repo_type);
+	script_opt(s, "--source", p->source);
+	script_opt(s, "--endpoint", env->hf_endpoint);
+	script_opt(s, "--modelscope-endpoint", env->modelscope_endpoint);
+	script_code(s, " --cache-dir ");
+	script_word(s, env->data_dir);
+	script_code(s, "/hf/hub");
+	for (i = 0; i < p->ninclude; i++)
+		script_opt(s, "--include", p->include[i]);
+	for (i = 0; i < p->nexclude; i++)
+		script_opt(s, "--exclude", p->exclude[i]);
+	/* The daemon must not hold the channel open (its output goes to a
+	 * file we show and remove) nor the lock (fd 9). */
+	script_code(s, " --detach --job-dir \"$j\" </dev/null >\"$l\" 2>&1"
+	    " 9>&-\n"
+	    "rc=$?\n"
+	    "echo \"launch_rc=$rc\"\n"
+	    "cat \"$l\"\n"
+	    "rm -f \"$l\"\n"
+	    "exit $rc\n");
+	return script_finish(s);
+ fail:
+	script_destroy(s);
+	return NULL;
+}
+
+/* What the agent said after "launch_rc=N\n", for the message. */
+static const char *
+agent_said(const struct buf *out, size_t *len)
+{
+	const char *p = NULL, *q;
+
+	*len = 0;
+	if (out->data == NULL)
+		return "";
+	for (q = out->data; (q = strstr(q, "launch_rc=")) != NULL; q++)
+		if (q == out->data || q[-1] == '\n')
+			p = q;
+	if (p == NULL || (q = strchr(p, '\n')) == NULL)
+		p = out->data;
+	else
+		p = q + 1;
+	*len = out->len - (size_t)(p - out->data);
+	return p;
+}
+
+int
+launch_pull(struct session *s, const struct launch_env *env,
+    const struct launch_pull *p, enum launch_result *res,
+    struct box_job_state *st, char **msg)
 {
 	struct buf out = { 0 };
-	char *id = NULL, *folder = NULL, *script = NULL;
+	char *id = NULL, *script = NULL, *launch = NULL;
+	const char *said;
+	size_t saidlen;
 	int r, status = -1;
 
 	*msg = NULL;
 	memset(st, 0, sizeof(*st));
 	st->bytes_done = st->bytes_total = -1;
-	if ((id = job_id(p)) == NULL || (folder = repo_folder(p)) == NULL ||
-	    (script = check_script(env, p, id, folder)) == NULL) {
+	if ((id = job_id(p)) == NULL ||
+	    (script = launch_script(env, p)) == NULL) {
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = exec_script(s, script, &out, &status)) != CN_OK) {
+	/* The agent's start waits up to 60 s for the job to be ready; the
+	 * lock may wait for another cnorch's start as long. */
+	if ((r = script_run(s, script, &out, &status, 240)) != CN_OK) {
 		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
 			*msg = NULL;
 		goto out;
 	}
+	said = agent_said(&out, &saidlen);
 	if (out.data == NULL ||
-	    job_state_parse(out.data, out.len, st) != CN_OK) {
+	    box_job_state_parse(out.data, out.len, st) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: %s: cannot read the job's state "
-		    "(exit %d)", name, id, status) < 0)
+		if (asprintf(msg, "%s: cannot read the job's state "
+		    "(exit %d)%s%.*s", id, status,
+		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
+		    said) < 0)
 			*msg = NULL;
 		goto out;
 	}
-	if ((strcmp(st->state, "running") == 0 ||
-	    strcmp(st->state, "queued") == 0) && st->alive) {
+	launch = kv_get(out.data, out.len, "launch");
+	if (launch != NULL && strcmp(launch, "running") == 0) {
 		*res = LAUNCH_RUNNING;
 		r = CN_OK;
 		goto out;
 	}
-	if (strcmp(st->state, "done") == 0 && st->files_ok) {
+	if (launch != NULL && strcmp(launch, "done") == 0) {
 		*res = LAUNCH_DONE;
 		r = CN_OK;
 		goto out;
 	}
-
-	free(script);
-	buf_release(&out);
-	memset(&out, 0, sizeof(out));
-	if ((script = launch_script(env, p, id)) == NULL) {
-		r = CN_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = exec_script(s, script, &out, &status)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
-		goto out;
-	}
 	if (status != 0) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: %s: cnorch-agent pull failed to start "
-		    "(exit %d)%s%.*s", name, id, status,
-		    out.len > 0 ? ": " : "", first_line_len(&out),
-		    out.data ? out.data : "") < 0)
+		if (asprintf(msg, "%s: cnorch-agent pull failed to start "
+		    "(exit %d)%s%.*s", id, status,
+		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
+		    said) < 0)
 			*msg = NULL;
 		goto out;
 	}
@@ -432,42 +590,55 @@ launch_pull(struct session *s, const char *name,
 	r = CN_OK;
  out:
 	if (r == CN_ERR_NOMEM && *msg == NULL &&
-	    asprintf(msg, "%s: out of memory", name) < 0)
+	    (*msg = strdup("out of memory")) == NULL)
 		*msg = NULL;
 	free(id);
-	free(folder);
 	free(script);
+	free(launch);
 	buf_release(&out);
 	return r;
 }
 
 int
-launch_stop(struct session *s, const char *payload_id,
-    const char *const *job_ids, size_t n)
+launch_check(struct session *s, const struct launch_env *env,
+    const struct launch_pull *p, enum launch_result *res, char **msg)
 {
 	struct buf out = { 0 };
-	char *script = NULL, *q;
-	size_t len = 0, i;
-	FILE *fp;
-	int r, status;
+	char *script = NULL, *launch = NULL;
+	int r, status = -1;
 
-	if ((fp = open_memstream(&script, &len)) == NULL)
-		return CN_ERR_NOMEM;
-	fprintf(fp, "A=\"$HOME/.cnorch/payload/%s/cnorch-agent\"\n",
-	    payload_id);
-	for (i = 0; i < n; i++) {
-		if ((q = sh_quote(job_ids[i])) == NULL)
-			continue;
-		fprintf(fp, "\"$A\" stop \"$HOME/.cnorch/jobs/\"%s "
-		    ">/dev/null 2>&1\n", q);
-		free(q);
+	*msg = NULL;
+	if ((script = launch_check_script(env, p)) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
 	}
-	if (fclose(fp) != 0) {
-		free(script);
-		return CN_ERR_NOMEM;
+	if ((r = script_run(s, script, &out, &status, 60)) != CN_OK) {
+		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
+			*msg = NULL;
+		goto out;
 	}
-	r = exec_script(s, script, &out, &status);
+	if (out.data == NULL || status != 0 ||
+	    (launch = kv_get(out.data, out.len, "launch")) == NULL) {
+		r = CN_ERR_REMOTE;
+		if (asprintf(msg, "cannot check the job of %s (exit %d)",
+		    p->repo, status) < 0)
+			*msg = NULL;
+		goto out;
+	}
+	*res = strcmp(launch, "running") == 0 ? LAUNCH_RUNNING :
+	    strcmp(launch, "done") == 0 ? LAUNCH_DONE : LAUNCH_STARTED;
+	r = CN_OK;
+ out:
+	free(launch);
 	free(script);
 	buf_release(&out);
 	return r;
+}
+
+struct launch_pull
+launch_pull_of(const struct pull_spec *ps)
+{
+	return (struct launch_pull){ ps->repo, ps->revision, ps->source,
+	    ps->repo_type, (const char *const *)ps->include, ps->ninclude,
+	    (const char *const *)ps->exclude, ps->nexclude };
 }

@@ -8,9 +8,15 @@
  *   - otherwise (never run, failed, stopped, died, files gone): moves the
  *     old job directory to jobs/.old/<id> and starts a new one
  *     (LAUNCH_STARTED); the agent resumes partial blobs from the cache.
- * The agent starts with ~/.cnorch/env.sh sourced (proxy and no_proxy as
- * the user's shells have them); the token (HF_TOKEN) goes in the
- * environment of a script sent on stdin, never in argv.
+ * All three in one script holding jobs/.locks/<id>.
+ * The agent starts with ~/.cnorch/env.sh sourced (the user's settings),
+ * then gets what it needs directly in its environment, so a box whose
+ * dotfiles could not be written (or env.sh sourced) still pulls into the
+ * data disk: HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, MODELSCOPE_CACHE,
+ * HF_HUB_ENABLE_HF_TRANSFER=0, the inventory's proxy with the no_proxy
+ * allowlist (only when there is one; env.sh has it only with
+ * proxy_in_shells), and the tokens (HF_TOKEN, MODELSCOPE_API_TOKEN).
+ * All of it in the script sent on stdin, never in argv.
  *
  * Who frees: job_id() and messages through char **msg are malloc'd; the
  * caller frees them.
@@ -18,8 +24,11 @@
 #ifndef CN_LAUNCH_H
 #define CN_LAUNCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "validate.h"	/* JOB_ID_MAX: ids made here pass its check */
 
 struct session;
 
@@ -40,6 +49,9 @@ struct launch_env {
 	const char	*hf_endpoint;	/* NULL: agent default */
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
+	const char	*modelscope_token;	/* NULL: none */
+	const char	*proxy;		/* the inventory's; NULL: none */
+	bool		 allow_http_token; /* tokens over http (test hubs) */
 };
 
 enum launch_result {
@@ -49,17 +61,20 @@ enum launch_result {
 };
 
 /* What the box knows about a job before launching. */
-struct job_state {
+struct box_job_state {
 	char		 state[16];	/* running|done|failed|stopped|"" */
 	int		 alive;		/* its pid answers kill -0 */
 	int		 files_ok;	/* snapshot present, no dangling links */
 	int64_t		 bytes_done, bytes_total;	/* -1: unknown */
 };
 
+/* The longest job id (a file name on the box) is JOB_ID_MAX. */
+
 /*
  * "<org>--<name>@<revision>[-<source>][-<8 hex of the filters>]" with
  * "datasets--" in front for datasets; characters outside [A-Za-z0-9._-@]
- * become '_'.  NULL on allocation failure.
+ * become '_'.  One longer than JOB_ID_MAX keeps its first bytes and ends
+ * in "-" and 8 hex of the whole.  NULL on allocation failure.
  */
 char	*job_id(const struct launch_pull *p);
 
@@ -67,18 +82,50 @@ char	*job_id(const struct launch_pull *p);
 char	*repo_folder(const struct launch_pull *p);
 
 /* Parse the check script's key=value output. */
-int	job_state_parse(const char *out, size_t len, struct job_state *st);
+int	box_job_state_parse(const char *out, size_t len,
+	    struct box_job_state *st);
 
 /*
- * Look at the job and start it if needed.  *st receives what was found.
- * Returns CN_OK, or CN_ERR_* with a host-prefixed message.
+ * Look at the job and start it if needed, in one remote script under a
+ * lock on the job (flock(1), or a mkdir lock where it is missing): the
+ * check, moving an old job directory aside and starting the agent are one
+ * step, so concurrent runs never disturb a running job.  *st receives
+ * what was found.  Returns CN_OK, or CN_ERR_* with a host-prefixed
+ * message.
  */
-int	launch_pull(struct session *s, const char *name,
-	    const struct launch_env *env, const struct launch_pull *p,
-	    enum launch_result *res, struct job_state *st, char **msg);
+int	launch_pull(struct session *s, const struct launch_env *env,
+	    const struct launch_pull *p, enum launch_result *res,
+	    struct box_job_state *st, char **msg);
 
-/* Ask the agent to stop these jobs (best effort; for aborts). */
-int	launch_stop(struct session *s, const char *payload_id,
-	    const char *const *job_ids, size_t n);
+struct script;
+
+/*
+ * Append to s the exports an agent needs (tokens, HF_ENDPOINT, HF_HOME,
+ * HF_HUB_CACHE, MODELSCOPE_CACHE, HF_HUB_ENABLE_HF_TRANSFER=0, the proxy
+ * with no_proxy when env->proxy is set), as the launch gives them; for
+ * other agent runs (doctor's plans).  CN_OK or CN_ERR_NOMEM.
+ */
+int	launch_exports(struct script *s, const struct launch_env *env);
+
+/* The one launch step's box script (sh -s), malloc'd; NULL on ENOMEM. */
+char	*launch_script(const struct launch_env *env,
+	    const struct launch_pull *p);
+
+/*
+ * What launch_pull() would find, without starting anything or taking the
+ * lock: LAUNCH_RUNNING, LAUNCH_DONE (complete, snapshot present) or
+ * LAUNCH_STARTED (a launch would start a job).  So callers can skip work
+ * (sizing a plan at the hub) for pulls that are complete already.
+ * CN_OK, or CN_ERR_* with a message (caller frees).
+ */
+int	launch_check(struct session *s, const struct launch_env *env,
+	    const struct launch_pull *p, enum launch_result *res, char **msg);
+char	*launch_check_script(const struct launch_env *env,
+	    const struct launch_pull *p);
+
+struct pull_spec;
+
+/* An inventory pull as a launch request (pointers into ps). */
+struct launch_pull launch_pull_of(const struct pull_spec *ps);
 
 #endif

@@ -109,19 +109,19 @@ mirror_auto_pick(struct session *s, const struct host *h, const char *kind,
 	*url = NULL;
 	*why = NULL;
 	if ((r = mirror_candidates(h, kind, &l, true, &msg)) != CN_OK) {
-		if (asprintf(why, "%s: %s", h->name, msg != NULL ? msg :
+		if (asprintf(why, "%s", msg != NULL ? msg :
 		    cn_strerror(r)) < 0)
 			*why = NULL;
 		goto out;
 	}
-	if ((r = endpoints_measure(s, h->name, &l, MIRROR_AUTO_TIMEOUT_S,
+	if ((r = endpoints_measure(s, &l, MIRROR_AUTO_TIMEOUT_S,
 	    MIRROR_AUTO_SAMPLE, &msg)) != CN_OK) {
 		*why = msg;
 		msg = NULL;
 		goto out;
 	}
 	r = CN_ERR_NOMEM;
-	best = endpoint_best(&l, kind, false);
+	best = endpoint_best(&l, kind, 0);
 	for (i = 0; i < l.n; i++) {
 		if ((int)i == best)
 			continue;
@@ -170,8 +170,8 @@ mirror_auto_pick(struct session *s, const struct host *h, const char *kind,
 		tmp = *url;
 		*url = NULL;
 		free(tmp);
-		if (*why == NULL && asprintf(why, "%s: %s mirror auto: %s",
-		    h->name, kind, cn_strerror(r)) < 0)
+		if (*why == NULL && asprintf(why, "%s mirror auto: %s",
+		    kind, cn_strerror(r)) < 0)
 			*why = NULL;
 	}
 	endpoint_list_release(&l);

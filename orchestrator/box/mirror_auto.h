@@ -44,7 +44,7 @@ bool	mirror_candidates_custom(const struct host *h, const char *kind);
  * ("pypi mirror auto → URL (12.3 MiB/s, ttfb 35 ms; 2 others
  * slower/failed)") and *url the choice, or NULL when no candidate was
  * reachable (the setup script's default stays; *why says so).  Else
- * CN_ERR_* with *why a host-prefixed message and *url NULL.
+ * CN_ERR_* with *why an unprefixed message and *url NULL.
  */
 int	mirror_auto_pick(struct session *s, const struct host *h,
 	    const char *kind, char **url, char **why);

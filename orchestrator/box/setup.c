@@ -1,54 +1,38 @@
+/*
+ * setup: run setup-china-mirrors.sh on the box and read its report (see
+ * setup.h).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "script.h"
 #include "session.h"
 #include "setup.h"
-#include "shquote.h"
-
-static int
-add_export(FILE *fp, const char *key, const char *val)
-{
-	char *q;
-
-	if (val == NULL)
-		return fprintf(fp, "unset %s\n", key) < 0 ? -1 : 0;
-	if ((q = sh_quote(val)) == NULL)
-		return -1;
-	fprintf(fp, "%s=%s\nexport %s\n", key, q, key);
-	free(q);
-	return 0;
-}
 
 char *
 setup_script(const char *payload_id, const struct setup_opts *o)
 {
-	char *s = NULL;
-	size_t n = 0;
-	FILE *fp;
-	int bad = 0;
+	struct script *s;
 
-	if ((fp = open_memstream(&s, &n)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	bad |= add_export(fp, "CNORCH_DATA_DIR", o->data_dir);
-	bad |= add_export(fp, "CNORCH_HF_ENDPOINT", o->hf);
-	bad |= add_export(fp, "CNORCH_MODELSCOPE_ENDPOINT", o->modelscope);
-	bad |= add_export(fp, "CNORCH_PYPI_MIRROR", o->pypi);
-	bad |= add_export(fp, "CNORCH_CONDA_MIRROR", o->conda);
+	script_export(s, "CNORCH_DATA_DIR", o->data_dir);
+	script_export(s, "CNORCH_HF_ENDPOINT", o->hf);
+	script_export(s, "CNORCH_MODELSCOPE_ENDPOINT", o->modelscope);
+	script_export(s, "CNORCH_PYPI_MIRROR", o->pypi);
+	script_export(s, "CNORCH_CONDA_MIRROR", o->conda);
 	/* Empty, not unset: "no proxy" removes a block written earlier. */
-	bad |= add_export(fp, "CNORCH_PROXY", o->proxy ? o->proxy : "");
-	/* Interim, until the inventory's proxy_in_shells is wired (issue 13
-	 * item 4): the agent still gets the proxy through env.sh, so keep
-	 * writing it there whenever there is one. */
-	bad |= add_export(fp, "CNORCH_PROXY_IN_SHELLS", o->proxy ? "1" : "0");
-	fprintf(fp, "exec bash \"$HOME/.cnorch/payload/%s/"
-	    "setup-china-mirrors.sh\" </dev/null 2>&1\n", payload_id);
-	if (fclose(fp) != 0 || bad) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	script_export(s, "CNORCH_PROXY", o->proxy ? o->proxy : "");
+	/* The inventory's proxy_in_shells: the agent gets the proxy in its
+	 * launch environment (launch.c), so shells have it only on request. */
+	script_export(s, "CNORCH_PROXY_IN_SHELLS",
+	    o->proxy != NULL && o->proxy_in_shells ? "1" : "0");
+	script_code(s, "exec bash ");
+	script_payload_path(s, payload_id, "setup-china-mirrors.sh");
+	script_code(s, " </dev/null 2>&1\n");
+	return script_finish(s);
 }
 
 static int
@@ -116,7 +100,7 @@ setup_parse_line(char *line, enum setup_status *st, const char **item,
 }
 
 int
-setup_run(struct session *s, const char *name, const char *payload_id,
+setup_run(struct session *s, const char *payload_id,
     const struct setup_opts *o, setup_item_cb cb, void *arg,
     struct setup_result *res, char **msg)
 {
@@ -167,8 +151,8 @@ setup_run(struct session *s, const char *name, const char *payload_id,
 	}
 	if (!res->summary_seen) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: setup-china-mirrors.sh ended without "
-		    "its summary (exit %d)%s%.200s", name, status,
+		if (asprintf(msg, "setup-china-mirrors.sh ended without "
+		    "its summary (exit %d)%s%.200s", status,
 		    lastline ? ": " : "", lastline ? lastline : "") < 0)
 			*msg = NULL;
 		goto out;

@@ -24,6 +24,7 @@ struct setup_opts {
 	const char	*pypi;
 	const char	*conda;
 	const char	*proxy;		/* NULL: no proxy (block removed) */
+	bool		 proxy_in_shells; /* the proxy in env.sh too */
 };
 
 enum setup_status { SETUP_OK, SETUP_CHANGED, SETUP_WARN, SETUP_ERROR };
@@ -50,10 +51,10 @@ int	setup_parse_line(char *line, enum setup_status *st,
 
 /*
  * Run it.  Returns CN_OK when the script ran (look at res->failed), or
- * CN_ERR_* with a host-prefixed message when it could not be run or
+ * CN_ERR_* with an unprefixed message when it could not be run or
  * ended without its summary.
  */
-int	setup_run(struct session *s, const char *name, const char *payload_id,
+int	setup_run(struct session *s, const char *payload_id,
 	    const struct setup_opts *o, setup_item_cb cb, void *arg,
 	    struct setup_result *res, char **msg);
 

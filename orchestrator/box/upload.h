@@ -16,14 +16,20 @@
 #include <stdbool.h>
 
 struct session;
-struct probe;
+
+/* The box scripts, malloc'd (NULL on ENOMEM): make the private payload
+ * directories and the temporary tmp (an absolute path on the box),
+ * removing stale temporaries; check tmp and rename it into place as
+ * payload_id's directory. */
+char	*upload_prepare_script(const char *tmp);
+char	*upload_commit_script(const char *tmp, const char *payload_id);
 
 /*
  * Upload unless p says the payload is present.  *changed is set when
  * files were sent.  home is the box's $HOME (absolute: SCP paths are not
- * expanded).  Returns CN_OK or CN_ERR_* with a host-prefixed message.
+ * expanded).  Returns CN_OK or CN_ERR_* with an unprefixed message.
  */
-int	upload_payload(struct session *s, const char *name, const char *home,
+int	upload_payload(struct session *s, const char *home,
 	    bool present, bool *changed, char **msg);
 
 #endif

@@ -22,6 +22,7 @@
  * --timeout (default 8 s), every box-side command by `timeout`.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +33,14 @@
 #include "doctor.h"
 #include "endpoints.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "inventory.h"
 #include "mirror_auto.h"
 #include "payload.h"
-#include "probe.h"
 #include "render.h"
 #include "runlog.h"
 #include "session.h"
-#include "targets.h"
 #include "upload.h"
 
 #define DOCTOR_TIMEOUT_S	8.0
@@ -52,6 +52,11 @@
 #define HUB_SLOWER_FACTOR	4.0
 #define HUB_MIN_SAMPLE		(64 * 1024)
 
+struct doctor_opts {
+	double		 timeout_s;
+	bool		 no_well_known;
+};
+
 struct doctor {
 	struct render	*rd;
 	double		 timeout_s;
@@ -60,22 +65,11 @@ struct doctor {
 	int		 verbosity;
 };
 
-static const char *
-unprefixed(const char *name, const char *msg)
-{
-	size_t n = strlen(name);
-
-	if (msg != NULL && strncmp(msg, name, n) == 0 && msg[n] == ':' &&
-	    msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg != NULL ? msg : "unknown error";
-}
-
 static void
 note_error(struct doctor *d, const char *name, const char *step,
     const char *msg)
 {
-	const char *m = unprefixed(name, msg);
+	const char *m = msg != NULL ? msg : "unknown error";
 
 	render_note(d->rd, name, true, json_pack("{s:s, s:s, s:s}", "event",
 	    "error", "step", step, "message", m), "error: %s", m);
@@ -98,22 +92,6 @@ static bool
 is_auto(const char *v)
 {
 	return v == NULL || v[0] == '\0' || strcmp(v, "auto") == 0;
-}
-
-/*
- * Reachable: measured ok, or a hub that answered for the repo with "not
- * here" or "token needed" (the server works; the repo is another matter).
- */
-static bool
-reachable(const struct endpoint *e)
-{
-	if (!e->measured)
-		return false;
-	if (e->ok)
-		return true;
-	return (strcmp(e->kind, "hf") == 0 ||
-	    strcmp(e->kind, "modelscope") == 0) &&
-	    (e->status == 401 || e->status == 403 || e->status == 404);
 }
 
 /* The connection went (as opposed to a step failing on the box). */
@@ -239,20 +217,6 @@ endpoint_name(const struct endpoint *e, char *buf, size_t n)
 		snprintf(buf, n, "%s (%s)", e->base, e->label);
 }
 
-/* The best reachable endpoint of kind (see reachable()), or -1. */
-static int
-best_reachable(const struct endpoint_list *l, const char *kind)
-{
-	size_t i;
-	int best = -1;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].kind, kind) == 0 && reachable(&l->v[i]) &&
-		    (best < 0 || l->v[i].rank < l->v[best].rank))
-			best = (int)i;
-	return best;
-}
-
 static void
 print_table(struct doctor *d, const struct host *h,
     const struct endpoint_list *l)
@@ -305,7 +269,7 @@ print_table(struct doctor *d, const struct host *h,
 			snprintf(st, sizeof(st), "not measured");
 		else if (e->ok)
 			snprintf(st, sizeof(st), "ok (HTTP %ld)", e->status);
-		else if (reachable(e))
+		else if (endpoint_reachable(e))
 			snprintf(st, sizeof(st), "answers (HTTP %ld: repo not "
 			    "there or needs a token)", e->status);
 		else
@@ -325,7 +289,7 @@ print_table(struct doctor *d, const struct host *h,
 			    "event", "endpoint", "kind", e->kind, "endpoint",
 			    e->base, "url", e->url, "label", e->label,
 			    "configured", e->configured, "ok", e->ok,
-			    "reachable", reachable(e), "rank", e->rank,
+			    "reachable", endpoint_reachable(e), "rank", e->rank,
 			    "status", (int)e->status, "dns_ms", e->dns_ms,
 			    "connect_ms", e->connect_ms, "tls_ms", e->tls_ms,
 			    "ttfb_ms", e->ttfb_ms, "total_ms", e->total_ms,
@@ -344,9 +308,9 @@ static void
 recommend(struct doctor *d, const struct host *h,
     const struct endpoint_list *l)
 {
-	int pypi = endpoint_best(l, "pypi", false);
-	int hf = best_reachable(l, "hf");
-	int ms = best_reachable(l, "modelscope");
+	int pypi = endpoint_best(l, "pypi", 0);
+	int hf = endpoint_best(l, "hf", ENDPOINT_BEST_REACHABLE);
+	int ms = endpoint_best(l, "modelscope", ENDPOINT_BEST_REACHABLE);
 	char *ps = NULL, *hs = NULL, *mss = NULL, *hub = NULL, *text = NULL;
 	const char *prefer = NULL;
 	bool hf_ok, ms_ok;
@@ -432,11 +396,13 @@ print_findings(struct doctor *d, const struct host *h,
 }
 
 static int
-doctor_host(const struct host *h, void *arg, struct hostout *o)
+doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct doctor *d = arg;
+	struct doctor_opts *opts = run->opts;
+	struct doctor dd = { run->rd, opts->timeout_s, !opts->no_well_known,
+	    run->interactive, run->ctx->verbosity }, *d = &dd;
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct endpoint_list l = { 0 };
 	struct doctor_result res = { 0 };
 	struct doctor_inputs in = { 0 };
@@ -444,21 +410,21 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	bool changed = false, agent = false, bad = false;
 	int64_t pull_bytes = -1;
 	size_t i, nfail = 0, nwarn = 0, nunreach = 0;
-	int r, ret = EXIT_REMOTE;
+	int r, ret = CN_ERR_REMOTE, code;
 
 	(void)o;
 	if ((r = host_connect(h, d->interactive, &s, &msg)) != CN_OK) {
 		note_error(d, h->name, "connect", msg != NULL ? msg :
 		    cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
+		ret = cmd_connect_err(r);
 		goto summary;
 	}
 	free(msg);
 	msg = NULL;
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(d, h->name, "probe", msg);
-		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		ret = r;
 		goto summary;
 	}
 
@@ -471,11 +437,11 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	else if (!pr.have_sha256sum)
 		note_error(d, h->name, "payload", "sha256sum not found on the "
 		    "box (coreutils): endpoints not measured");
-	else if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	else if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(d, h->name, "upload", msg);
 		if (lost(r)) {
-			ret = EXIT_UNREACHABLE;
+			ret = r;
 			goto summary;
 		}
 	} else
@@ -493,11 +459,11 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	if (agent && l.n > 0) {
 		free(msg);
 		msg = NULL;
-		if ((r = endpoints_measure(s, h->name, &l, d->timeout_s,
+		if ((r = endpoints_measure(s, &l, d->timeout_s,
 		    DOCTOR_SAMPLE, &msg)) != CN_OK) {
 			note_error(d, h->name, "measure", msg);
 			if (lost(r)) {
-				ret = EXIT_UNREACHABLE;
+				ret = r;
 				goto summary;
 			}
 			bad = true;
@@ -511,7 +477,7 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		    CN_OK) {
 			note_error(d, h->name, "pulls", msg);
 			if (lost(r)) {
-				ret = EXIT_UNREACHABLE;
+				ret = r;
 				goto summary;
 			}
 		} else if (pull_bytes < 0)
@@ -530,11 +496,11 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	in.check_timeout_s = 5;
 	free(msg);
 	msg = NULL;
-	if ((r = doctor_run(s, h->name, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
+	if ((r = doctor_run(s, &in, CHECKS_TIMEOUT_S, &res, &msg)) !=
 	    CN_OK) {
 		note_error(d, h->name, "checks", msg);
 		if (lost(r)) {
-			ret = EXIT_UNREACHABLE;
+			ret = r;
 			goto summary;
 		}
 		bad = true;
@@ -564,9 +530,9 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		    (strcmp(e->kind, "conda") == 0 &&
 		    is_auto(h->mirrors.conda));
 
-		if (!e->configured || reachable(e))
+		if (!e->configured || endpoint_reachable(e))
 			continue;
-		if (autok && endpoint_best(&l, e->kind, true) >= 0)
+		if (autok && endpoint_best(&l, e->kind, ENDPOINT_BEST_CONFIGURED) >= 0)
 			continue;
 		nunreach++;
 		render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:s, "
@@ -576,20 +542,21 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 		    "reachable from this box: %s", e->kind, e->base,
 		    e->error != NULL ? e->error : "no answer");
 	}
-	ret = nfail > 0 || nunreach > 0 || bad ? EXIT_REMOTE : EXIT_OK;
+	ret = nfail > 0 || nunreach > 0 || bad ? CN_ERR_REMOTE : CN_OK;
 
  summary:
+	code = exit_from_err(ret);
 	render_note(d->rd, h->name, false, json_pack("{s:s, s:s, s:i, s:i, "
-	    "s:i, s:i}", "event", "summary", "status", ret == EXIT_OK ? "ok" :
-	    ret == EXIT_UNREACHABLE ? "unreachable" : "failed", "exit", ret,
+	    "s:i, s:i}", "event", "summary", "status", code == EXIT_OK ? "ok" :
+	    code == EXIT_UNREACHABLE ? "unreachable" : "failed", "exit", code,
 	    "fail", (int)nfail, "warn", (int)nwarn, "unreachable_mirrors",
 	    (int)nunreach), "%s: %zu failed, %zu warnings, %zu configured "
-	    "mirror%s unreachable", ret == EXIT_OK ? "ok" : ret ==
+	    "mirror%s unreachable", code == EXIT_OK ? "ok" : code ==
 	    EXIT_UNREACHABLE ? "unreachable" : "problems found", nfail, nwarn,
 	    nunreach, nunreach == 1 ? "" : "s");
 	doctor_release(&res);
 	endpoint_list_release(&l);
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(hosts);
 	free(unknown);
 	free(msg);
@@ -597,96 +564,33 @@ doctor_host(const struct host *h, void *arg, struct hostout *o)
 	return ret;
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
+static void
+doctor_init(void *p)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch doctor TARGET [--no-well-known] "
-	    "[--timeout S] [--json]\n");
-	return EXIT_USAGE;
+	((struct doctor_opts *)p)->timeout_s = DOCTOR_TIMEOUT_S;
 }
 
-static int
-cmd_doctor_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct doctor d = { 0 };
-	struct inventory *own_inv = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL;
-	char *msg = NULL, *end;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-	bool json = ctx->json;
-
-	d.timeout_s = DOCTOR_TIMEOUT_S;
-	d.well_known = true;
-	d.verbosity = ctx->verbosity;
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--no-well-known") == 0)
-			d.well_known = false;
-		else if (strcmp(argv[argi], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[argi], "--timeout") == 0 ||
-		    strncmp(argv[argi], "--timeout=", 10) == 0) {
-			const char *v = argv[argi][9] == '=' ? argv[argi] + 10 :
-			    argi + 1 < argc ? argv[++argi] : NULL;
-
-			if (v == NULL)
-				return usage_error("--timeout needs seconds%s",
-				    "");
-			d.timeout_s = strtod(v, &end);
-			if (*end != '\0' || !(d.timeout_s >= 1) ||
-			    d.timeout_s > 60)
-				return usage_error("--timeout: expected "
-				    "seconds 1-60, got '%s'", v);
-		} else if (strcmp(argv[argi], "--") == 0) {
-			if (argi + 1 < argc && target == NULL)
-				target = argv[++argi];
-		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		else if (target == NULL)
-			target = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL)
-		return usage_error("doctor needs a TARGET%s", "");
-
-	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
-	    &msg)) != CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (d.rd = render_create(json ? RENDER_JSON : RENDER_LINES,
-	    stdout, stderr, ctx->verbosity)) == NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	(void)render_keep_log(d.rd, "doctor");
-	d.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, doctor_host, &d, status);
-	render_finish(d.rd);
-
-	targets_save_failed(hosts, nhosts, status);
- out:
-	render_destroy(d.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own_inv);
-	free(msg);
-	return ret;
-}
+static const struct cmd_opt doctor_opts_table[] = {
+	{ .name = "no-well-known", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct doctor_opts, no_well_known),
+	  .help = "measure only the configured endpoints" },
+	{ .name = "timeout", .kind = CMD_OPT_NUMBER, .arg = "S",
+	  .off = offsetof(struct doctor_opts, timeout_s), .min = 1,
+	  .max = 60, .unit = "seconds",
+	  .help = "per measurement (default 8)" },
+	{ .name = "json", .kind = CMD_OPT_JSON,
+	  .help = "one JSON object per line" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_doctor_entry = {
 	.name = "doctor",
-	.usage = "doctor TARGET [--no-well-known] [--timeout S] [--json]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_doctor_exec,
+	.synopsis = "doctor TARGET [--no-well-known] [--timeout S] [--json]",
+	.summary = "Check each box and measure its mirrors from the box.",
+	.opts = doctor_opts_table,
+	.opts_size = sizeof(struct doctor_opts),
+	.opts_init = doctor_init,
+	.target = CMD_TARGET_REQUIRED,
+	.flags = CMD_PER_HOST | CMD_RENDER | CMD_KEEP_LOG | CMD_SAVE_FAILED,
+	.host = doctor_host,
 };

@@ -4,7 +4,9 @@
  * Runs CMD (its words joined with spaces: it is the user's shell line,
  * quoted by nothing further) through each host's login shell, all hosts
  * at once up to --forks.  Output comes back as host-prefixed lines, stdout
- * to stdout and stderr to stderr; a host whose command failed ends with
+ * to stdout and stderr to stderr, streamed through hostout_write (fleet.h:
+ * batched writes, lines cut at 64 KiB, so neither a huge line nor many
+ * short ones cost more than the bytes); a host whose command failed ends with
  * "NAME: exit N".  Exit code: 0 all ok, 1 a command failed, 3 a host could
  * not be reached, authenticated or its host key verified, 2 usage.
  *
@@ -17,8 +19,7 @@
  * without a pty.  The laptop gives up 15 s after S in case the box
  * stopped answering.
  */
-#include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,124 +31,65 @@
 #include "error.h"
 #include "fleet.h"
 #include "inventory.h"
-#include "runlog.h"
 #include "session.h"
-#include "shquote.h"
-#include "targets.h"
+#include "script.h"
 
 #define KILL_AFTER_S	5
 #define LOCAL_SLACK_S	15
 #define TIMEOUT_MAX_S	(7 * 24 * 3600)
 
-extern const struct cmd_entry cmd_exec_entry;
 
-struct exec_args {
-	const char	*cmd;		/* what runs on the box */
+struct exec_opts {
 	int		 timeout_s;	/* --timeout, 0 none */
-	bool		 interactive;
+	char		*cmd;		/* what runs on the box (check()) */
 };
-
-/* Output of one stream of one host, cut into lines. */
-struct line_buf {
-	struct hostout	*o;
-	int		 is_err;
-	struct buf	 b;
-};
-
-static void
-emit_lines(struct line_buf *lb, bool flush)
-{
-	char *start = lb->b.data, *nl;
-	size_t rest;
-
-	if (start == NULL)
-		return;
-	while ((nl = memchr(start, '\n', lb->b.len -
-	    (size_t)(start - lb->b.data))) != NULL) {
-		hostout_line(lb->o, lb->is_err, "%.*s", (int)(nl - start),
-		    start);
-		start = nl + 1;
-	}
-	rest = lb->b.len - (size_t)(start - lb->b.data);
-	if (flush && rest > 0) {
-		hostout_line(lb->o, lb->is_err, "%.*s", (int)rest, start);
-		rest = 0;
-	}
-	memmove(lb->b.data, start, rest);
-	lb->b.len = rest;
-	lb->b.data[rest] = '\0';
-}
 
 static int
 on_data(void *arg, int stream, const char *p, size_t n)
 {
-	struct line_buf *lb = arg;
+	struct hostout *o = arg;
 	int r;
 
-	lb += stream == 2 ? 1 : 0;
-	if ((r = buf_append(&lb->b, p, n)) != CN_OK)
+	if ((r = hostout_write(o, stream == 2, p, n)) != CN_OK)
 		return r;
-	emit_lines(lb, false);
+	/* One batch per read: the next may be a while. */
+	hostout_flush(o);
 	return 0;
 }
 
-/* Each line of a (possibly multi-line) host-prefixed message. */
-static void
-print_msg(struct hostout *o, const char *name, const char *msg)
-{
-	const char *line = msg, *nl;
-	size_t plen = strlen(name);
-	int len;
-
-	while (line != NULL && *line != '\0') {
-		nl = strchr(line, '\n');
-		len = nl != NULL ? (int)(nl - line) : (int)strlen(line);
-		/* Messages already carry "name: ": do not say it twice. */
-		if ((size_t)len > plen + 1 && strncmp(line, name, plen) == 0 &&
-		    line[plen] == ':' && line[plen + 1] == ' ')
-			hostout_line(o, 1, "%.*s", len - (int)plen - 2,
-			    line + plen + 2);
-		else
-			hostout_line(o, 1, "%.*s", len, line);
-		line = nl != NULL ? nl + 1 : NULL;
-	}
-}
-
 static int
-exec_host(const struct host *h, void *arg, struct hostout *o)
+exec_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct exec_args *a = arg;
+	struct exec_opts *a = run->opts;
 	struct session *s = NULL;
-	struct line_buf lb[2];
 	char *msg = NULL;
 	int r, status = -1, ret;
 
-	memset(lb, 0, sizeof(lb));
-	lb[0].o = lb[1].o = o;
-	lb[1].is_err = 1;
-	if ((r = host_connect(h, a->interactive, &s, &msg)) != CN_OK) {
-		print_msg(o, h->name, msg != NULL ? msg : cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
+	if ((r = host_connect(h, run->interactive, &s, &msg)) != CN_OK) {
+		hostout_message(o, 1, msg != NULL ? msg : cn_strerror(r));
+		ret = cmd_connect_err(r);
 		goto out;
 	}
-	r = session_exec_stream(s, a->cmd, NULL, 0, on_data, lb, &status,
+	r = session_exec_stream(s, a->cmd, NULL, 0, on_data, o, &status,
 	    a->timeout_s > 0 ? a->timeout_s + KILL_AFTER_S + LOCAL_SLACK_S :
 	    0);
-	emit_lines(&lb[0], true);
-	emit_lines(&lb[1], true);
+	hostout_end(o);
 	if (r == CN_ERR_TIMEOUT) {
-		print_msg(o, h->name, session_errmsg(s));
-		ret = EXIT_REMOTE;
+		/* The box stopped answering within the slack: the command
+		 * failed, the host was reached. */
+		hostout_message(o, 1, session_errmsg(s));
+		ret = CN_ERR_REMOTE;
 		goto out;
 	}
 	if (r != CN_OK) {
-		print_msg(o, h->name, r == CN_ERR_NOMEM ? cn_strerror(r) :
+		hostout_message(o, 1, r == CN_ERR_NOMEM ? cn_strerror(r) :
 		    session_errmsg(s));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		ret = r == CN_ERR_NOMEM || exit_from_err(r) ==
+		    EXIT_UNREACHABLE ? r : CN_ERR_SSH;
 		goto out;
 	}
 	if (status == 0) {
-		ret = EXIT_OK;
+		ret = CN_OK;
 		goto out;
 	}
 	/* timeout(1): 124 after TERM, 137 when KILL was needed. */
@@ -156,141 +98,77 @@ exec_host(const struct host *h, void *arg, struct hostout *o)
 		    a->timeout_s, status);
 	else
 		hostout_line(o, 1, "exit %d", status);
-	ret = EXIT_REMOTE;
+	ret = CN_ERR_REMOTE;
  out:
-	buf_release(&lb[0].b);
-	buf_release(&lb[1].b);
 	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "error: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nusage: cnorch %s\n", cmd_exec_entry.usage);
-	return EXIT_USAGE;
-}
-
+/* The command's words joined with spaces; with --timeout, wrapped. */
 static int
-cmd_exec_exec(struct cmd_ctx *ctx, int argc, char **argv)
+exec_check(struct cmd_run *run, char **msg)
 {
-	struct exec_args a = { NULL, 0, false };
-	struct inventory *own_inv = NULL;
-	struct runlog *rl = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL, *tv = NULL;
-	char *msg = NULL, *wrapped = NULL;
-	char *quoted = NULL, *end;
+	struct exec_opts *a = run->opts;
 	struct buf cmd = { NULL, 0, 0 };
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-	long v;
+	int i, r = CN_ERR_NOMEM;
 
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--") == 0) {
-			argi++;
-			break;
-		}
-		if (strcmp(argv[argi], "--timeout") == 0) {
-			if (argi + 1 >= argc)
-				return usage_error("--timeout needs a value");
-			tv = argv[++argi];
-		} else if (strncmp(argv[argi], "--timeout=", 10) == 0) {
-			tv = argv[argi] + 10;
-		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0') {
-			return usage_error("unknown option '%s'", argv[argi]);
-		} else if (target == NULL) {
-			target = argv[argi];
-		} else {
-			/* No "--": the rest is the command. */
-			break;
-		}
-	}
-	if (target == NULL)
-		return usage_error("exec needs a TARGET");
-	if (argi >= argc)
-		return usage_error("exec needs a command after '--'");
-	if (tv != NULL) {
-		errno = 0;
-		v = strtol(tv, &end, 10);
-		if (errno != 0 || *end != '\0' || end == tv || v < 1 ||
-		    v > TIMEOUT_MAX_S)
-			return usage_error("--timeout: expected seconds "
-			    "(1-604800), got '%s'", tv);
-		a.timeout_s = (int)v;
-	}
-	for (; argi < argc; argi++) {
+	for (i = 0; i < run->nargs; i++)
 		if ((cmd.len > 0 && buf_append(&cmd, " ", 1) != CN_OK) ||
-		    buf_append(&cmd, argv[argi], strlen(argv[argi])) != CN_OK) {
-			fprintf(stderr, "error: out of memory\n");
-			ret = EXIT_USAGE;
+		    buf_append(&cmd, run->args[i], strlen(run->args[i])) !=
+		    CN_OK)
 			goto out;
-		}
-	}
 	if (cmd.data == NULL || cmd.len == 0) {
-		ret = usage_error("empty command");
+		*msg = strdup("empty command");
+		r = *msg != NULL ? CN_ERR_USAGE : CN_ERR_NOMEM;
 		goto out;
 	}
-	a.cmd = cmd.data;
-	if (a.timeout_s > 0) {
-		if ((quoted = sh_quote(cmd.data)) == NULL ||
-		    asprintf(&wrapped, "timeout -k %d %d \"${SHELL:-/bin/sh}\" "
-		    "-c %s", KILL_AFTER_S, a.timeout_s, quoted) == -1) {
-			wrapped = NULL;
-			fprintf(stderr, "error: out of memory\n");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		a.cmd = wrapped;
-	}
-
-	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
-	    &msg)) != CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
+	if (a->timeout_s == 0) {
+		a->cmd = cmd.data;
+		cmd.data = NULL;
+		r = CN_OK;
 		goto out;
 	}
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
+	if ((a->cmd = script_with_timeout(cmd.data, a->timeout_s,
+	    KILL_AFTER_S)) == NULL)
 		goto out;
-	}
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	/* Each host's output also stays on the laptop (best effort). */
-	if (runlog_create("exec", &rl, &msg) != CN_OK)
-		fprintf(stderr, "warning: %s\n", msg != NULL ? msg :
-		    "cannot keep run logs");
-	free(msg);
-	msg = NULL;
-	fleet_keep_log(rl);
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, exec_host, &a, status);
-	fleet_keep_log(NULL);
-
-	targets_save_failed(hosts, nhosts, status);
+	r = CN_OK;
  out:
-	runlog_destroy(rl);
-	free(status);
-	free(hosts);
-	inventory_destroy(own_inv);
-	free(msg);
-	free(quoted);
-	free(wrapped);
 	buf_release(&cmd);
-	return ret;
+	return r;
 }
+
+static void
+exec_release(struct cmd_run *run)
+{
+	struct exec_opts *a = run->opts;
+
+	if (a != NULL) {
+		free(a->cmd);
+		a->cmd = NULL;
+	}
+}
+
+static const struct cmd_opt exec_opts_table[] = {
+	{ .name = "timeout", .kind = CMD_OPT_INT, .arg = "S",
+	  .off = offsetof(struct exec_opts, timeout_s), .min = 1,
+	  .max = TIMEOUT_MAX_S, .unit = "seconds",
+	  .help = "end CMD (and what it started) after S seconds" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_exec_entry = {
 	.name = "exec",
-	.usage = "exec TARGET [--timeout S] -- CMD...",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_exec_exec,
+	.synopsis = "exec TARGET [--timeout S] -- CMD...",
+	.summary = "Run a shell line on every host, output host-prefixed.",
+	.opts = exec_opts_table,
+	.opts_size = sizeof(struct exec_opts),
+	.target = CMD_TARGET_REQUIRED,
+	.nargs_min = 1,
+	.nargs_max = -1,
+	.args_name = "a command after '--'",
+	.flags = CMD_PER_HOST | CMD_KEEP_LOG | CMD_SAVE_FAILED,
+	.check = exec_check,
+	.host = exec_host,
+	.release = exec_release,
 };

@@ -1,5 +1,5 @@
 /*
- * cnorch hosts [--json] [TARGET]
+ * cnorch hosts [--json | --ansible] [TARGET]
  *
  * Loads and validates the inventory, resolves TARGET (default: all) and
  * prints one line per host, in inventory order:
@@ -8,12 +8,14 @@
  *
  * columns padded to line up ("-" for no platform), or with --json (global
  * or after the subcommand) one JSON object per line with every resolved
- * field.  Connects to nothing: it is the quick check that an inventory
+ * field, or with --ansible the selected hosts (with the groups that hold
+ * them and the defaults) as an Ansible YAML inventory that both
+ * ansible-playbook and `cnorch -i` read back.  Connects to nothing: it is the quick check that an inventory
  * says what its author meant.  Exit 0, or 2 for an unreadable or invalid
  * inventory or a target that names nothing.
  */
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,12 @@
 #include "error.h"
 #include "inventory.h"
 #include "runlog.h"
+#include "url.h"
 
-#define USAGE	"hosts [--json] [TARGET]"
+struct hosts_opts {
+	bool	ansible;
+};
+
 
 static json_t *
 strings_json(char *const *v, size_t n)
@@ -41,12 +47,20 @@ strings_json(char *const *v, size_t n)
 static json_t *
 host_json(const struct host *h)
 {
-	json_t *o, *pulls;
+	json_t *o = NULL, *pulls;
 	const struct pull_spec *p;
+	/* URLs may carry "user:pass@": shown redacted (url.h). */
+	char *u[5] = { NULL };
+	const char *in[5] = { h->mirrors.hf, h->mirrors.modelscope,
+	    h->mirrors.pypi, h->mirrors.conda, h->proxy };
 	size_t i;
 
+	for (i = 0; i < 5; i++)
+		if (in[i] != NULL && (u[i] = url_redact(in[i])) == NULL)
+			goto out;
+
 	if ((pulls = json_array()) == NULL)
-		return NULL;
+		goto out;
 	for (i = 0; i < h->npulls; i++) {
 		p = &h->pulls[i];
 		json_array_append_new(pulls, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}",
@@ -63,11 +77,13 @@ host_json(const struct host *h)
 	    "password_env", h->password_env, "known_hosts", h->known_hosts,
 	    "known_hosts_policy", h->known_hosts_policy,
 	    "platform", h->platform, "data_dir", h->data_dir,
-	    "mirrors", "hf", h->mirrors.hf, "modelscope", h->mirrors.modelscope,
-	    "pypi", h->mirrors.pypi, "conda", h->mirrors.conda,
-	    "proxy", h->proxy, "pulls", pulls,
+	    "mirrors", "hf", u[0], "modelscope", u[1], "pypi", u[2],
+	    "conda", u[3], "proxy", u[4], "pulls", pulls,
 	    "connect_timeout", h->connect_timeout,
 	    "from_ssh_config", (int)h->from_ssh_config);
+ out:
+	for (i = 0; i < 5; i++)
+		free(u[i]);
 	return o;
 }
 
@@ -89,13 +105,13 @@ print_text(const struct host *const *hosts, size_t n)
 {
 	char **addr;
 	size_t i, l, wname = 0, waddr = 0, wplat = 1, wdir = 0;
-	int ret = EXIT_OK;
+	int ret = CN_OK;
 
 	if ((addr = calloc(n, sizeof(*addr))) == NULL)
-		return EXIT_USAGE;
+		return CN_ERR_USAGE;
 	for (i = 0; i < n; i++) {
 		if ((addr[i] = address(hosts[i])) == NULL) {
-			ret = EXIT_USAGE;
+			ret = CN_ERR_USAGE;
 			goto out;
 		}
 		if ((l = strlen(hosts[i]->name)) > wname)
@@ -117,7 +133,7 @@ print_text(const struct host *const *hosts, size_t n)
 	for (i = 0; i < n; i++)
 		free(addr[i]);
 	free(addr);
-	if (ret != EXIT_OK)
+	if (ret != CN_OK)
 		fprintf(stderr, "error: out of memory\n");
 	return ret;
 }
@@ -135,48 +151,61 @@ print_json(const struct host *const *hosts, size_t n)
 		json_decref(o);
 		if (s == NULL) {
 			fprintf(stderr, "error: out of memory\n");
-			return EXIT_USAGE;
+			return CN_ERR_USAGE;
 		}
 		printf("%s\n", s);
 		free(s);
 	}
-	return EXIT_OK;
+	return CN_OK;
+}
+
+/* The selected hosts as Ansible YAML, in the file's order. */
+static int
+print_ansible(const struct inventory *inv, const struct host *const *hosts,
+    size_t n)
+{
+	const char **names;
+	char *msg = NULL;
+	size_t i;
+	int r;
+
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL) {
+		fprintf(stderr, "error: out of memory\n");
+		return CN_ERR_USAGE;
+	}
+	for (i = 0; i < n; i++) {
+		names[i] = hosts[i]->name;
+		/* Only the file's hosts can be written: say which are not. */
+		if (inventory_find(inv, hosts[i]->name) == NULL ||
+		    hosts[i]->from_ssh_config)
+			fprintf(stderr, "warning: host '%s' comes from "
+			    "~/.ssh/config, not the inventory; not written\n",
+			    hosts[i]->name);
+	}
+	if ((r = inventory_write_ansible_hosts(inv, names, n, stdout,
+	    &msg)) != CN_OK) {
+		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
+		    cn_strerror(r));
+		r = CN_ERR_USAGE;
+	}
+	free(msg);
+	free(names);
+	return r;
 }
 
 static int
-cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
+hosts_exec(struct cmd_run *run)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'j' },
-		{ NULL,		0,		NULL, 0 }
-	};
+	struct hosts_opts *opts = run->opts;
 	struct inventory *inv = NULL;
 	const struct host **hosts = NULL;
-	const char *target;
+	const char *target = run->target;
 	char *path = NULL, *msg = NULL, **failed = NULL;
 	size_t nhosts = 0, nfailed = 0;
-	bool json = ctx->json;
-	int ch, r, ret = EXIT_USAGE;
+	int r, ret = CN_ERR_USAGE;
 
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		default:
-			fprintf(stderr, "usage: cnorch %s\n", USAGE);
-			goto out;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1) {
-		fprintf(stderr, "usage: cnorch %s\n", USAGE);
-		goto out;
-	}
-	target = argc == 1 ? argv[0] : NULL;
-
-	if ((path = inventory_default_path(ctx->inventory_path)) == NULL) {
+	if ((path = inventory_default_path(run->ctx->inventory_path)) ==
+	    NULL) {
 		fprintf(stderr, "error: out of memory\n");
 		goto out;
 	}
@@ -186,7 +215,8 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (target == NULL && inventory_count(inv) == 0) {
-		ret = EXIT_OK;		/* valid, and empty */
+		/* Valid, and empty: an empty Ansible inventory says so. */
+		ret = opts->ansible ? print_ansible(inv, NULL, 0) : CN_OK;
 		goto out;
 	}
 	if (target != NULL && strstr(target, "@failed") != NULL &&
@@ -200,9 +230,14 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    cn_strerror(r));
 		goto out;
 	}
-	ret = json ? print_json(hosts, nhosts) : print_text(hosts, nhosts);
+	if (opts->ansible)
+		ret = print_ansible(inv, hosts, nhosts);
+	else if (run->json)
+		ret = print_json(hosts, nhosts);
+	else
+		ret = print_text(hosts, nhosts);
 	if (fflush(stdout) != 0)
-		ret = EXIT_USAGE;
+		ret = CN_ERR_USAGE;
  out:
 	free(hosts);
 	failed_free(failed, nfailed);
@@ -212,9 +247,36 @@ cmd_hosts_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
+static const struct cmd_opt hosts_opts[] = {
+	{ .name = "json", .kind = CMD_OPT_JSON,
+	  .help = "one JSON object per host" },
+	{ .name = "ansible", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct hosts_opts, ansible),
+	  .help = "write the hosts as an Ansible YAML inventory" },
+	{ .name = NULL }
+};
+
+static int
+hosts_check(struct cmd_run *run, char **msg)
+{
+	struct hosts_opts *opts = run->opts;
+
+	if (opts->ansible && run->json) {
+		if ((*msg = strdup("--ansible and --json do not go "
+		    "together")) == NULL)
+			return CN_ERR_NOMEM;
+		return CN_ERR_USAGE;
+	}
+	return CN_OK;
+}
+
 const struct cmd_entry cmd_hosts_entry = {
 	.name = "hosts",
-	.usage = USAGE,
-	.flags = 0,
-	.exec = cmd_hosts_exec,
+	.synopsis = "hosts [--json | --ansible] [TARGET]",
+	.summary = "List the hosts of the inventory (or of TARGET), resolved.",
+	.opts = hosts_opts,
+	.opts_size = sizeof(struct hosts_opts),
+	.check = hosts_check,
+	.target = CMD_TARGET_OPTIONAL,
+	.exec = hosts_exec,
 };

@@ -16,6 +16,7 @@
  * 1 JOB is unknown or cnorch is not set up on a host; 3 a host could not
  * be reached, or was lost while following and not regained; 2 usage.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +28,13 @@
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
+#include "jobcmd.h"
 #include "jobs.h"
-#include "targets.h"
 #include "render.h"
 #include "session.h"
 
-struct logs_args {
-	struct render	*rd;
-	const char	*job;		/* NULL: every job */
+struct logs_opts {
 	bool		 follow;
-	bool		 interactive;
 };
 
 struct replay_ctx {
@@ -55,35 +53,31 @@ on_replay(void *arg, size_t i, json_t *ev)
 }
 
 static int
-logs_host(const struct host *h, void *arg, struct hostout *o)
+logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct logs_args *a = arg;
+	struct logs_opts *opts = run->opts;
+	struct render *rd = run->rd;
+	/* JOB: NULL, every job. */
+	const char *job = run->nargs > 0 ? run->args[0] : NULL;
 	struct session *s = NULL;
 	struct host_jobs hj = { 0 };
 	struct follow_job *fj = NULL;
 	struct replay_ctx rc;
 	struct job_info *j;
-	char *msg = NULL;
 	size_t i, n = 0, live = 0;
-	int r, ret = EXIT_REMOTE;
+	int r, ret = CN_ERR_REMOTE;
 
 	(void)o;
-	if ((r = jobs_connect_list(a->rd, h, a->interactive, &s, &hj)) !=
-	    EXIT_OK) {
+	if ((r = jobcmd_connect_list(rd, h, run->interactive, &s, &hj)) !=
+	    CN_OK) {
 		ret = r;
 		goto out;
 	}
 	if ((fj = calloc(hj.njobs + 1, sizeof(*fj))) == NULL)
 		goto nomem;
-	if (a->job != NULL) {
-		if ((j = jobs_find(&hj, a->job)) == NULL) {
-			render_note(a->rd, h->name, true, json_pack(
-			    "{s:s, s:s, s:s}", "event", "error", "job",
-			    a->job, "message", "no such job"), "no job '%s' "
-			    "(or more than one); see 'cnorch status %s'",
-			    a->job, h->name);
+	if (job != NULL) {
+		if ((j = jobcmd_find(rd, h->name, &hj, job)) == NULL)
 			goto out;
-		}
 		if ((fj[n++].id = strdup(j->id)) == NULL)
 			goto nomem;
 	} else {
@@ -92,20 +86,19 @@ logs_host(const struct host *h, void *arg, struct hostout *o)
 				goto nomem;
 	}
 	if (n == 0) {
-		render_note(a->rd, h->name, false, json_pack("{s:s}", "event",
+		render_note(rd, h->name, false, json_pack("{s:s}", "event",
 		    "no_jobs"), "no jobs");
-		ret = EXIT_OK;
+		ret = CN_OK;
 		goto out;
 	}
 
-	rc.rd = a->rd;
+	rc.rd = rd;
 	rc.host = h->name;
 	rc.jobs = fj;
 	if ((r = jobs_replay(s, fj, n, on_replay, &rc)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, r == CN_ERR_NOMEM ?
+		jobcmd_note_error(rd, h->name, r == CN_ERR_NOMEM ?
 		    cn_strerror(r) : session_errmsg(s));
-		ret = r == CN_ERR_NOMEM || r == CN_ERR_REMOTE ? EXIT_REMOTE :
-		    EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	/* What has no agent any more will write nothing: do not wait. */
@@ -114,109 +107,54 @@ logs_host(const struct host *h, void *arg, struct hostout *o)
 		if (j != NULL && !job_is_live(j))
 			fj[i].done = true;
 		if (fj[i].done)
-			render_forget(a->rd, h->name, fj[i].id);
+			render_forget(rd, h->name, fj[i].id);
 		else
 			live++;
 	}
-	ret = EXIT_OK;
-	if (!a->follow || live == 0)
+	ret = CN_OK;
+	if (!opts->follow || live == 0)
 		goto out;
-	r = jobs_follow_render(a->rd, &s, h, fj, n, jobs_interrupted,
-	    NULL, NULL, &msg);
-	for (i = 0; i < n; i++)
-		render_forget(a->rd, h->name, fj[i].id);
-	if (r != CN_OK && r != CN_ERR_INTERRUPTED) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
-	}
+	r = jobcmd_follow_to_end(rd, &s, h, fj, n, NULL, NULL);
+	if (r != CN_OK && r != CN_ERR_INTERRUPTED)
+		ret = r;
 	goto out;
  nomem:
-	jobs_note_error(a->rd, h->name, "out of memory");
-	ret = EXIT_REMOTE;
+	jobcmd_note_error(rd, h->name, "out of memory");
+	ret = CN_ERR_NOMEM;
  out:
 	if (fj != NULL)
 		for (i = 0; i < n; i++)
 			follow_release(&fj[i]);
 	free(fj);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
+/* Live rows only while following; JOB checked before any host. */
 static int
-usage_error(const char *fmt, const char *arg)
+logs_check(struct cmd_run *run, char **msg)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch logs TARGET [JOB] [-f|--follow]\n");
-	return EXIT_USAGE;
+	run->live = ((struct logs_opts *)run->opts)->follow;
+	return run->nargs > 0 ? jobcmd_check_job(run->args[0], msg) : CN_OK;
 }
 
-static int
-cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct logs_args a = { NULL, NULL, false, false };
-	struct inventory *own = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL;
-	char *msg = NULL;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-	enum render_mode mode;
-
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "-f") == 0 ||
-		    strcmp(argv[argi], "--follow") == 0)
-			a.follow = true;
-		else if (strcmp(argv[argi], "--") == 0)
-			continue;
-		else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		else if (target == NULL)
-			target = argv[argi];
-		else if (a.job == NULL)
-			a.job = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL)
-		return usage_error("logs needs a TARGET%s", "");
-	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
-	    CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	mode = render_pick_mode(ctx->json, a.follow);
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (a.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
-	    NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	jobs_sigint_catch();
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, logs_host, &a, status);
-	jobs_sigint_restore();
-	render_finish(a.rd);
- out:
-	render_destroy(a.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own);
-	free(msg);
-	return ret;
-}
+static const struct cmd_opt logs_opts_table[] = {
+	{ .name = "follow", .short_name = 'f', .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct logs_opts, follow),
+	  .help = "then follow the running jobs until they end" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
-	.usage = "logs TARGET [JOB] [-f|--follow]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_logs_exec,
+	.synopsis = "logs TARGET [JOB] [-f|--follow]",
+	.summary = "Replay the events of each host's jobs (or JOB); -f follows.",
+	.opts = logs_opts_table,
+	.opts_size = sizeof(struct logs_opts),
+	.target = CMD_TARGET_REQUIRED,
+	.nargs_max = 1,
+	.flags = CMD_PER_HOST | CMD_RENDER | CMD_DETACH,
+	.check = logs_check,
+	.host = logs_host,
 };

@@ -3,18 +3,19 @@
  *
  * Per host, in order: connect, probe (architecture, $HOME, data_dir and
  * its free space, payload present?), upload the payload if it is new, run
- * setup-china-mirrors.sh with the host's settings, start one agent job per
- * pull that is neither complete nor running, and follow the jobs' events
- * until they end (--no-wait: return once launched).  Ctrl-C while
- * following detaches: the jobs keep running on the box.
+ * setup-china-mirrors.sh with the host's settings, check that the pulls
+ * fit on the data disk (daytwo_fits(): else refused with the numbers and
+ * the gc hint), start one agent job per pull that is neither complete nor
+ * running, and follow the jobs' events until they end (--no-wait: return
+ * once launched).  Ctrl-C while following detaches: the jobs keep running
+ * on the box.
  *
  * Recap per host: "NAME: ok=N changed=N failed=N" counting the payload,
  * each setup item and each pull, then one line per pull.  Exit code: 0
  * all hosts ok, 1 a remote step failed, 2 usage or inventory, 3 a host
  * could not be reached, authenticated or its host key verified.
  */
-#include <errno.h>
-#include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,34 +24,25 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
+#include "jobcmd.h"
+#include "jobs.h"
 #include "launch.h"
 #include "mirror_auto.h"
 #include "payload.h"
-#include "probe.h"
 #include "recap.h"
 #include "render.h"
-#include "runlog.h"
 #include "session.h"
-#include "targets.h"
 #include "setup.h"
 #include "upload.h"
 
 /* Below this much free space on data_dir nothing is launched. */
 #define SPACE_FLOOR		(1024.0 * 1024 * 1024)
-#define RECONNECTS		5
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 enum pull_outcome {
 	PULL_NOT_STARTED,	/* an earlier step failed */
@@ -82,6 +74,11 @@ struct host_run {
 	char		*auto_why[2];	/* ... and why, for the recap */
 };
 
+struct provision_opts {
+	bool		 no_wait;
+};
+
+/* One run, for the functions below (cmd_run's run, spelled out). */
 struct prov {
 	const struct host *const *hosts;
 	size_t		 nhosts;
@@ -90,19 +87,7 @@ struct prov {
 	bool		 no_wait;
 	bool		 interactive;
 	int		 verbosity;	/* -v shows the setup's ok items */
-	const char	*hf_token;
 };
-
-/* Messages come host-prefixed from the modules: strip it for notes. */
-static const char *
-unprefixed(const char *name, const char *msg)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(msg, name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg;
-}
 
 static void
 note_error(struct prov *p, const char *name, const char *step,
@@ -111,8 +96,7 @@ note_error(struct prov *p, const char *name, const char *step,
 	json_t *f;
 	char *line, *nl;
 
-	if ((line = strdup(msg != NULL ? unprefixed(name, msg) : step)) ==
-	    NULL)
+	if ((line = strdup(msg != NULL ? msg : step)) == NULL)
 		return;
 	/* One line: a second line (e.g. how to accept a host key) follows
 	 * as its own note. */
@@ -134,6 +118,7 @@ note_error(struct prov *p, const char *name, const char *step,
 	free(line);
 }
 
+/* A step's item: a line, or folded into the host's fleet row. */
 static void
 note_item(struct prov *p, const char *name, const char *step,
     const char *status, const char *item, const char *msg, bool quiet)
@@ -146,12 +131,12 @@ note_item(struct prov *p, const char *name, const char *step,
 	    "item", item, "message", msg != NULL ? msg : "");
 	/* A payload id reads well enough in 12 hex digits. */
 	if (msg != NULL && msg[0] != '\0')
-		render_note(p->rd, name, false, f, "%s %s %.*s: %s", step,
-		    status, strcmp(step, "payload") == 0 ? 12 : 1000, item,
-		    msg);
+		render_item(p->rd, name, step, status, f, "%s %s %.*s: %s",
+		    step, status, strcmp(step, "payload") == 0 ? 12 : 1000,
+		    item, msg);
 	else
-		render_note(p->rd, name, false, f, "%s %s %.*s", step, status,
-		    strcmp(step, "payload") == 0 ? 12 : 1000, item);
+		render_item(p->rd, name, step, status, f, "%s %s %.*s", step,
+		    status, strcmp(step, "payload") == 0 ? 12 : 1000, item);
 }
 
 struct setup_ctx {
@@ -168,8 +153,9 @@ on_setup_item(void *arg, enum setup_status st, const char *item,
 	static const char *const names[] = { "ok", "changed", "warn",
 	    "error" };
 
+	/* Quiet ok items still count in the fleet row. */
 	note_item(c->p, c->name, "setup", names[st], item, msg,
-	    st == SETUP_OK && c->verbosity <= 0);
+	    st == SETUP_OK && c->verbosity <= 0 && !render_fleet(c->p->rd));
 }
 
 struct follow_ctx {
@@ -179,13 +165,6 @@ struct follow_ctx {
 	size_t		*map;		/* follow index -> pull index */
 	char		*nospace;	/* message when plans do not fit */
 };
-
-static int
-stop_requested(void *arg)
-{
-	(void)arg;
-	return interrupted != 0;
-}
 
 static double
 jnum(json_t *o, const char *k, double def)
@@ -205,7 +184,9 @@ on_event(void *arg, size_t i, json_t *ev)
 	double need = 0, total;
 	size_t k;
 
-	render_event(c->p->rd, c->h->name, pr->job, ev);
+	/* jobcmd_follow() drew the event already. */
+	if (e == NULL)
+		return CN_OK;
 	if (strcmp(e, "plan") == 0) {
 		total = jnum(ev, "bytes_total", -1);
 		/* What is still to come: the agent may say, else all. */
@@ -244,6 +225,15 @@ pull_label(const struct pull_spec *ps, char **out)
 		*out = NULL;
 }
 
+/* What launch_pull() is asked for a pull of the inventory. */
+static struct launch_pull
+pull_request(const struct pull_spec *ps)
+{
+	return (struct launch_pull){ ps->repo, ps->revision, ps->source,
+	    ps->repo_type, (const char *const *)ps->include, ps->ninclude,
+	    (const char *const *)ps->exclude, ps->nexclude };
+}
+
 static int
 do_follow(struct prov *p, const struct host *h, struct host_run *hr,
     struct session **sp)
@@ -253,54 +243,28 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 	const char **ids = NULL;
 	char *msg = NULL;
 	size_t n = 0, i, k;
-	int r = CN_ERR_SSH, tries = 0, ret = EXIT_OK;
+	int r, ret = CN_OK;
 
 	if ((jobs = calloc(hr->npulls, sizeof(*jobs))) == NULL ||
 	    (c.map = calloc(hr->npulls, sizeof(*c.map))) == NULL ||
 	    (ids = calloc(hr->npulls, sizeof(*ids))) == NULL) {
-		ret = EXIT_REMOTE;
+		ret = CN_ERR_NOMEM;
 		goto out;
 	}
 	for (i = 0; i < hr->npulls; i++) {
 		if (!hr->pulls[i].started && !hr->pulls[i].was_running)
 			continue;
 		if ((jobs[n].id = strdup(hr->pulls[i].job)) == NULL) {
-			ret = EXIT_REMOTE;
+			ret = CN_ERR_NOMEM;
 			goto out;
 		}
 		c.map[n++] = i;
 	}
 	if (n == 0)
 		goto out;
-	for (;;) {
-		if (*sp != NULL) {
-			r = follow_run(*sp, jobs, n, on_event, stop_requested,
-			    &c);
-			if (r == CN_OK || r == CN_ERR_INTERRUPTED ||
-			    r == CN_ERR_NOSPACE || r == CN_ERR_NOMEM ||
-			    r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
-				break;
-		}
-		/* The connection went: reconnect, resume from the offsets. */
-		if (++tries > RECONNECTS || interrupted)
-			break;
-		if (*sp != NULL)
-			render_note(p->rd, h->name, true, NULL, "%s; "
-			    "reconnecting (%d/%d)", unprefixed(h->name,
-			    session_errmsg(*sp)), tries, RECONNECTS);
-		session_destroy(*sp);
-		*sp = NULL;
-		sleep((unsigned)tries);
-		if ((r = host_connect(h, false, sp, &msg)) != CN_OK) {
-			note_error(p, h->name, "follow", msg != NULL ? msg :
-			    cn_strerror(r));
-			free(msg);
-			msg = NULL;
-			*sp = NULL;
-		}
-	}
+	r = jobcmd_follow(p->rd, sp, h, jobs, n, on_event, &c, &msg);
 	/* Ctrl-C while the connection was down is a detach too. */
-	if (interrupted && r != CN_OK && r != CN_ERR_NOSPACE)
+	if (cmd_interrupted(NULL) && r != CN_OK && r != CN_ERR_NOSPACE)
 		r = CN_ERR_INTERRUPTED;
 	if (r == CN_ERR_INTERRUPTED) {
 		hr->detached = true;
@@ -319,7 +283,7 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 			if (hr->pulls[c.map[k]].started)
 				ids[ns++] = jobs[k].id;
 		if (*sp != NULL)
-			(void)launch_stop(*sp, payload_id(), ids, ns);
+			(void)jobs_stop(*sp, payload_id(), ids, ns, 0, NULL);
 		note_error(p, h->name, "space", c.nospace);
 		for (k = 0; k < n; k++) {
 			struct pull_run *pr = &hr->pulls[c.map[k]];
@@ -331,16 +295,17 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 			free(pr->why);
 			pr->why = strdup("stopped: not enough space");
 		}
-		ret = EXIT_REMOTE;
+		ret = CN_ERR_REMOTE;
 		goto count;
 	}
 	if (r != CN_OK && r != CN_ERR_INTERRUPTED) {
-		if (r == CN_ERR_REMOTE || r == CN_ERR_PROTOCOL)
+		if (r == CN_ERR_PROTOCOL)
 			note_error(p, h->name, "follow", "lost track of the "
 			    "jobs' events (the follower on the box ended)");
 		else
-			note_error(p, h->name, "follow", *sp != NULL ?
-			    session_errmsg(*sp) : cn_strerror(r));
+			note_error(p, h->name, "follow", msg != NULL ? msg :
+			    *sp != NULL ? session_errmsg(*sp) :
+			    cn_strerror(r));
 		render_note(p->rd, h->name, true, json_pack("{s:s, s:s}",
 		    "event", "error", "message", "jobs keep running"),
 		    "jobs keep running; reattach with: cnorch logs %s -f",
@@ -349,7 +314,7 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 			if (!jobs[k].done)
 				hr->pulls[c.map[k]].outcome =
 				    PULL_LEFT_RUNNING;
-		ret = r == CN_ERR_REMOTE ? EXIT_OK : EXIT_UNREACHABLE;
+		ret = r;
 	}
 	for (k = 0; k < n; k++) {
 		struct pull_run *pr = &hr->pulls[c.map[k]];
@@ -385,47 +350,41 @@ do_follow(struct prov *p, const struct host *h, struct host_run *hr,
 	free(c.map);
 	free(ids);
 	free(c.nospace);
+	free(msg);
 	return ret;
 }
 
 static int
-provision_host(const struct host *h, void *arg, struct hostout *o)
+provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct prov *p = arg;
-	struct host_run *hr = NULL;
+	struct provision_opts *opts = run->opts;
+	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
+	    opts->no_wait, run->interactive, run->ctx->verbosity }, *p = &pv;
+	struct host_run *hr = cmd_host_state(run, h);
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct setup_opts so = { 0 };
 	struct setup_result sres;
 	struct setup_ctx sc;
 	struct launch_env le = { 0 };
 	struct launch_pull lp;
-	struct job_state js;
+	struct box_job_state js;
 	enum launch_result lres;
 	char *msg = NULL, a[32], b[32];
 	bool changed = false;
 	size_t i;
-	int r, ret = EXIT_REMOTE;
+	int r, ret = CN_ERR_REMOTE;
 
 	(void)o;
-	for (i = 0; i < p->nhosts; i++)
-		if (p->hosts[i] == h)
-			hr = &p->runs[i];
 	if (hr == NULL)
-		return EXIT_REMOTE;
+		return CN_ERR_INVALID;
 	hr->avail = -1;
 	if ((hr->pulls = calloc(h->npulls + 1, sizeof(*hr->pulls))) == NULL)
 		goto out;
 	hr->npulls = h->npulls;
 	for (i = 0; i < h->npulls; i++) {
 		pull_label(&h->pulls[i], &hr->pulls[i].label);
-		lp = (struct launch_pull){ h->pulls[i].repo,
-		    h->pulls[i].revision, h->pulls[i].source,
-		    h->pulls[i].repo_type,
-		    (const char *const *)h->pulls[i].include,
-		    h->pulls[i].ninclude,
-		    (const char *const *)h->pulls[i].exclude,
-		    h->pulls[i].nexclude };
+		lp = pull_request(&h->pulls[i]);
 		hr->pulls[i].job = job_id(&lp);
 		hr->pulls[i].planned = -1;
 		if (hr->pulls[i].label == NULL || hr->pulls[i].job == NULL)
@@ -437,16 +396,16 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		note_error(p, h->name, "connect", msg != NULL ? msg :
 		    cn_strerror(r));
 		hr->unreachable = true;
-		ret = EXIT_UNREACHABLE;
+		ret = cmd_connect_err(r);
 		goto out;
 	}
 
 	/* probe */
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
 		note_error(p, h->name, "probe", msg);
 		hr->failed++;
-		ret = r == CN_ERR_REMOTE ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	if (strcmp(pr.arch, "x86_64") != 0) {
@@ -488,18 +447,18 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		hr->failed++;
 		goto out;
 	}
-	if (interrupted)
+	if (cmd_interrupted(NULL))
 		goto interrupted;
 
 	/* upload */
+	render_phase(p->rd, h->name, RENDER_UPLOAD);
 	free(msg);
 	msg = NULL;
-	if ((r = upload_payload(s, h->name, pr.home, pr.payload_present,
+	if ((r = upload_payload(s, pr.home, pr.payload_present,
 	    &changed, &msg)) != CN_OK) {
 		note_error(p, h->name, "upload", msg);
 		hr->failed++;
-		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
-		    EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	if (changed)
@@ -508,10 +467,11 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		hr->ok++;
 	note_item(p, h->name, "payload", changed ? "changed" : "ok",
 	    payload_id(), changed ? "uploaded" : "present", false);
-	if (interrupted)
+	if (cmd_interrupted(NULL))
 		goto interrupted;
 
 	/* setup */
+	render_phase(p->rd, h->name, RENDER_SETUP);
 	so.data_dir = pr.data_dir;
 	so.hf = h->mirrors.hf;
 	so.modelscope = h->mirrors.modelscope;
@@ -540,17 +500,17 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		so.conda = hr->auto_url[1];
 	/* --- end mirrors "auto" --- */
 	so.proxy = h->proxy;
+	so.proxy_in_shells = h->proxy_in_shells;
 	sc.p = p;
 	sc.name = h->name;
 	sc.verbosity = p->verbosity;
 	free(msg);
 	msg = NULL;
-	if ((r = setup_run(s, h->name, payload_id(), &so, on_setup_item, &sc,
+	if ((r = setup_run(s, payload_id(), &so, on_setup_item, &sc,
 	    &sres, &msg)) != CN_OK) {
 		note_error(p, h->name, "setup", msg);
 		hr->failed++;
-		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
-		    EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	hr->ok += sres.ok;
@@ -562,28 +522,34 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		    "launched"), "setup failed; no pulls launched");
 		goto out;
 	}
-	if (interrupted)
+	if (cmd_interrupted(NULL))
 		goto interrupted;
 
+	/* Before anything is launched: do the pulls fit on the data disk?
+	 * (The plan events below still stop a job that turns out bigger.) */
+	if (h->npulls > 0 && daytwo_fits(p->rd, h, s, &pr, h->pulls,
+	    h->npulls) == CN_ERR_NOSPACE) {
+		hr->failed++;
+		goto out;
+	}
+
 	/* launch */
+	render_phase(p->rd, h->name, RENDER_LAUNCH);
 	le.payload_id = payload_id();
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = p->hf_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
 
-		lp = (struct launch_pull){ h->pulls[i].repo,
-		    h->pulls[i].revision, h->pulls[i].source,
-		    h->pulls[i].repo_type,
-		    (const char *const *)h->pulls[i].include,
-		    h->pulls[i].ninclude,
-		    (const char *const *)h->pulls[i].exclude,
-		    h->pulls[i].nexclude };
+		lp = pull_request(&h->pulls[i]);
 		free(msg);
 		msg = NULL;
-		if ((r = launch_pull(s, h->name, &le, &lp, &lres, &js,
+		if ((r = launch_pull(s, &le, &lp, &lres, &js,
 		    &msg)) != CN_OK) {
 			note_error(p, h->name, "launch", msg);
 			pu->outcome = PULL_FAILED;
@@ -624,11 +590,13 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 			else if (hr->pulls[i].was_running)
 				hr->ok++;
 		}
-		ret = hr->failed > 0 ? EXIT_REMOTE : EXIT_OK;
+		ret = hr->failed > 0 ? CN_ERR_REMOTE : CN_OK;
 		goto out;
 	}
+	render_phase(p->rd, h->name, RENDER_PULLING);
 	r = do_follow(p, h, hr, &s);
 	if (hr->detached) {
+		render_phase(p->rd, h->name, RENDER_DETACHED);
 		free(msg);
 		if (asprintf(&msg, "cnorch logs %s -f", h->name) < 0)
 			msg = NULL;
@@ -637,19 +605,19 @@ provision_host(const struct host *h, void *arg, struct hostout *o)
 		    "detached; jobs keep running. reattach with: %s",
 		    msg != NULL ? msg : "cnorch logs");
 	}
-	if (r == EXIT_UNREACHABLE)
-		ret = EXIT_UNREACHABLE;
+	if (exit_from_err(r) == EXIT_UNREACHABLE)
+		ret = r;
 	else
-		ret = hr->failed > 0 ? EXIT_REMOTE : EXIT_OK;
+		ret = hr->failed > 0 ? CN_ERR_REMOTE : CN_OK;
 	goto out;
 
  interrupted:
 	render_note(p->rd, h->name, true, NULL, "interrupted before the "
 	    "pulls were launched");
 	hr->failed++;
-	ret = EXIT_REMOTE;
+	ret = CN_ERR_REMOTE;
  out:
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(msg);
 	session_destroy(s);
 	return ret;
@@ -693,9 +661,11 @@ recap_grouped(struct prov *p)
 	recap_destroy(rc);
 }
 
-static void
-recap(struct prov *p)
+static int
+provision_finish(struct cmd_run *run, const int *status, int exit_code)
 {
+	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
+	    false, false, 0 }, *p = &pv;
 	const struct host *h;
 	struct host_run *hr;
 	struct pull_run *pu;
@@ -703,7 +673,7 @@ recap(struct prov *p)
 	char bytes[32], text[512];
 	size_t i, k;
 
-	render_finish(p->rd);
+	(void)status;
 	for (i = 0; i < p->nhosts; i++) {
 		h = p->hosts[i];
 		hr = &p->runs[i];
@@ -725,8 +695,7 @@ recap(struct prov *p)
 				    "{s:s, s:s, s:s?, s:s}", "event", "mirror",
 				    "kind", k == 0 ? "pypi" : "conda", "url",
 				    hr->auto_url[k], "message",
-				    unprefixed(h->name, hr->auto_why[k])), "%s",
-				    unprefixed(h->name, hr->auto_why[k]));
+				    hr->auto_why[k]), "%s", hr->auto_why[k]);
 		for (k = 0; k < hr->npulls; k++) {
 			pu = &hr->pulls[k];
 			fmt_bytes(bytes, sizeof(bytes), pu->bytes);
@@ -766,120 +735,48 @@ recap(struct prov *p)
 	}
 	if (render_mode(p->rd) != RENDER_JSON && p->nhosts > 1)
 		recap_grouped(p);
+	return exit_code;
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
+static void
+provision_release(struct cmd_run *run)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch provision TARGET [--no-wait]\n");
-	return EXIT_USAGE;
-}
+	struct host_run *runs = run->host_state;
+	size_t i, k;
 
-static int
-cmd_provision_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct prov p = { 0 };
-	struct inventory *own_inv = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL;
-	char *msg = NULL, *tok;
-	struct sigaction sa, old_int;
-	size_t nhosts = 0, i, k;
-	int *status = NULL, ret, r, argi;
-	bool sig_set = false;
-	enum render_mode mode;
-
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--no-wait") == 0)
-			p.no_wait = true;
-		else if (strcmp(argv[argi], "--") == 0) {
-			if (argi + 1 < argc && target == NULL)
-				target = argv[++argi];
-		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		else if (target == NULL)
-			target = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL)
-		return usage_error("provision needs a TARGET%s", "");
-
-	if ((r = targets_select(ctx, target, &own_inv, &hosts, &nhosts,
-	    &msg)) != CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (p.runs = calloc(nhosts, sizeof(*p.runs))) == NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	mode = render_pick_mode(ctx->json, true);
-	if ((p.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
-	    NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	(void)render_keep_log(p.rd, "provision");
-	p.hosts = (const struct host *const *)hosts;
-	p.nhosts = nhosts;
-	p.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	p.verbosity = ctx->verbosity;
-	if ((tok = getenv("HF_TOKEN")) != NULL && tok[0] != '\0')
-		p.hf_token = tok;
-
-	/* Ctrl-C detaches (once; a second one kills as usual). */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	if (sigaction(SIGINT, &sa, &old_int) == 0)
-		sig_set = true;
-
-	ret = fleet_run(p.hosts, nhosts, ctx->forks > 0 ? ctx->forks : 16,
-	    provision_host, &p, status);
-	recap(&p);
-
-	targets_save_failed(hosts, nhosts, status);
- out:
-	if (sig_set)
-		sigaction(SIGINT, &old_int, NULL);
-	if (p.runs != NULL) {
-		for (i = 0; i < nhosts; i++) {
-			for (k = 0; k < p.runs[i].npulls; k++) {
-				free(p.runs[i].pulls[k].label);
-				free(p.runs[i].pulls[k].job);
-				free(p.runs[i].pulls[k].why);
-			}
-			free(p.runs[i].pulls);
-			free(p.runs[i].data_dir);
-			for (k = 0; k < 2; k++) {
-				free(p.runs[i].auto_url[k]);
-				free(p.runs[i].auto_why[k]);
-			}
+	for (i = 0; runs != NULL && i < run->nhosts; i++) {
+		for (k = 0; k < runs[i].npulls; k++) {
+			free(runs[i].pulls[k].label);
+			free(runs[i].pulls[k].job);
+			free(runs[i].pulls[k].why);
+		}
+		free(runs[i].pulls);
+		free(runs[i].data_dir);
+		for (k = 0; k < 2; k++) {
+			free(runs[i].auto_url[k]);
+			free(runs[i].auto_why[k]);
 		}
 	}
-	free(p.runs);
-	render_destroy(p.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own_inv);
-	free(msg);
-	return ret;
 }
+
+static const struct cmd_opt provision_opts_table[] = {
+	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct provision_opts, no_wait),
+	  .help = "return once the pulls are launched" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_provision_entry = {
 	.name = "provision",
-	.usage = "provision TARGET [--no-wait]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_provision_exec,
+	.synopsis = "provision TARGET [--no-wait]",
+	.summary = "Set up each box (payload, mirrors) and run its pulls.",
+	.opts = provision_opts_table,
+	.opts_size = sizeof(struct provision_opts),
+	.target = CMD_TARGET_REQUIRED,
+	.host_state_size = sizeof(struct host_run),
+	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
+	.host = provision_host,
+	.finish = provision_finish,
+	.release = provision_release,
 };

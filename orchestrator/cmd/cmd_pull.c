@@ -6,14 +6,17 @@
  * (cnorch provision must have put the payload there): launch_pull()
  * (launch.h) finds the job of an earlier identical pull and leaves it
  * alone when it runs or is complete, else starts it, the agent resuming
- * any partial blobs.  The job then is followed to its end as provision
- * does (reconnecting if the connection drops; Ctrl-C detaches and the
- * job keeps running), unless --no-wait.
+ * any partial blobs.  A pull that does not fit on the data disk (its
+ * plan sized on the box, daytwo_fits()) is refused before that, with the
+ * numbers and the `cnorch gc` that would make room.  The job then is
+ * followed to its end as provision does (reconnecting if the connection
+ * drops; Ctrl-C detaches and the job keeps running), unless --no-wait.
  *
  * Exit code: 0 the pull is complete (or running, with --no-wait or after
- * Ctrl-C); 1 it failed, or cnorch is not set up on a host; 3 a host
- * could not be reached; 2 usage.
+ * Ctrl-C); 1 it failed, did not fit, or cnorch is not set up on a host;
+ * 3 a host could not be reached; 2 usage.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +24,28 @@
 
 #include "cmd.h"
 #include "connect.h"
+#include "daytwo.h"
 #include "error.h"
+#include "facts.h"
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
+#include "jobcmd.h"
 #include "jobs.h"
-#include "targets.h"
 #include "launch.h"
 #include "payload.h"
-#include "probe.h"
 #include "render.h"
 #include "session.h"
+#include "targets.h"
 
 #define MAX_GLOBS	64
 
-struct pull_args {
-	struct render	*rd;
-	struct launch_pull lp;
-	const char	*include[MAX_GLOBS];
-	const char	*exclude[MAX_GLOBS];
+struct pull_opts {
+	const char	*revision;
+	const char	*source;
+	bool		 dataset;
+	struct cmd_strv	 include, exclude;
 	bool		 no_wait;
-	bool		 interactive;
-	const char	*hf_token;
 };
 
 /* The job's own words when it failed, from its events. */
@@ -70,258 +73,191 @@ on_event(void *arg, size_t i, json_t *ev)
 }
 
 static int
-pull_host(const struct host *h, void *arg, struct hostout *o)
+pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct pull_args *a = arg;
+	struct pull_opts *opts = run->opts;
+	struct render *rd = run->rd;
+	struct launch_pull lp = { run->args[0], opts->revision, opts->source,
+	    opts->dataset ? "dataset" : NULL, opts->include.v,
+	    opts->include.n, opts->exclude.v, opts->exclude.n };
 	struct session *s = NULL;
-	struct probe pr = { 0 };
+	struct box_facts pr = { 0 };
 	struct launch_env le = { 0 };
-	struct job_state js;
+	struct box_job_state js;
 	enum launch_result res;
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
+	struct pull_spec ps = { 0 };
 	char *msg = NULL, *id = NULL, b[32];
-	int r, ret = EXIT_REMOTE;
+	int r, ret = CN_ERR_REMOTE;
 
 	(void)o;
 	memset(&fj, 0, sizeof(fj));
-	if ((r = host_connect(h, a->interactive, &s, &msg)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
+	if ((r = host_connect(h, run->interactive, &s, &msg)) != CN_OK) {
+		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
-		ret = EXIT_UNREACHABLE;
+		ret = cmd_connect_err(r);
 		goto out;
 	}
-	if ((r = probe_run(s, h->name, h->data_dir != NULL ? h->data_dir :
+	if ((r = box_facts_run(s, h->data_dir != NULL ? h->data_dir :
 	    "~", payload_id(), &pr, &msg)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg);
-		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
-		    EXIT_UNREACHABLE;
+		jobcmd_note_error(rd, h->name, msg);
+		ret = r;
 		goto out;
 	}
 	if (!pr.payload_present) {
-		render_note(a->rd, h->name, true, json_pack("{s:s, s:s}",
+		render_note(rd, h->name, true, json_pack("{s:s, s:s}",
 		    "event", "error", "message", "cnorch is not set up on this "
 		    "box"), "cnorch is not set up on this box; run 'cnorch "
 		    "provision %s'", h->name);
 		goto out;
 	}
 	if (pr.data_dir == NULL || pr.data_dir[0] != '/') {
-		render_note(a->rd, h->name, true, NULL, "data_dir '%s' is not "
+		render_note(rd, h->name, true, NULL, "data_dir '%s' is not "
 		    "an absolute path on the box", pr.data_dir != NULL ?
 		    pr.data_dir : "");
+		goto out;
+	}
+	ps.repo = (char *)lp.repo;
+	ps.revision = (char *)lp.revision;
+	ps.source = (char *)lp.source;
+	ps.repo_type = (char *)lp.repo_type;
+	ps.include = (char **)lp.include;
+	ps.ninclude = lp.ninclude;
+	ps.exclude = (char **)lp.exclude;
+	ps.nexclude = lp.nexclude;
+	if ((r = daytwo_fits(rd, h, s, &pr, &ps, 1)) != CN_OK) {
+		ret = r;
 		goto out;
 	}
 	le.payload_id = payload_id();
 	le.data_dir = pr.data_dir;
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = a->hf_token;
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
 	free(msg);
 	msg = NULL;
-	if ((r = launch_pull(s, h->name, &le, &a->lp, &res, &js, &msg)) !=
+	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=
 	    CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
+		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
-		ret = r == CN_ERR_REMOTE || r == CN_ERR_NOMEM ? EXIT_REMOTE :
-		    EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
-	if ((id = job_id(&a->lp)) == NULL) {
-		jobs_note_error(a->rd, h->name, "out of memory");
+	if ((id = job_id(&lp)) == NULL) {
+		jobcmd_note_error(rd, h->name, "out of memory");
 		goto out;
 	}
 	if (res == LAUNCH_DONE) {
 		fmt_bytes(b, sizeof(b), (double)js.bytes_total);
-		render_note(a->rd, h->name, false, json_pack("{s:s, s:s, "
+		render_note(rd, h->name, false, json_pack("{s:s, s:s, "
 		    "s:s, s:s}", "event", "pull", "job", id, "status", "ok",
 		    "message", "complete already"), "%s complete already "
 		    "(%s)", id, b);
-		ret = EXIT_OK;
+		ret = CN_OK;
 		goto out;
 	}
-	render_note(a->rd, h->name, false, json_pack("{s:s, s:s, s:s, s:s}",
+	render_note(rd, h->name, false, json_pack("{s:s, s:s, s:s, s:s}",
 	    "event", "pull", "job", id, "status", res == LAUNCH_STARTED ?
 	    "started" : "running", "message", res == LAUNCH_STARTED ?
 	    "started" : "already running"), "%s %s", id,
 	    res == LAUNCH_STARTED ? "started" : "already running");
-	if (a->no_wait) {
-		ret = EXIT_OK;
+	if (opts->no_wait) {
+		ret = CN_OK;
 		goto out;
 	}
 
 	fj.id = id;
 	id = NULL;
-	r = jobs_follow_render(a->rd, &s, h, &fj, 1, jobs_interrupted,
-	    on_event, &wc, &msg);
-	render_forget(a->rd, h->name, fj.id);
+	r = jobcmd_follow_to_end(rd, &s, h, &fj, 1, on_event, &wc);
 	if (r == CN_ERR_INTERRUPTED) {
-		render_note(a->rd, h->name, false, json_pack("{s:s, s:s}",
+		render_note(rd, h->name, false, json_pack("{s:s, s:s}",
 		    "event", "detached", "job", fj.id), "detached; the job "
 		    "keeps running. reattach with: cnorch logs %s %s -f",
 		    h->name, fj.id);
-		ret = EXIT_OK;
+		ret = CN_OK;
 		goto out;
 	}
 	if (r != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	if (fj.ok) {
 		fmt_bytes(b, sizeof(b), wc.bytes);
-		render_note(a->rd, h->name, false, json_pack("{s:s, s:s, s:s}",
+		render_note(rd, h->name, false, json_pack("{s:s, s:s, s:s}",
 		    "event", "pull", "job", fj.id, "status", "done"),
 		    "%s done (%s)", fj.id, b);
-		ret = EXIT_OK;
+		ret = CN_OK;
 	} else {
-		render_note(a->rd, h->name, true, json_pack("{s:s, s:s, s:s, "
+		render_note(rd, h->name, true, json_pack("{s:s, s:s, s:s, "
 		    "s:s?}", "event", "pull", "job", fj.id, "status", "failed",
 		    "message", wc.why), "%s failed: %s", fj.id,
 		    wc.why != NULL ? wc.why : fj.end_state[0] != '\0' ?
 		    fj.end_state : "see 'cnorch logs'");
-		ret = EXIT_REMOTE;
+		ret = CN_ERR_REMOTE;
 	}
  out:
 	follow_release(&fj);
 	free(wc.why);
 	free(id);
-	probe_release(&pr);
+	box_facts_release(&pr);
 	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
+/*
+ * Every value that reaches the box is checked as the inventory checks its
+ * pulls (validate.h), in the same words, before any host is contacted.
+ */
 static int
-usage_error(const char *fmt, const char *arg)
+pull_check(struct cmd_run *run, char **msg)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch pull TARGET REPO [--revision R] "
-	    "[--source hf|modelscope|auto] [--dataset]\n"
-	    "           [--include G]... [--exclude G]... [--no-wait]\n");
-	return EXIT_USAGE;
+	struct pull_opts *opts = run->opts;
+
+	return jobcmd_check_pull(run->args[0], opts->revision,
+	    opts->include.v, opts->include.n, opts->exclude.v,
+	    opts->exclude.n, msg);
 }
 
-/* "--opt VALUE" or "--opt=VALUE": the value, or NULL if argv[*i] is not
- * this option. */
-static const char *
-opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t n = strlen(opt);
-
-	if (strcmp(argv[*i], opt) == 0) {
-		if (*i + 1 >= argc) {
-			*missing = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	if (strncmp(argv[*i], opt, n) == 0 && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	return NULL;
-}
-
-static int
-cmd_pull_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct pull_args a;
-	struct inventory *own = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL, *v;
-	char *msg = NULL;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-	bool missing = false;
-	enum render_mode mode;
-
-	memset(&a, 0, sizeof(a));
-	for (argi = 1; argi < argc; argi++) {
-		if ((v = opt_value(argc, argv, &argi, "--revision",
-		    &missing)) != NULL)
-			a.lp.revision = v;
-		else if ((v = opt_value(argc, argv, &argi, "--source",
-		    &missing)) != NULL) {
-			if (strcmp(v, "hf") != 0 && strcmp(v, "modelscope") !=
-			    0 && strcmp(v, "auto") != 0)
-				return usage_error("--source: expected hf, "
-				    "modelscope or auto, got '%s'", v);
-			a.lp.source = v;
-		} else if ((v = opt_value(argc, argv, &argi, "--include",
-		    &missing)) != NULL) {
-			if (a.lp.ninclude >= MAX_GLOBS)
-				return usage_error("too many --include%s", "");
-			a.include[a.lp.ninclude++] = v;
-		} else if ((v = opt_value(argc, argv, &argi, "--exclude",
-		    &missing)) != NULL) {
-			if (a.lp.nexclude >= MAX_GLOBS)
-				return usage_error("too many --exclude%s", "");
-			a.exclude[a.lp.nexclude++] = v;
-		} else if (missing)
-			return usage_error("'%s' needs a value", argv[argi]);
-		else if (strcmp(argv[argi], "--no-wait") == 0)
-			a.no_wait = true;
-		else if (strcmp(argv[argi], "--dataset") == 0)
-			a.lp.repo_type = "dataset";
-		else if (strcmp(argv[argi], "--") == 0)
-			continue;
-		else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		else if (target == NULL)
-			target = argv[argi];
-		else if (a.lp.repo == NULL)
-			a.lp.repo = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL || a.lp.repo == NULL)
-		return usage_error("pull needs a TARGET and a REPO%s", "");
-	v = strchr(a.lp.repo, '/');
-	if (v == NULL || v == a.lp.repo || v[1] == '\0' ||
-	    strchr(v + 1, '/') != NULL)
-		return usage_error("REPO: expected org/name, got '%s'",
-		    a.lp.repo);
-	a.lp.include = a.include;
-	a.lp.exclude = a.exclude;
-	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
-	    CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	mode = render_pick_mode(ctx->json, true);
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (a.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
-	    NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	(void)render_keep_log(a.rd, "pull");
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	if ((v = getenv("HF_TOKEN")) != NULL && v[0] != '\0')
-		a.hf_token = v;
-	jobs_sigint_catch();
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, pull_host, &a, status);
-	jobs_sigint_restore();
-	render_finish(a.rd);
-	targets_save_failed((const struct host *const *)hosts, nhosts, status);
- out:
-	render_destroy(a.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own);
-	free(msg);
-	return ret;
-}
+static const struct cmd_opt pull_opts_table[] = {
+	{ .name = "revision", .kind = CMD_OPT_STRING, .arg = "R",
+	  .off = offsetof(struct pull_opts, revision),
+	  .help = "branch, tag or commit (default: main)" },
+	{ .name = "source", .kind = CMD_OPT_CHOICE,
+	  .off = offsetof(struct pull_opts, source),
+	  .choices = "hf|modelscope|auto", .help = "where to pull from" },
+	{ .name = "dataset", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct pull_opts, dataset),
+	  .help = "REPO is a dataset" },
+	{ .name = "include", .kind = CMD_OPT_STRINGS, .arg = "G",
+	  .off = offsetof(struct pull_opts, include), .max_count = MAX_GLOBS,
+	  .help = "only files matching glob G (repeatable)" },
+	{ .name = "exclude", .kind = CMD_OPT_STRINGS, .arg = "G",
+	  .off = offsetof(struct pull_opts, exclude), .max_count = MAX_GLOBS,
+	  .help = "no files matching glob G (repeatable)" },
+	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct pull_opts, no_wait),
+	  .help = "return once the job is started" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_pull_entry = {
 	.name = "pull",
-	.usage = "pull TARGET REPO [--revision R] [--source hf|modelscope|auto] "
+	.synopsis = "pull TARGET REPO [--revision R] [--source hf|modelscope|auto] "
 	    "[--dataset] [--include G]... [--exclude G]... [--no-wait]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_pull_exec,
+	.summary = "Start one more pull on each host and follow it to its end.",
+	.opts = pull_opts_table,
+	.opts_size = sizeof(struct pull_opts),
+	.target = CMD_TARGET_REQUIRED,
+	.nargs_min = 1,
+	.nargs_max = 1,
+	.args_name = "a TARGET and a REPO",
+	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
+	.check = pull_check,
+	.host = pull_host,
 };

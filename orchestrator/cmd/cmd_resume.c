@@ -11,8 +11,9 @@
  * source, repo type, include/exclude, endpoints) through launch_pull()
  * (launch.h), the same path provision and pull take, so the job keeps its
  * id and the agent continues from the bytes already on disk (partial
- * blobs are resumed by Range).  The token, never recorded, comes from
- * HF_TOKEN on the laptop as for provision.  The restarted jobs are then
+ * blobs are resumed by Range).  The tokens, never recorded, come as for
+ * provision: only from the variables the host's inventory names
+ * (hf_token_env, modelscope_token_env).  The restarted jobs are then
  * followed to their end (--no-wait: not).
  *
  * Exit code: 0 every job resumed finished (or runs, with --no-wait or
@@ -20,7 +21,7 @@
  * restarted or failed again, or cnorch is not set up on a host; 3 a host
  * could not be reached; 2 usage.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,8 @@
 #include "fleet.h"
 #include "follow.h"
 #include "inventory.h"
+#include "jobcmd.h"
 #include "jobs.h"
-#include "targets.h"
 #include "launch.h"
 #include "payload.h"
 #include "render.h"
@@ -42,13 +43,10 @@
 #define STOP_TIMEOUT_S	10
 #define CACHE_SUFFIX	"/hf/hub"
 
-struct resume_args {
-	struct render	*rd;
+struct resume_opts {
 	double		 stall_after;
 	bool		 stalled;
 	bool		 no_wait;
-	bool		 interactive;
-	const char	*hf_token;
 };
 
 /* A JSON array of strings as a borrowed const char * array. */
@@ -75,16 +73,16 @@ sget(json_t *o, const char *k)
 }
 
 /*
- * Start job j again as job.json asked.  Returns CN_OK with *res, or a
+ * Start job j on h again as job.json asked.  Returns CN_OK with *res, or a
  * code with a one-line *why.
  */
 static int
-relaunch(struct session *s, const char *name, const struct resume_args *a,
+relaunch(struct session *s, const struct host *h,
     const struct job_info *j, enum launch_result *res, char **why)
 {
 	struct launch_pull lp;
 	struct launch_env le;
-	struct job_state js;
+	struct box_job_state js;
 	const char **inc = NULL, **exc = NULL, *cache;
 	char *data_dir = NULL, *id = NULL, *msg = NULL;
 	size_t cl, sl = strlen(CACHE_SUFFIX);
@@ -137,10 +135,12 @@ relaunch(struct session *s, const char *name, const struct resume_args *a,
 	le.data_dir = data_dir;
 	le.hf_endpoint = sget(j->spec, "endpoint");
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
-	le.hf_token = a->hf_token;
-	if ((r = launch_pull(s, name, &le, &lp, res, &js, &msg)) != CN_OK) {
-		*why = strdup(msg != NULL ? jobs_unprefixed(name, msg) :
-		    cn_strerror(r));
+	le.hf_token = cmd_host_token(h->hf_token_env);
+	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le.proxy = h->proxy;
+	le.allow_http_token = cmd_allow_http_token();
+	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
+		*why = strdup(msg != NULL ? msg : cn_strerror(r));
 		goto out;
 	}
 	r = CN_OK;
@@ -156,7 +156,7 @@ relaunch(struct session *s, const char *name, const struct resume_args *a,
 }
 
 static bool
-wanted(const struct resume_args *a, const struct job_info *j)
+wanted(const struct resume_opts *a, const struct job_info *j)
 {
 	const char *st = job_display_state(j, a->stall_after);
 
@@ -167,30 +167,31 @@ wanted(const struct resume_args *a, const struct job_info *j)
 }
 
 static int
-resume_host(const struct host *h, void *arg, struct hostout *o)
+resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct resume_args *a = arg;
+	struct resume_opts *a = run->opts;
+	struct render *rd = run->rd;
 	struct session *s = NULL;
 	struct host_jobs hj = { 0 };
 	struct follow_job *fj = NULL;
 	struct job_info *j;
 	enum launch_result res;
 	const char **stop_ids = NULL;
-	char *msg = NULL, *why = NULL;
+	char *why = NULL;
 	size_t i, k, n = 0, nstop = 0, nf = 0;
-	int *rc = NULL, r, ret = EXIT_REMOTE;
+	int *rc = NULL, r, ret = CN_ERR_REMOTE;
 	bool failed = false;
 
 	(void)o;
-	if ((r = jobs_connect_list(a->rd, h, a->interactive, &s, &hj)) !=
-	    EXIT_OK) {
+	if ((r = jobcmd_connect_list(rd, h, run->interactive, &s, &hj)) !=
+	    CN_OK) {
 		ret = r;
 		goto out;
 	}
 	if ((fj = calloc(hj.njobs + 1, sizeof(*fj))) == NULL ||
 	    (stop_ids = calloc(hj.njobs + 1, sizeof(*stop_ids))) == NULL ||
 	    (rc = calloc(hj.njobs + 1, sizeof(*rc))) == NULL) {
-		jobs_note_error(a->rd, h->name, "out of memory");
+		jobcmd_note_error(rd, h->name, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < hj.njobs; i++) {
@@ -201,16 +202,16 @@ resume_host(const struct host *h, void *arg, struct hostout *o)
 			stop_ids[nstop++] = hj.jobs[i].id;
 	}
 	if (n == 0) {
-		render_note(a->rd, h->name, false, json_pack("{s:s}", "event",
+		render_note(rd, h->name, false, json_pack("{s:s}", "event",
 		    "nothing_to_resume"), "nothing to resume");
-		ret = EXIT_OK;
+		ret = CN_OK;
 		goto out;
 	}
 	/* Stalled jobs: their agent goes first, process group and all. */
 	if (nstop > 0 && (r = jobs_stop(s, payload_id(), stop_ids, nstop,
 	    STOP_TIMEOUT_S, rc)) != CN_OK) {
-		jobs_note_error(a->rd, h->name, session_errmsg(s));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		jobcmd_note_error(rd, h->name, session_errmsg(s));
+		ret = r;
 		goto out;
 	}
 	for (i = 0; i < hj.njobs; i++) {
@@ -221,7 +222,7 @@ resume_host(const struct host *h, void *arg, struct hostout *o)
 			if (stop_ids[k] == j->id && rc[k] != 0)
 				break;
 		if (k < nstop) {
-			render_note(a->rd, h->name, true, json_pack(
+			render_note(rd, h->name, true, json_pack(
 			    "{s:s, s:s, s:s}", "event", "error", "job", j->id,
 			    "message", "cannot stop the stalled job"),
 			    "%s: cannot stop the stalled job (cnorch-agent "
@@ -231,21 +232,20 @@ resume_host(const struct host *h, void *arg, struct hostout *o)
 		}
 		free(why);
 		why = NULL;
-		if ((r = relaunch(s, h->name, a, j, &res, &why)) != CN_OK) {
-			render_note(a->rd, h->name, true, json_pack(
+		if ((r = relaunch(s, h, j, &res, &why)) != CN_OK) {
+			render_note(rd, h->name, true, json_pack(
 			    "{s:s, s:s, s:s?}", "event", "error", "job",
 			    j->id, "message", why), "%s: cannot resume: %s",
 			    j->id, why != NULL ? why : cn_strerror(r));
 			failed = true;
-			if (r != CN_ERR_REMOTE && r != CN_ERR_UNSUPPORTED &&
-			    r != CN_ERR_INVALID && r != CN_ERR_NOT_FOUND &&
-			    r != CN_ERR_NOMEM) {
-				ret = EXIT_UNREACHABLE;
+			/* The connection went: nothing more to do here. */
+			if (exit_from_err(r) == EXIT_UNREACHABLE) {
+				ret = r;
 				goto out;
 			}
 			continue;
 		}
-		render_note(a->rd, h->name, false, json_pack(
+		render_note(rd, h->name, false, json_pack(
 		    "{s:s, s:s, s:s, s:s}", "event", "resume", "job", j->id,
 		    "was", job_display_state(j, a->stall_after), "status",
 		    res == LAUNCH_STARTED ? "started" : res == LAUNCH_RUNNING ?
@@ -256,37 +256,32 @@ resume_host(const struct host *h, void *arg, struct hostout *o)
 		if (res == LAUNCH_DONE)
 			continue;
 		if ((fj[nf].id = strdup(j->id)) == NULL) {
-			jobs_note_error(a->rd, h->name, "out of memory");
+			jobcmd_note_error(rd, h->name, "out of memory");
 			goto out;
 		}
 		nf++;
 	}
-	ret = failed ? EXIT_REMOTE : EXIT_OK;
+	ret = failed ? CN_ERR_REMOTE : CN_OK;
 	if (a->no_wait || nf == 0)
 		goto out;
-	r = jobs_follow_render(a->rd, &s, h, fj, nf, jobs_interrupted, NULL,
-	    NULL, &msg);
-	for (i = 0; i < nf; i++)
-		render_forget(a->rd, h->name, fj[i].id);
+	r = jobcmd_follow_to_end(rd, &s, h, fj, nf, NULL, NULL);
 	if (r == CN_ERR_INTERRUPTED) {
-		render_note(a->rd, h->name, false, json_pack("{s:s}", "event",
+		render_note(rd, h->name, false, json_pack("{s:s}", "event",
 		    "detached"), "detached; jobs keep running. reattach with: "
 		    "cnorch logs %s -f", h->name);
 		goto out;
 	}
 	if (r != CN_OK) {
-		jobs_note_error(a->rd, h->name, msg != NULL ? msg :
-		    s != NULL ? session_errmsg(s) : cn_strerror(r));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		ret = r;
 		goto out;
 	}
 	for (i = 0; i < nf; i++) {
-		render_note(a->rd, h->name, !fj[i].ok, json_pack(
+		render_note(rd, h->name, !fj[i].ok, json_pack(
 		    "{s:s, s:s, s:s}", "event", "resume", "job", fj[i].id,
 		    "status", fj[i].ok ? "done" : "failed"), "%s %s", fj[i].id,
 		    fj[i].ok ? "done" : "failed again; see 'cnorch logs'");
 		if (!fj[i].ok)
-			ret = EXIT_REMOTE;
+			ret = CN_ERR_REMOTE;
 	}
  out:
 	if (fj != NULL)
@@ -297,104 +292,39 @@ resume_host(const struct host *h, void *arg, struct hostout *o)
 	free(rc);
 	free(why);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
+static void
+resume_init(void *p)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch resume TARGET [--stalled] "
-	    "[--stall-after S] [--no-wait]\n");
-	return EXIT_USAGE;
+	((struct resume_opts *)p)->stall_after = JOBS_STALL_AFTER_S;
 }
 
-static int
-cmd_resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct resume_args a;
-	struct inventory *own = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL, *sv = NULL, *v;
-	char *msg = NULL, *end;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-	enum render_mode mode;
-
-	memset(&a, 0, sizeof(a));
-	a.stall_after = JOBS_STALL_AFTER_S;
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--stalled") == 0)
-			a.stalled = true;
-		else if (strcmp(argv[argi], "--no-wait") == 0)
-			a.no_wait = true;
-		else if (strcmp(argv[argi], "--stall-after") == 0) {
-			if (argi + 1 >= argc)
-				return usage_error("--stall-after needs a "
-				    "value%s", "");
-			sv = argv[++argi];
-		} else if (strncmp(argv[argi], "--stall-after=", 14) == 0)
-			sv = argv[argi] + 14;
-		else if (strcmp(argv[argi], "--") == 0)
-			continue;
-		else if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		else if (target == NULL)
-			target = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL)
-		return usage_error("resume needs a TARGET%s", "");
-	if (sv != NULL) {
-		errno = 0;
-		a.stall_after = strtod(sv, &end);
-		if (errno != 0 || end == sv || *end != '\0' ||
-		    !(a.stall_after >= 1 && a.stall_after <= 86400))
-			return usage_error("--stall-after: expected seconds "
-			    "(1-86400), got '%s'", sv);
-	}
-	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
-	    CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	mode = render_pick_mode(ctx->json, true);
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (a.rd = render_create(mode, stdout, stderr, ctx->verbosity)) ==
-	    NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	(void)render_keep_log(a.rd, "resume");
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	if ((v = getenv("HF_TOKEN")) != NULL && v[0] != '\0')
-		a.hf_token = v;
-	jobs_sigint_catch();
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, resume_host, &a, status);
-	jobs_sigint_restore();
-	render_finish(a.rd);
-	targets_save_failed((const struct host *const *)hosts, nhosts, status);
- out:
-	render_destroy(a.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own);
-	free(msg);
-	return ret;
-}
+static const struct cmd_opt resume_opts_table[] = {
+	{ .name = "stalled", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct resume_opts, stalled),
+	  .help = "also stop and restart the stalled running jobs" },
+	{ .name = "stall-after", .kind = CMD_OPT_NUMBER,
+	  .off = offsetof(struct resume_opts, stall_after), .arg = "S",
+	  .min = 1, .max = 86400, .unit = "seconds",
+	  .help = "a job with no event or byte for S seconds is stalled" },
+	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct resume_opts, no_wait),
+	  .help = "return once the jobs are restarted" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_resume_entry = {
 	.name = "resume",
-	.usage = "resume TARGET [--stalled] [--stall-after S] [--no-wait]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_resume_exec,
+	.synopsis = "resume TARGET [--stalled] [--stall-after S] [--no-wait]",
+	.summary = "Restart the jobs that ended unfinished and follow them.",
+	.opts = resume_opts_table,
+	.opts_size = sizeof(struct resume_opts),
+	.opts_init = resume_init,
+	.target = CMD_TARGET_REQUIRED,
+	.flags = CMD_PER_HOST | CMD_LIVE | CMD_RENDER | CMD_KEEP_LOG |
+	    CMD_SAVE_FAILED | CMD_DETACH | CMD_TOKENS,
+	.host = resume_host,
 };

@@ -9,7 +9,11 @@
  *
  *   autodl-01: disk /root/autodl-tmp: 180 GiB free of 200 GiB
  *   autodl-01: Qwen--Qwen2.5-7B@main running 42% 6.4 GiB/15 GiB
- *       35.1 MiB/s eta 4m12s, last event 0s ago
+ *       35.1 MiB/s eta 4m12s (hf 4.0 GiB + ms 2.4 GiB), last event 0s ago
+ *
+ * The bytes per source (hf, ms) are shown when the agent's events carry
+ * them (jobs.h: the done events' of a finished job, else its file_done
+ * events'); "sources" in --json.
  *
  * --json: one object per line, {"host", "event": "job" | "disk" | ...}.
  * Exit code: 0 every host answered and no job needs attention; 1 a host
@@ -17,7 +21,7 @@
  * or stalled job (so `cnorch status all || cnorch resume all` works); 3
  * a host could not be reached (3 wins over 1); 2 usage.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +32,18 @@
 #include "error.h"
 #include "fleet.h"
 #include "inventory.h"
+#include "jobcmd.h"
 #include "jobs.h"
-#include "targets.h"
 #include "render.h"
 #include "session.h"
 
 struct status_args {
 	struct render	*rd;
 	double		 stall_after;
-	bool		 interactive;
+};
+
+struct status_opts {
+	double		 stall_after;
 };
 
 static void
@@ -69,7 +76,7 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 	const char *rev = json_string_value(json_object_get(j->spec,
 	    "revision"));
 	bool live = job_is_live(j);
-	char text[512], d[32], t[32], r[32], e[32], age[32], pa[32];
+	char text[512], d[32], t[32], r[32], e[32], age[32], pa[32], src[128];
 	double eta = -1, rate = live && j->rate_bps > 0 ? j->rate_bps : -1;
 	size_t k = 0;
 	json_t *f;
@@ -101,6 +108,11 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 		fmt_duration(e, sizeof(e), j->ended - j->started);
 		k += (size_t)snprintf(text + k, sizeof(text) - k, " in %s", e);
 	}
+	/* Which hub carried the bytes, when the agent's events say. */
+	if (render_sources_text(src, sizeof(src), j->sources) > 0 &&
+	    k < sizeof(text))
+		k += (size_t)snprintf(text + k, sizeof(text) - k, " (%s)",
+		    src);
 	if (strcmp(st, "stalled") == 0 && j->progress_age_s >= 0 &&
 	    k < sizeof(text)) {
 		fmt_duration(pa, sizeof(pa), j->progress_age_s);
@@ -121,36 +133,36 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 		    "'cnorch resume %s' continues it)", name);
 
 	f = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:f, s:f, "
-	    "s:f, s:f, s:s?}", "event", "job", "job", j->id, "state", st,
+	    "s:f, s:f, s:s?, s:O?}", "event", "job", "job", j->id, "state", st,
 	    "repo", repo, "revision", rev,
 	    "bytes_done", (json_int_t)j->bytes_done,
 	    "bytes_total", (json_int_t)j->bytes_total,
 	    "rate_bps", rate > 0 ? rate : 0.0,
 	    "eta_s", eta, "last_event_age_s", j->event_age_s,
 	    "progress_age_s", j->progress_age_s,
-	    "error", j->error);
+	    "error", j->error, "sources", j->sources);
 	render_note(a->rd, name, false, f, "%s", text);
 }
 
 static int
-status_host(const struct host *h, void *arg, struct hostout *o)
+status_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct status_args *a = arg;
+	struct status_opts *opts = run->opts;
+	struct status_args args = { run->rd, opts->stall_after }, *a = &args;
 	struct session *s = NULL;
 	struct host_jobs hj = { 0 };
 	const char *st;
-	char *msg = NULL;
 	size_t i;
 	int r, ret;
 
 	(void)o;
-	if ((r = jobs_connect_list(a->rd, h, a->interactive, &s, &hj)) !=
-	    EXIT_OK) {
+	if ((r = jobcmd_connect_list(a->rd, h, run->interactive, &s, &hj)) !=
+	    CN_OK) {
 		ret = r;
 		goto out;
 	}
 	print_disk(a, h->name, &hj);
-	ret = EXIT_OK;
+	ret = CN_OK;
 	if (hj.njobs == 0)
 		render_note(a->rd, h->name, false, json_pack("{s:s}",
 		    "event", "no_jobs"), "no jobs");
@@ -159,92 +171,36 @@ status_host(const struct host *h, void *arg, struct hostout *o)
 		st = job_display_state(&hj.jobs[i], a->stall_after);
 		if (strcmp(st, "failed") == 0 || strcmp(st, "dead") == 0 ||
 		    strcmp(st, "stalled") == 0)
-			ret = EXIT_REMOTE;
+			ret = CN_ERR_REMOTE;
 	}
  out:
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
+static void
+status_init(void *p)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch status [TARGET] [--stall-after S]\n");
-	return EXIT_USAGE;
+	((struct status_opts *)p)->stall_after = JOBS_STALL_AFTER_S;
 }
 
-static int
-cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct status_args a = { NULL, JOBS_STALL_AFTER_S, false };
-	struct inventory *own = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL, *sv = NULL;
-	char *msg = NULL, *end;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--stall-after") == 0) {
-			if (argi + 1 >= argc)
-				return usage_error("--stall-after needs a "
-				    "value%s", "");
-			sv = argv[++argi];
-		} else if (strncmp(argv[argi], "--stall-after=", 14) == 0) {
-			sv = argv[argi] + 14;
-		} else if (strcmp(argv[argi], "--") == 0) {
-			continue;
-		} else if (argv[argi][0] == '-' && argv[argi][1] != '\0') {
-			return usage_error("unknown option '%s'", argv[argi]);
-		} else if (target == NULL) {
-			target = argv[argi];
-		} else {
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-		}
-	}
-	if (sv != NULL) {
-		errno = 0;
-		a.stall_after = strtod(sv, &end);
-		if (errno != 0 || end == sv || *end != '\0' ||
-		    !(a.stall_after >= 1 && a.stall_after <= 86400))
-			return usage_error("--stall-after: expected seconds "
-			    "(1-86400), got '%s'", sv);
-	}
-	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
-	    CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (a.rd = render_create(ctx->json ? RENDER_JSON : RENDER_LINES,
-	    stdout, stderr, ctx->verbosity)) == NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, status_host, &a, status);
-	targets_save_failed((const struct host *const *)hosts, nhosts, status);
- out:
-	render_destroy(a.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own);
-	free(msg);
-	return ret;
-}
+static const struct cmd_opt status_opts_table[] = {
+	{ .name = "stall-after", .kind = CMD_OPT_NUMBER,
+	  .off = offsetof(struct status_opts, stall_after), .arg = "S",
+	  .min = 1, .max = 86400, .unit = "seconds",
+	  .help = "a job with no event or byte for S seconds is stalled" },
+	{ .name = NULL }
+};
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "status [TARGET] [--stall-after S]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_status_exec,
+	.synopsis = "status [TARGET] [--stall-after S]",
+	.summary = "Show each host's jobs (state, bytes, rate, ETA) and disk.",
+	.opts = status_opts_table,
+	.opts_size = sizeof(struct status_opts),
+	.opts_init = status_init,
+	.target = CMD_TARGET_OPTIONAL,
+	.flags = CMD_PER_HOST | CMD_RENDER | CMD_SAVE_FAILED,
+	.host = status_host,
 };

@@ -20,60 +20,51 @@
 #include "error.h"
 #include "fleet.h"
 #include "inventory.h"
+#include "jobcmd.h"
 #include "jobs.h"
-#include "targets.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
 
 #define STOP_TIMEOUT_S	10
 
-struct stop_args {
-	struct render	*rd;
-	const char	*job;		/* NULL: every running job */
-	bool		 interactive;
-};
 
 static int
-stop_host(const struct host *h, void *arg, struct hostout *o)
+stop_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
-	struct stop_args *a = arg;
+	struct render *rd = run->rd;
+	/* JOB: NULL, every running job. */
+	const char *job = run->nargs > 0 ? run->args[0] : NULL;
 	struct session *s = NULL;
 	struct host_jobs hj = { 0 };
 	struct job_info *j;
 	const char **ids = NULL;
-	char *msg = NULL;
 	int *rc = NULL, r, ret;
 	size_t i, n = 0;
 
 	(void)o;
-	if ((r = jobs_connect_list(a->rd, h, a->interactive, &s, &hj)) !=
-	    EXIT_OK) {
+	if ((r = jobcmd_connect_list(rd, h, run->interactive, &s, &hj)) !=
+	    CN_OK) {
 		ret = r;
 		goto out;
 	}
 	if ((ids = calloc(hj.njobs + 1, sizeof(*ids))) == NULL ||
 	    (rc = calloc(hj.njobs + 1, sizeof(*rc))) == NULL) {
-		jobs_note_error(a->rd, h->name, "out of memory");
-		ret = EXIT_REMOTE;
+		jobcmd_note_error(rd, h->name, "out of memory");
+		ret = CN_ERR_NOMEM;
 		goto out;
 	}
-	if (a->job != NULL) {
-		if ((j = jobs_find(&hj, a->job)) == NULL) {
-			render_note(a->rd, h->name, true, json_pack(
-			    "{s:s, s:s, s:s}", "event", "error", "job",
-			    a->job, "message", "no such job"), "no job '%s' "
-			    "(or more than one); see 'cnorch status %s'",
-			    a->job, h->name);
-			ret = EXIT_REMOTE;
+	if (job != NULL) {
+		if ((j = jobcmd_find(rd, h->name, &hj, job)) == NULL) {
+			ret = CN_ERR_REMOTE;
 			goto out;
 		}
 		if (!job_is_live(j)) {
-			render_note(a->rd, h->name, false, json_pack(
+			render_note(rd, h->name, false, json_pack(
 			    "{s:s, s:s, s:s}", "event", "stop", "job", j->id,
 			    "state", j->state), "%s not running (%s)", j->id,
 			    j->state);
-			ret = EXIT_OK;
+			ret = CN_OK;
 			goto out;
 		}
 		ids[n++] = j->id;
@@ -82,108 +73,55 @@ stop_host(const struct host *h, void *arg, struct hostout *o)
 			if (job_is_live(&hj.jobs[i]))
 				ids[n++] = hj.jobs[i].id;
 		if (n == 0) {
-			render_note(a->rd, h->name, false, json_pack("{s:s}",
+			render_note(rd, h->name, false, json_pack("{s:s}",
 			    "event", "no_running_jobs"), "no running jobs");
-			ret = EXIT_OK;
+			ret = CN_OK;
 			goto out;
 		}
 	}
 	if ((r = jobs_stop(s, payload_id(), ids, n, STOP_TIMEOUT_S, rc)) !=
 	    CN_OK) {
-		jobs_note_error(a->rd, h->name, session_errmsg(s));
-		ret = r == CN_ERR_NOMEM ? EXIT_REMOTE : EXIT_UNREACHABLE;
+		jobcmd_note_error(rd, h->name, session_errmsg(s));
+		ret = r;
 		goto out;
 	}
-	ret = EXIT_OK;
+	ret = CN_OK;
 	for (i = 0; i < n; i++) {
 		if (rc[i] == 0) {
-			render_note(a->rd, h->name, false, json_pack(
+			render_note(rd, h->name, false, json_pack(
 			    "{s:s, s:s, s:s}", "event", "stop", "job", ids[i],
 			    "state", "stopped"), "%s stopped", ids[i]);
 			continue;
 		}
-		render_note(a->rd, h->name, true, json_pack(
+		render_note(rd, h->name, true, json_pack(
 		    "{s:s, s:s, s:s, s:i}", "event", "error", "job", ids[i],
 		    "message", "cannot stop", "agent_exit", rc[i]),
 		    "%s: cannot stop (cnorch-agent stop exit %d)", ids[i],
 		    rc[i]);
-		ret = EXIT_REMOTE;
+		ret = CN_ERR_REMOTE;
 	}
  out:
 	free(ids);
 	free(rc);
 	jobs_release(&hj);
-	free(msg);
 	session_destroy(s);
 	return ret;
 }
 
+/* JOB checked before any host is contacted. */
 static int
-usage_error(const char *fmt, const char *arg)
+stop_check(struct cmd_run *run, char **msg)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: cnorch stop TARGET [JOB]\n");
-	return EXIT_USAGE;
-}
-
-static int
-cmd_stop_exec(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct stop_args a = { NULL, NULL, false };
-	struct inventory *own = NULL;
-	const struct host **hosts = NULL;
-	const char *target = NULL;
-	char *msg = NULL;
-	size_t nhosts = 0;
-	int *status = NULL, ret, r, argi;
-
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--") == 0)
-			continue;
-		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			return usage_error("unknown option '%s'", argv[argi]);
-		if (target == NULL)
-			target = argv[argi];
-		else if (a.job == NULL)
-			a.job = argv[argi];
-		else
-			return usage_error("unexpected argument '%s'",
-			    argv[argi]);
-	}
-	if (target == NULL)
-		return usage_error("stop needs a TARGET%s", "");
-	if ((r = targets_select(ctx, target, &own, &hosts, &nhosts, &msg)) !=
-	    CN_OK) {
-		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
-		    cn_strerror(r));
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if ((status = calloc(nhosts, sizeof(*status))) == NULL ||
-	    (a.rd = render_create(ctx->json ? RENDER_JSON : RENDER_LINES,
-	    stdout, stderr, ctx->verbosity)) == NULL) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	(void)render_keep_log(a.rd, "stop");
-	a.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	ret = fleet_run((const struct host *const *)hosts, nhosts,
-	    ctx->forks > 0 ? ctx->forks : 16, stop_host, &a, status);
-	targets_save_failed((const struct host *const *)hosts, nhosts, status);
- out:
-	render_destroy(a.rd);
-	free(status);
-	free(hosts);
-	inventory_destroy(own);
-	free(msg);
-	return ret;
+	return run->nargs > 0 ? jobcmd_check_job(run->args[0], msg) : CN_OK;
 }
 
 const struct cmd_entry cmd_stop_entry = {
 	.name = "stop",
-	.usage = "stop TARGET [JOB]",
-	.flags = CMD_NEEDS_INVENTORY,
-	.exec = cmd_stop_exec,
+	.synopsis = "stop TARGET [JOB]",
+	.summary = "Stop the running jobs of each host (or JOB); the data stays.",
+	.target = CMD_TARGET_REQUIRED,
+	.nargs_max = 1,
+	.flags = CMD_PER_HOST | CMD_RENDER | CMD_KEEP_LOG | CMD_SAVE_FAILED,
+	.check = stop_check,
+	.host = stop_host,
 };

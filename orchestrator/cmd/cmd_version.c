@@ -8,15 +8,15 @@
 #include "cmd.h"
 #include "payload.h"
 
+#include "error.h"
+
 static int
-cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
+version_exec(struct cmd_run *run)
 {
 	size_t i, n;
 	const struct payload_file *f;
 
-	(void)ctx;
-	(void)argc;
-	(void)argv;
+	(void)run;
 	printf("cnorch %s\n", CN_VERSION);
 	printf("libssh2 %s\n", libssh2_version(0));
 	printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
@@ -28,12 +28,13 @@ cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (f[i].sha256 != NULL)
 			printf("  %s %s %zu bytes\n", f[i].sha256, f[i].name,
 			    f[i].size);
-	return EXIT_OK;
+	return CN_OK;
 }
 
 const struct cmd_entry cmd_version_entry = {
 	.name = "version",
-	.usage = "version",
-	.flags = 0,
-	.exec = cmd_version_exec,
+	.synopsis = "version",
+	.summary = "Show cnorch's version, its libraries and the payload id.",
+	.target = CMD_TARGET_NONE,
+	.exec = version_exec,
 };

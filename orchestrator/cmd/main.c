@@ -1,6 +1,7 @@
 /*
  * cnorch: set up rented GPU boxes in China and pull model weights onto
- * them.  main() parses the global options and dispatches to cmd_*.c.
+ * them.  main() parses the global options and hands the command to
+ * cmd_run() (cmd.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,33 +9,6 @@
 #include <string.h>
 
 #include "cmd.h"
-
-extern const struct cmd_entry cmd_version_entry;
-extern const struct cmd_entry cmd_exec_entry;
-extern const struct cmd_entry cmd_hosts_entry;
-extern const struct cmd_entry cmd_provision_entry;
-extern const struct cmd_entry cmd_doctor_entry;
-extern const struct cmd_entry cmd_status_entry;
-extern const struct cmd_entry cmd_logs_entry;
-extern const struct cmd_entry cmd_pull_entry;
-extern const struct cmd_entry cmd_stop_entry;
-extern const struct cmd_entry cmd_resume_entry;
-
-/* Names must match exactly: no prefix guessing for commands that change
- * remote machines. */
-static const struct cmd_entry *const cmd_table[] = {
-	&cmd_version_entry,
-	&cmd_exec_entry,
-	&cmd_hosts_entry,
-	&cmd_provision_entry,
-	&cmd_doctor_entry,
-	&cmd_status_entry,
-	&cmd_logs_entry,
-	&cmd_pull_entry,
-	&cmd_stop_entry,
-	&cmd_resume_entry,
-	NULL
-};
 
 static void
 usage(FILE *fp)
@@ -44,7 +18,8 @@ usage(FILE *fp)
 	fprintf(fp, "usage: cnorch [-i INVENTORY] [--forks N] [--json] "
 	    "[-q|-v] COMMAND [TARGET] [ARGS]\n\ncommands:\n");
 	for (c = cmd_table; *c != NULL; c++)
-		fprintf(fp, "   %s\n", (*c)->usage);
+		fprintf(fp, "   %s\n", (*c)->synopsis);
+	fprintf(fp, "\n'cnorch COMMAND --help' says more about each.\n");
 }
 
 int
@@ -60,8 +35,9 @@ main(int argc, char **argv)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct cmd_ctx ctx = { .forks = 16 };
-	const struct cmd_entry *const *c;
+	struct cmd_ctx ctx = { .forks = 0 };
+	const struct cmd_entry *e;
+	char *vargv[] = { (char *)"version", NULL };
 	char *end;
 	int ch;
 
@@ -92,7 +68,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			return cmd_version_entry.exec(&ctx, 1, argv);
+			return cmd_run(cmd_find("version"), &ctx, 1, vargv);
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -104,14 +80,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (c = cmd_table; *c != NULL; c++)
-		if (strcmp((*c)->name, argv[0]) == 0)
-			break;
-	if (*c == NULL) {
+	if ((e = cmd_find(argv[0])) == NULL) {
 		fprintf(stderr, "error: '%s' is not a cnorch command; see "
 		    "'cnorch --help'\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	optind = 1;	/* let the subcommand run getopt on its own argv */
-	return (*c)->exec(&ctx, argc, argv);
+	return cmd_run(e, &ctx, argc, argv);
 }

@@ -42,6 +42,7 @@ host_connect(const struct host *h, bool interactive, struct session **out,
 	o.identity_file = h->identity_file;
 	o.password = pw;
 	o.known_hosts = h->known_hosts;
+	o.host_key_alias = h->host_key_alias;
 	o.policy = (enum hostkey_policy)hostkey_policy_parse(
 	    h->known_hosts_policy);
 	o.connect_timeout_s = h->connect_timeout;

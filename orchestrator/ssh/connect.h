@@ -1,9 +1,10 @@
 /*
  * Open an SSH session to an inventory host: session_opts built from
  * struct host (password from the environment variable the host names,
+ * HostKeyAlias from ssh_config,
  * known_hosts_policy string to enum hostkey_policy).
  *
- * Who frees: *out with session_destroy(); *msg (malloc'd, host-prefixed,
+ * Who frees: *out with session_destroy(); *msg (malloc'd, no host prefix,
  * possibly two lines) by the caller.
  */
 #ifndef CN_CONNECT_H

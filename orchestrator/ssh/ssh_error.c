@@ -1,3 +1,4 @@
+/* ssh_error: libssh2 error codes into the CN_ERR_* range, in one place. */
 #include <libssh2.h>
 
 #include "error.h"

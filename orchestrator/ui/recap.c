@@ -1,3 +1,4 @@
+/* recap: the fleet at a glance, identical hosts folded (clush -b). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,13 @@
  *                 at most one per job every few seconds;
  *   RENDER_TTY    a terminal: the same permanent lines, plus one live row
  *                 per running job (bar, bytes, %, rate, ETA) redrawn in
- *                 place below them;
+ *                 place below them; with more hosts than fit (render_hosts:
+ *                 more than a few, or their lines taller than the
+ *                 terminal) and without -v, the fleet view instead: ONE
+ *                 row per host (phase, progress, rate, ETA, per-source
+ *                 bytes, file), step items folded into it, only warnings
+ *                 and errors printed as lines above the rows, changed rows
+ *                 redrawn a few times a second;
  *   RENDER_JSON   --json: one JSON object per line, {"host": ..., "event":
  *                 ..., fields...}, for everything, recap included.
  * A struct render is shared by all host threads and locks itself.
@@ -58,6 +64,62 @@ struct render_row {
 int	render_row_text(char *buf, size_t n, const struct render_row *r,
 	    int width);
 
+/*
+ * Per-source bytes of an event ({"hf": N, "modelscope": M}, file_done and
+ * done) as "hf 1.2 GiB + ms 800 MiB": hf, modelscope, then any other in
+ * the event's order, zero and non-numeric ones left out, "modelscope" said
+ * "ms".  "" (returns 0)
+ * when sources is absent, not an object or all zero.
+ */
+int	render_sources_text(char *buf, size_t n, json_t *sources);
+
+/* Where a host is in a run, for its fleet row. */
+enum render_phase {
+	RENDER_WAITING,		/* not started (--forks) */
+	RENDER_CONNECT,
+	RENDER_UPLOAD,
+	RENDER_SETUP,
+	RENDER_LAUNCH,
+	RENDER_PULLING,		/* following its jobs */
+	RENDER_DONE,		/* final phases from here on */
+	RENDER_FAILED,
+	RENDER_UNREACHABLE,
+	RENDER_DETACHED,
+};
+
+const char *render_phase_name(enum render_phase ph);
+
+/* A host's fleet row: the state of one host as the fleet view shows it. */
+struct render_host_row {
+	char	 host[64];
+	enum render_phase phase;
+	char	 items[64];	/* folded step items: "setup 6 changed" */
+	char	 file[160];	/* the file being (or last) fetched */
+	char	 sources[96];	/* render_sources_text() */
+	char	 why[160];	/* failed: the last error, one line */
+	double	 done, total;	/* bytes over its jobs; total < 0: none */
+	double	 rate;		/* bytes/s */
+	int	 files_done, files;
+};
+
+/*
+ * A fleet row fitted into width columns (never more than width - 1, so it
+ * never wraps): the name padded to name_width, the phase, then for a
+ * pulling host bar, %, bytes, rate, ETA, sources and the file (the file's
+ * name cut in the middle to what is left); for others the folded items or
+ * the failure.
+ */
+int	render_host_row_text(char *buf, size_t n,
+	    const struct render_host_row *r, int name_width, int width);
+
+/*
+ * The fleet view, or lines?  On a terminal (tty), without -v, with more
+ * than a few hosts, or with more than one whose lines would not fit
+ * term_rows.
+ */
+bool	render_fleet_wanted(bool tty, size_t nhosts, int verbosity,
+	    int term_rows);
+
 /* Piped progress: print this one?  (last < 0: never printed). */
 bool	render_progress_due(double last, double now, double interval,
 	    double done, double total);
@@ -84,6 +146,37 @@ void	render_note(struct render *r, const char *host, bool is_err,
 	    json_t *fields, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
+/*
+ * The hosts of this run, in order: picks the fleet view when
+ * render_fleet_wanted() (RENDER_TTY only), each host starting WAITING.
+ * Call once, before any host runs.
+ */
+void	render_hosts(struct render *r, const char *const *names, size_t n);
+
+/* True when the fleet view is on. */
+bool	render_fleet(const struct render *r);
+
+/* host has moved to phase ph (the fleet row; nothing in other views).  A
+ * detached host stays detached; a final phase is not left for a running
+ * one. */
+void	render_phase(struct render *r, const char *host,
+	    enum render_phase ph);
+
+/*
+ * One item of a step (payload, setup, mirror, pull) with its status (ok,
+ * changed, warn, error, running...): render_note() in every view but the
+ * fleet view, which folds ok/changed items into the host's row ("setup 6
+ * changed 1 ok") and prints the others as lines.  The run log and JSON
+ * keep every item.  fields is stolen as for render_note().
+ */
+void	render_item(struct render *r, const char *host, const char *step,
+	    const char *status, json_t *fields, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+
+/* Draw the fleet rows that changed now (a ticker does it a few times a
+ * second on a terminal; tests call it). */
+void	render_flush(struct render *r);
+
 /* One job event (ev borrowed): lines, bar update or JSON. */
 void	render_event(struct render *r, const char *host, const char *label,
 	    json_t *ev);
@@ -100,7 +193,7 @@ int	render_keep_log(struct render *r, const char *command);
 /* That run directory, or NULL. */
 const char *render_log_dir(const struct render *r);
 
-/* Erase the live rows (before the recap and exit). */
+/* Erase the live rows (before the recap and exit); the fleet view ends. */
 void	render_finish(struct render *r);
 
 #endif

@@ -1,3 +1,4 @@
+/* runlog: each run's per-host logs on the laptop, and @failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -119,11 +120,14 @@ runlog_dir(const struct runlog *rl)
 	return rl->dir;
 }
 
-void
-runlog_line(struct runlog *rl, const char *host, const char *line)
+/* Append a then b to host's log; best effort: a full laptop disk must
+ * not stop a run. */
+static void
+append(struct runlog *rl, const char *host, const char *a, size_t na,
+    const char *b, size_t nb)
 {
 	char *path = NULL;
-	size_t n = strlen(line);
+	ssize_t w;
 	int fd;
 
 	if (rl == NULL || strchr(host, '/') != NULL)
@@ -131,17 +135,36 @@ runlog_line(struct runlog *rl, const char *host, const char *line)
 	if (asprintf(&path, "%s/%s.log", rl->dir, host) < 0)
 		return;
 	pthread_mutex_lock(&rl->lock);
-	/* Opened per line: a run touches few lines per second per host and
-	 * this keeps no descriptor per host open in large fleets. */
+	/* Opened per write: a run touches few lines per second per host (a
+	 * stream comes in batches) and this keeps no descriptor per host
+	 * open in large fleets. */
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		/* Best effort: a full laptop disk must not stop a run. */
-		if (write(fd, line, n) >= 0 && (n == 0 || line[n - 1] != '\n'))
-			(void)!write(fd, "\n", 1);
-		close(fd);
+	while (fd >= 0 && na > 0 && (w = write(fd, a, na)) > 0) {
+		a += w;
+		na -= (size_t)w;
 	}
+	while (fd >= 0 && na == 0 && nb > 0 && (w = write(fd, b, nb)) > 0) {
+		b += w;
+		nb -= (size_t)w;
+	}
+	if (fd >= 0)
+		close(fd);
 	pthread_mutex_unlock(&rl->lock);
 	free(path);
+}
+
+void
+runlog_line(struct runlog *rl, const char *host, const char *line)
+{
+	size_t n = strlen(line);
+
+	append(rl, host, line, n, "\n", n == 0 || line[n - 1] != '\n');
+}
+
+void
+runlog_write(struct runlog *rl, const char *host, const char *p, size_t n)
+{
+	append(rl, host, p, n, "", 0);
 }
 
 int

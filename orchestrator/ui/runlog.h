@@ -20,6 +20,9 @@ void	runlog_destroy(struct runlog *rl);
 
 /* Append one line to host's log; thread-safe, best effort. */
 void	runlog_line(struct runlog *rl, const char *host, const char *line);
+/* n bytes of whole lines (each ending in "\n") to host's log at once. */
+void	runlog_write(struct runlog *rl, const char *host, const char *p,
+	    size_t n);
 
 /* The run directory. */
 const char *runlog_dir(const struct runlog *rl);

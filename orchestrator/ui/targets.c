@@ -1,17 +1,18 @@
+/* targets: a TARGET resolved to hosts, and @failed kept for next time. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "error.h"
 #include "inventory.h"
 #include "runlog.h"
 #include "targets.h"
 
 int
-targets_select(struct cmd_ctx *ctx, const char *target, struct inventory **own,
+targets_select(const char *inventory_path, const char *target,
+    struct inventory **own,
     const struct host ***hosts, size_t *n, char **msg)
 {
-	struct inventory *inv = ctx->inv;
+	struct inventory *inv;
 	char *path = NULL, **failed = NULL;
 	size_t nfailed = 0;
 	int r;
@@ -20,16 +21,13 @@ targets_select(struct cmd_ctx *ctx, const char *target, struct inventory **own,
 	*hosts = NULL;
 	*n = 0;
 	*msg = NULL;
-	if (inv == NULL) {
-		if ((path = inventory_default_path(ctx->inventory_path)) ==
-		    NULL) {
-			r = CN_ERR_NOMEM;
-			goto out;
-		}
-		if ((r = inventory_load(path, NULL, own, msg)) != CN_OK)
-			goto out;
-		inv = *own;
+	if ((path = inventory_default_path(inventory_path)) == NULL) {
+		r = CN_ERR_NOMEM;
+		goto out;
 	}
+	if ((r = inventory_load(path, NULL, own, msg)) != CN_OK)
+		goto out;
+	inv = *own;
 	if (target != NULL && strstr(target, "@failed") != NULL &&
 	    failed_load(&failed, &nfailed) != CN_OK) {
 		failed = NULL;
@@ -56,7 +54,7 @@ targets_save_failed(const struct host *const *hosts, size_t n,
 	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		if (status[i] != EXIT_OK)
+		if (status[i] != CN_OK)
 			names[nf++] = hosts[i]->name;
 	(void)failed_save(names, nf);
 	free(names);

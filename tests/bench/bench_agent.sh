@@ -264,7 +264,7 @@ for c in sorted(rows, key=lambda x: "ABCDUF".index(x)):
     t = rows[c]
     any_r = next(iter(t.values()))
     size = size_of(any_r["repo"])
-    lim = any_r["limit"] if t.get("agent") else 0
+    lim = t["agent"]["limit"] if t.get("agent") else 0
     cells = []
     speed = {}
     for tool in ("curl", "aria2c", "agent"):

@@ -121,12 +121,12 @@ if [ "$RC" -eq 3 ] && grep -qi "token" "$EV" "$OUT"; then
 else
 	notok "a gated repo without a token exits 3 and says how (rc $RC)" "$OUT" "$EV"
 fi
-HF_TOKEN=hf_testtoken run gated-token '{}'
+HF_TOKEN=hf_testtoken run gated-token '{}' --allow-http-token
 expect_ok "a gated repo with HF_TOKEN"
 check "the token is in no event" bash -c "! grep -q hf_testtoken '$EV' '$OUT'"
 umask 077
 printf 'hf_testtoken\n' >"$T/token"
-run gated-file '{}' --token-file "$T/token"
+run gated-file '{}' --token-file "$T/token" --allow-http-token
 expect_ok "a gated repo with --token-file"
 
 # --- auto falls back to ModelScope -------------------------------------------------

@@ -164,8 +164,9 @@ pull --repo test-org/ms-private --source modelscope --cache-dir "$T/p0" >"$T/p0.
 RC=$?
 check "modelscope private: without MODELSCOPE_API_TOKEN exit 3, naming the variable" \
 	bash -c "[ $RC -eq 3 ] && grep -q MODELSCOPE_API_TOKEN '$T/p0.err'"
+# The stand-in hub is plain http: tokens go there only when allowed.
 MODELSCOPE_API_TOKEN=hf_testtoken pull --repo test-org/ms-private --source modelscope \
-	--cache-dir "$T/p1" --json >"$T/p1.jsonl" 2>"$T/p1.err"
+	--allow-http-token --cache-dir "$T/p1" --json >"$T/p1.jsonl" 2>"$T/p1.err"
 RC=$?
 check "modelscope private: the token as cookie m_session_id lists and downloads" test "$RC" -eq 0
 check "modelscope private: the token is in no event or message" \

@@ -158,10 +158,10 @@ chmod 644 "$tmp/token"
 plan tok644 --repo test-org/gated-model --endpoint "$E" --token-file "$tmp/token"
 check "token: a 0644 token file is refused" grep -q "token file '$tmp/token' has mode 0644" "$tmp/tok644.err"
 chmod 600 "$tmp/token"
-plan tok600 --repo test-org/gated-model --endpoint "$E" --token-file "$tmp/token" --json
+plan tok600 --repo test-org/gated-model --endpoint "$E" --token-file "$tmp/token" --allow-http-token --json
 check "token: a 0600 token file opens the gated repo" rc tok600 0
 check "token: never printed" bash -c "! grep -q hf_testtoken '$tmp/tok600.json' '$tmp/tok600.err' '$tmp/tok644.err'"
-HF_TOKEN=hf_wrong "$CNORCH_AGENT" plan --repo test-org/gated-model --endpoint "$E" >/dev/null 2>"$tmp/wrong.err"
+HF_TOKEN=hf_wrong "$CNORCH_AGENT" plan --repo test-org/gated-model --endpoint "$E" --allow-http-token >/dev/null 2>"$tmp/wrong.err"
 check "token: a refused token is reported" grep -q 'token was refused' "$tmp/wrong.err"
 
 # --- hostile hub

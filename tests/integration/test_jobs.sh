@@ -277,6 +277,26 @@ check "exec: box2 says exit 3" grep -qx 'box2: exit 3' "$T/e1.err"
 check "exec: the others answer" test "$(grep -c ': fine$' "$T/e1.out")" = 3
 check "exec: line-prefixed" prefixed "$T/e1.out" "$T/e1.err"
 
+# ---------------------------------------------------------------- sources
+# An agent that says which hub carried the bytes (issue 11: "sources" in
+# file_done and done): a finished job's last event names them, and status
+# shows the split.  The event is written the way the agent writes it.
+ev1="$(boxvar box1 BOX_HOME)/.cnorch/jobs/test-org--tiny-model@main/events.jsonl"
+printf '{"ts":%s,"job":"test-org--tiny-model@main","event":"done","status":"ok","bytes":5368709120,"elapsed_s":1,"sources":{"hf":3221225472,"modelscope":2147483648}}\n' \
+	"$(date +%s)" >> "$ev1"
+cn status box1 > "$T/src1.out" 2>&1
+check "sources: status shows the bytes per hub" grep -Eq '^box1: test-org--tiny-model@main done .*\(hf 3\.0 GiB \+ ms 2\.0 GiB\)' "$T/src1.out"
+cn --json status box1 > "$T/src2.out" 2>&1
+check "sources: status --json has them" python3 - "$T/src2.out" <<'PY'
+import json, sys
+jobs = [json.loads(l) for l in open(sys.argv[1])]
+src = [o.get("sources") for o in jobs if o.get("event") == "job"
+       and o["job"] == "test-org--tiny-model@main"]
+sys.exit(0 if src and src[0]["modelscope"] == 2147483648 and src[0]["hf"] >= 3221225472 else 1)
+PY
+cn logs box1 > "$T/src3.out" 2>&1
+check "sources: logs says them on the done line" grep -q ' done ok .*(hf 3.0 GiB + ms 2.0 GiB)' "$T/src3.out"
+
 # ---------------------------------------------------------------- usage
 cn logs > /dev/null 2>&1
 rc=$?

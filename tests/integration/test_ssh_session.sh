@@ -126,6 +126,9 @@ blackhole_port=$(cat "$work/blackhole.port")
 # without identity_file would offer it before their password).
 ssh-keygen -q -t rsa -b 2048 -N '' -C laptop-rsa -f "$work/id_rsa" </dev/null
 cat "$work/id_rsa.pub" >>"$box1_DIR/authorized_keys"
+# A passphrase-protected key, for the prompt on a terminal.
+ssh-keygen -q -t ed25519 -N 'pp-Secret' -C laptop-enc -f "$work/id_enc" </dev/null
+cat "$work/id_enc.pub" >>"$box1_DIR/authorized_keys"
 
 # The laptop knows box1, box2 and pwbox; box2's key is also recorded
 # for box1's port in a second file (a "changed" host key).
@@ -176,7 +179,9 @@ cat >"$INV" <<JSON
     "closed": { "host": "127.0.0.1", "port": $closed_port, "user": "x",
                 "identity_file": "$box1_KEY" },
     "rsabox": { "host": "127.0.0.1", "port": $box1_PORT,
-                "user": "$box1_USER", "identity_file": "$work/id_rsa" }
+                "user": "$box1_USER", "identity_file": "$work/id_rsa" },
+    "enckey": { "host": "127.0.0.1", "port": $box1_PORT,
+                "user": "$box1_USER", "identity_file": "$work/id_enc" }
   }
 }
 JSON
@@ -258,6 +263,34 @@ check "the user's known_hosts is never rewritten" cmp -s "$KH" "$work/kh.before"
 run exec rsabox -- 'echo rsa'
 check "RSA key -> clear libssh2 / rsa-sha2 message" \
     eval 'rc_is 3 && has_err "rsabox: authentication failed (tried: publickey): libssh2 1.10 cannot use RSA key" && has_err "rsa-sha2" && has_err "ssh-keygen -t ed25519"'
+
+# The passphrase prompt on a terminal (a pty): the right passphrase works;
+# Ctrl-C aborts that host with a clear error and leaves echo on.
+PTY="$CNORCH_SRC/tests/fixtures/pty_prompt.py"
+python3 "$PTY" "passphrase" 'pp-Secret\r' -- "$CNORCH" -i "$INV" exec enckey -- 'echo via-enc' >"$work/out" 2>"$work/err"
+check "passphrase prompt on a tty: echo off while asking, then runs" \
+    eval 'has_out "exit=0" && has_out "[echo while prompting: off]" && has_out "enckey: via-enc" && ! has_out "pp-Secret"'
+python3 "$PTY" "passphrase" 'half\x03' -- "$CNORCH" -i "$INV" exec enckey,box1 -- 'echo after' >"$work/out" 2>"$work/err"
+check "Ctrl-C at the passphrase prompt: terminal restored, host aborted cleanly" \
+    eval 'has_out "exit=3" && has_out "echo=on" && has_out "enckey: interrupted at the passphrase prompt" && has_out "box1: after"'
+
+# Collected output is capped (a JSON reply cannot grow cnorch without
+# bound); streams come in big chunks, not a callback per line.
+probe() { "$CNORCH_SSH_PROBE" "$box1_PORT" "$box1_USER" "$box1_KEY" "$KH" "$@" >"$work/out" 2>"$work/err"; }
+probe collect 1048576 'head -c 2000000 /dev/zero'
+check "collect over a 1 MiB cap -> stopped, message names the cap" \
+    eval 'has_out "rc=-28 " && has_out "went over the 1 MiB cap for collected output"'
+probe collect 0 'head -c 3000000 /dev/zero; echo e >&2'
+check "collect under the default cap -> every byte" \
+    eval 'has_out "rc=0 out=3000000 err=2 "'
+probe collect 0 'head -c 17000000 /dev/zero'
+check "collect 17 MB -> over the default 16 MiB cap" \
+    eval 'has_out "rc=-28 " && has_out "16 MiB cap"'
+probe collect 1000 'head -c 1000 /dev/zero'
+check "collect exactly at the cap is fine" eval 'has_out "rc=0 out=1000 "'
+probe stream 'yes | head -c 4194304'
+check "stream: 2M short lines arrive in big chunks, every byte" \
+    eval 'has_out "rc=0 " && has_out " bytes=4194304 " && [ "$(sed -n "s/.*chunks=\([0-9]*\).*/\1/p" "$work/out")" -lt 2000 ] && [ "$(sed -n "s/.*max=\([0-9]*\).*/\1/p" "$work/out")" -gt 16384 ]'
 
 run exec box1 --timeout 2 -- 'sleep 30; echo late'
 gone=0

@@ -2,7 +2,8 @@
  * Unit tests for Ansible inventories (inventory/ansible*.c): an INI and a
  * YAML inventory select the same hosts with the same fields as the
  * equivalent JSON one (tests/fixtures/inventories/), cnorch's inventory
- * written as Ansible YAML reads back the same, the format guess, host
+ * written as Ansible YAML (whole or a selection) reads back the same,
+ * the format guess, host
  * ranges, and refusals (ansible_password, malformed files).
  */
 #include <setjmp.h>
@@ -212,6 +213,87 @@ test_write_roundtrip(void **state)
 	inventory_destroy(a);
 }
 
+/* A selection written: just those hosts, their groups cut down to them,
+ * and each reads back with the same fields (`cnorch hosts --ansible T`). */
+static void
+test_write_selected(void **state)
+{
+	static const struct {
+		const char	*target;
+		size_t		 nhosts;
+		const char	*groups;	/* that must select, "," list */
+		const char	*absent;	/* group that must be gone */
+	} cases[] = {
+		{ "autodl-02,fz-01", 2, "autodl,train", NULL },
+		{ "lab", 1, NULL, "train" },
+		{ "autodl", 2, "autodl,train", NULL },
+		{ "fz-01", 1, "train", "autodl" },
+	};
+	struct inventory *j = load(CN_FIXTURES "/fleet.json"), *a;
+	const struct host **sel = NULL;
+	const char **names;
+	char *msg = NULL, path[64], *g, *gs, *save;
+	size_t i, k, n;
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/cn-ansible-sel-%d.yml",
+	    (int)getpid());
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(inventory_select(j, cases[i].target, NULL, 0,
+		    &sel, &n, &msg), CN_OK);
+		assert_int_equal(n, cases[i].nhosts);
+		assert_non_null(names = calloc(n, sizeof(*names)));
+		for (k = 0; k < n; k++)
+			names[k] = sel[k]->name;
+		assert_non_null(fp = fopen(path, "w"));
+		assert_int_equal(inventory_write_ansible_hosts(j, names, n, fp,
+		    &msg), CN_OK);
+		fclose(fp);
+		a = load(path);
+		if (inventory_count(a) != n)
+			fail_msg("%s: %zu hosts written, want %zu",
+			    cases[i].target, inventory_count(a), n);
+		for (k = 0; k < n; k++) {
+			assert_non_null(inventory_find(a, names[k]));
+			same_host(inventory_find(j, names[k]),
+			    inventory_find(a, names[k]));
+		}
+		same_selection(j, a, cases[i].target);
+		if (cases[i].groups != NULL) {
+			assert_non_null(gs = strdup(cases[i].groups));
+			for (g = strtok_r(gs, ",", &save); g != NULL;
+			    g = strtok_r(NULL, ",", &save)) {
+				const struct host **x = NULL;
+				size_t nx = 0;
+
+				if (inventory_select(a, g, NULL, 0, &x, &nx,
+				    &msg) != CN_OK)
+					fail_msg("%s: group %s: %s",
+					    cases[i].target, g, msg);
+				free(x);
+			}
+			free(gs);
+		}
+		if (cases[i].absent != NULL) {
+			const struct host **x = NULL;
+			size_t nx = 0;
+
+			assert_int_not_equal(inventory_select(a,
+			    cases[i].absent, NULL, 0, &x, &nx, &msg), CN_OK);
+			free(msg);
+			msg = NULL;
+			free(x);
+		}
+		inventory_destroy(a);
+		free(names);
+		free(sel);
+		sel = NULL;
+	}
+	unlink(path);
+	inventory_destroy(j);
+}
+
 static void
 test_format_guess(void **state)
 {
@@ -371,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_yaml_same_as_json),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_write_roundtrip),
+		cmocka_unit_test(test_write_selected),
 		cmocka_unit_test(test_format_guess),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_yaml_types),

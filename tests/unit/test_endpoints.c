@@ -129,10 +129,11 @@ test_apply_and_best(void **state)
 	assert_string_equal(l.v[2].error, "HTTP 503");
 	assert_false(l.v[3].measured);
 
-	assert_int_equal(endpoint_best(&l, "pypi", false), 1);
-	assert_int_equal(endpoint_best(&l, "pypi", true), 0);
-	assert_int_equal(endpoint_best(&l, "hf", false), -1);
-	assert_int_equal(endpoint_best(&l, "conda", false), -1);
+	assert_int_equal(endpoint_best(&l, "pypi", 0), 1);
+	assert_int_equal(endpoint_best(&l, "pypi", ENDPOINT_BEST_CONFIGURED),
+	    0);
+	assert_int_equal(endpoint_best(&l, "hf", 0), -1);
+	assert_int_equal(endpoint_best(&l, "conda", 0), -1);
 
 	assert_non_null(s = endpoint_summary(&l.v[1]));
 	assert_string_equal(s, "12.3 MiB/s, ttfb 35 ms");
@@ -143,6 +144,16 @@ test_apply_and_best(void **state)
 	assert_non_null(s = endpoint_summary(&l.v[3]));
 	assert_string_equal(s, "not measured");
 	free(s);
+	/* A hub that answers "not here" works; a failing mirror does not. */
+	assert_int_equal(endpoint_apply_line(&l, "{\"url\":\"http://a/api/"
+	    "models/openai-community/gpt2/revision/main\",\"ok\":false,"
+	    "\"status\":404,\"rank\":4}"), 1);
+	assert_true(endpoint_reachable(&l.v[3]));
+	assert_false(endpoint_reachable(&l.v[2]));
+	assert_int_equal(endpoint_best(&l, "hf", 0), -1);
+	assert_int_equal(endpoint_best(&l, "hf", ENDPOINT_BEST_REACHABLE), 3);
+	assert_int_equal(endpoint_best(&l, "pypi", ENDPOINT_BEST_REACHABLE),
+	    1);
 	endpoint_list_release(&l);
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests for the follow stream parser: frames, whole-line offsets,
- * done events, ended agents, chunking anywhere, bad frames. */
+ * done events, ended agents, chunking anywhere, bad frames; and the box
+ * loop itself, run here with sh, following a relaunched job. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "error.h"
@@ -212,6 +215,116 @@ test_script(void **state)
 	follow_release(NULL);
 }
 
+/*
+ * Run the box loop for one job with sh in a temporary HOME holding its
+ * events.jsonl and state.json (the agent gone, so the loop ends after one
+ * pass), and feed what it prints to the parser.
+ */
+static void
+follow_here(struct follow_job *job, const char *events, const char *state,
+    struct seen *seen)
+{
+	char home[] = "/tmp/cn-follow.XXXXXX", path[512], cmd[1200];
+	char *script, buf[4096];
+	struct follow_parser fp;
+	FILE *f;
+	size_t n;
+
+	assert_non_null(mkdtemp(home));
+	snprintf(path, sizeof(path), "%s/.cnorch", home);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.cnorch/jobs", home);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.cnorch/jobs/%s", home, job->id);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.cnorch/jobs/%s/events.jsonl", home,
+	    job->id);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(events, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/.cnorch/jobs/%s/state.json", home,
+	    job->id);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(state, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/follow.sh", home);
+	assert_non_null(script = follow_script(job, 1));
+	assert_non_null(f = fopen(path, "w"));
+	fputs(script, f);
+	fclose(f);
+	free(script);
+	snprintf(cmd, sizeof(cmd), "HOME='%s' sh '%s'", home, path);
+	follow_parser_init(&fp, job, 1, cb, seen);
+	assert_non_null(f = popen(cmd, "r"));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(follow_parser_feed(&fp, buf, n), CN_OK);
+	assert_int_equal(pclose(f), 0);
+	assert_true(fp.ended);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A relaunch left events.jsonl shorter than our offset: from 0 again. */
+static void
+test_relaunch_shorter(void **state)
+{
+	struct follow_job job;
+	struct seen s = { .stop_at = -1 };
+
+	(void)state;
+	memset(&job, 0, sizeof(job));
+	job.id = strdup("test-org--tiny-model@main");
+	job.offset = 5000;	/* where the old run's events ended */
+	follow_here(&job, L1 L2, "{\"state\": \"done\", \"pid\": 0}\n",
+	    &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.events[0], "restarted");
+	assert_string_equal(s.events[1], "plan");
+	assert_string_equal(s.events[2], "done");
+	assert_int_equal(job.offset, strlen(L1) + strlen(L2));
+	assert_true(job.ok);
+	follow_release(&job);
+}
+
+/* A new generation in state.json: from 0 again, though longer. */
+static void
+test_relaunch_generation(void **state)
+{
+	struct follow_job job;
+	struct seen s = { .stop_at = -1 };
+
+	(void)state;
+	memset(&job, 0, sizeof(job));
+	job.id = strdup("j1");
+	job.offset = strlen(L1);
+	job.generation = 1;
+	job.have_generation = true;
+	follow_here(&job, L1 L3 L2, "{\"state\": \"done\", \"pid\": 0, "
+	    "\"generation\": 2}\n", &s);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.events[0], "restarted");
+	assert_string_equal(s.events[1], "plan");
+	assert_string_equal(s.events[2], "progress");
+	assert_int_equal(job.offset, strlen(L1) + strlen(L3) + strlen(L2));
+	assert_true(job.have_generation);
+	assert_int_equal(job.generation, 2);
+	follow_release(&job);
+
+	/* The same generation: on from the offset, nothing said. */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = -1;
+	memset(&job, 0, sizeof(job));
+	job.id = strdup("j1");
+	job.offset = strlen(L1);
+	job.generation = 2;
+	job.have_generation = true;
+	follow_here(&job, L1 L3 L2, "{\"state\": \"done\", \"pid\": 0, "
+	    "\"generation\": 2}\n", &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.events[0], "progress");
+	follow_release(&job);
+}
+
 int
 main(void)
 {
@@ -222,6 +335,8 @@ main(void)
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_script),
+		cmocka_unit_test(test_relaunch_shorter),
+		cmocka_unit_test(test_relaunch_generation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

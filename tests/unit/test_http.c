@@ -187,55 +187,118 @@ test_token_file(void **state)
 	free(msg);
 }
 
+/*
+ * Where each token may go: only its endpoint's scheme, host and port, and
+ * only over https unless allow_http_token (local test hubs).
+ */
 static void
-test_token_env_and_host(void **state)
+test_token_scope(void **state)
 {
+	static const struct {
+		const char *endpoint;	/* HF and ModelScope alike */
+		bool allow_http;
+		const char *url;
+		bool sent;
+	} t[] = {
+		{ "https://hf-mirror.com", false, "https://hf-mirror.com/api/x",
+		    true },
+		{ "https://hf-mirror.com", false,
+		    "https://HF-Mirror.com:443/api/x", true },
+		/* downgrade, other port, other host */
+		{ "https://hf-mirror.com", true, "http://hf-mirror.com/api/x",
+		    false },
+		{ "https://hf-mirror.com", false,
+		    "https://hf-mirror.com:8443/x", false },
+		{ "https://hf-mirror.com", false, "https://cdn-lfs.hf.co/x",
+		    false },
+		{ "https://hf-mirror.com", false,
+		    "https://hf-mirror.com.evil.example/x", false },
+		/* plain http only with the explicit flag */
+		{ "http://127.0.0.1:8080", false, "http://127.0.0.1:8080/x",
+		    false },
+		{ "http://127.0.0.1:8080", true, "http://127.0.0.1:8080/x",
+		    true },
+		{ "http://127.0.0.1:8080", true, "HTTP://127.0.0.1:8080/y",
+		    true },
+		{ "http://127.0.0.1:8080", true, "http://127.0.0.1:8081/x",
+		    false },
+		{ "http://127.0.0.1:8080", true, "http://127.0.0.2:8080/x",
+		    false },
+		{ "http://127.0.0.1:8080", true, "https://127.0.0.1:8080/x",
+		    false },
+	};
 	struct curl_slist *hdrs = NULL;
 	struct http_conf c;
-	char *msg = NULL;
+	char *msg = NULL, *w;
+	size_t i;
 	CURL *h;
 
 	(void)state;
-	setenv("HF_TOKEN", "hf_env", 1);
-	assert_int_equal(http_conf_init(&c, NULL, NULL,
-	    "http://127.0.0.1:8080", &msg), CN_OK);
-	assert_string_equal(c.token, "hf_env");
-	assert_string_equal(c.token_host, "127.0.0.1");
-	assert_int_equal(c.connect_timeout_s, 15);
 	h = curl_easy_init();
 	assert_non_null(h);
-	/* the endpoint's host gets the header, another host does not */
-	assert_int_equal(http_setup(h, &c, "http://127.0.0.1:8080/api/x",
-	    &hdrs), CN_OK);
-	assert_non_null(hdrs);
-	assert_string_equal(hdrs->data, "Authorization: Bearer hf_env");
-	assert_null(hdrs->next);
-	curl_slist_free_all(hdrs);
-	assert_int_equal(http_setup(h, &c, "http://cdn-lfs.example/x",
-	    &hdrs), CN_OK);
-	assert_null(hdrs);
-	/* same host, other port or scheme: not the endpoint either */
-	assert_int_equal(http_setup(h, &c, "http://127.0.0.1:8081/x",
-	    &hdrs), CN_OK);
-	assert_null(hdrs);
-	assert_int_equal(http_setup(h, &c, "HTTP://127.0.0.1:8080/y",
-	    &hdrs), CN_OK);
-	assert_non_null(hdrs);
-	curl_slist_free_all(hdrs);
+	setenv("HF_TOKEN", "hf_env", 1);
+	setenv("MODELSCOPE_API_TOKEN", "ms_env", 1);
+	unsetenv("CNORCH_ALLOW_HTTP_TOKEN");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(http_conf_init(&c, "/dev/null", NULL,
+		    t[i].endpoint, &msg), CN_OK);
+		assert_int_equal(http_conf_modelscope(&c, t[i].endpoint,
+		    &msg), CN_OK);
+		assert_string_equal(c.token, "hf_env");
+		assert_string_equal(c.ms_token, "ms_env");
+		c.allow_http_token = t[i].allow_http;
+		if (http_token_for(&c, t[i].url, false) != t[i].sent ||
+		    http_token_for(&c, t[i].url, true) != t[i].sent)
+			fail_msg("case %zu: %s -> %s", i, t[i].endpoint,
+			    t[i].url);
+		/* ModelScope's token is a cookie header; HF's never a
+		 * custom header (libcurl's Bearer auth carries it) */
+		assert_int_equal(http_setup(h, &c, t[i].url, &hdrs), CN_OK);
+		if (t[i].sent) {
+			assert_non_null(hdrs);
+			assert_string_equal(hdrs->data,
+			    "Cookie: m_session_id=ms_env");
+			assert_null(hdrs->next);
+		} else
+			assert_null(hdrs);
+		curl_slist_free_all(hdrs);
+		hdrs = NULL;
+		/* a token kept back for plain http is said so */
+		w = http_token_warning(&c);
+		if (strncmp(t[i].endpoint, "http://", 7) == 0 &&
+		    !t[i].allow_http) {
+			assert_non_null(w);
+			assert_non_null(strstr(w, "--allow-http-token"));
+			assert_null(strstr(w, "hf_env"));
+		} else
+			assert_null(w);
+		free(w);
+		http_conf_release(&c);
+	}
+	/* the environment opt-in is the flag's twin, "1" only */
+	setenv("CNORCH_ALLOW_HTTP_TOKEN", "1", 1);
+	assert_int_equal(http_conf_init(&c, NULL, NULL,
+	    "http://127.0.0.1:8080", &msg), CN_OK);
+	assert_true(c.allow_http_token);
 	http_conf_release(&c);
-	/* https endpoint: never over plain http (downgrade) */
-	assert_int_equal(http_conf_init(&c, "/dev/null", NULL,
-	    "https://hf-mirror.com", &msg), CN_OK);
-	assert_string_equal(c.token_origin, "https://hf-mirror.com:443");
-	assert_int_equal(http_setup(h, &c, "http://hf-mirror.com/api/x",
-	    &hdrs), CN_OK);
-	assert_null(hdrs);
-	assert_int_equal(http_setup(h, &c,
-	    "https://HF-Mirror.com:443/api/x", &hdrs), CN_OK);
-	assert_non_null(hdrs);
-	curl_slist_free_all(hdrs);
+	setenv("CNORCH_ALLOW_HTTP_TOKEN", "yes", 1);
+	assert_int_equal(http_conf_init(&c, NULL, NULL,
+	    "http://127.0.0.1:8080", &msg), CN_OK);
+	assert_false(c.allow_http_token);
+	http_conf_release(&c);
+	unsetenv("CNORCH_ALLOW_HTTP_TOKEN");
+	/* a ModelScope token that would break the cookie is refused */
+	setenv("MODELSCOPE_API_TOKEN", "a;b", 1);
+	assert_int_equal(http_conf_init(&c, NULL, NULL,
+	    "http://127.0.0.1:8080", &msg), CN_OK);
+	assert_int_equal(http_conf_modelscope(&c, "http://127.0.0.1:8080",
+	    &msg), CN_ERR_INVALID);
+	assert_null(strstr(msg, "a;b"));
+	free(msg);
+	msg = NULL;
+	http_conf_release(&c);
+	unsetenv("MODELSCOPE_API_TOKEN");
 	curl_easy_cleanup(h);
-	http_conf_release(&c);
 	/* no endpoint: never sent */
 	assert_int_equal(http_conf_init(&c, NULL, NULL, NULL, &msg), CN_OK);
 	assert_null(c.token_host);
@@ -246,6 +309,45 @@ test_token_env_and_host(void **state)
 	assert_null(c.token);
 	http_conf_release(&c);
 	assert_null(msg);
+}
+
+/* RFC 6761 names fail before any resolver is asked. */
+static void
+test_reserved_hosts(void **state)
+{
+	static const struct {
+		const char *url;
+		bool reserved;
+	} t[] = {
+		{ "http://nonexistent.invalid", true },
+		{ "https://a.b.INVALID:8443/x", true },
+		{ "http://invalid/", true },
+		{ "http://x.invalid./", true },
+		{ "http://invalid.example.com/", false },
+		{ "http://notinvalid/", false },
+		{ "https://www.modelscope.cn", false },
+		{ "http://127.0.0.1:1", false },
+	};
+	struct curl_slist *hdrs = NULL;
+	struct http_conf c;
+	char *msg = NULL;
+	size_t i;
+	CURL *h;
+
+	(void)state;
+	assert_int_equal(http_conf_init(&c, "/dev/null", NULL, NULL, &msg),
+	    CN_OK);
+	h = curl_easy_init();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (http_host_reserved(t[i].url) != t[i].reserved)
+			fail_msg("case %zu: %s", i, t[i].url);
+		assert_int_equal(http_setup(h, &c, t[i].url, &hdrs),
+		    t[i].reserved ? CN_ERR_CONNECT : CN_OK);
+		curl_slist_free_all(hdrs);
+		hdrs = NULL;
+	}
+	curl_easy_cleanup(h);
+	http_conf_release(&c);
 }
 
 static void
@@ -270,7 +372,8 @@ main(void)
 		cmocka_unit_test(test_curl_codes),
 		cmocka_unit_test(test_url_host_escape),
 		cmocka_unit_test(test_token_file),
-		cmocka_unit_test(test_token_env_and_host),
+		cmocka_unit_test(test_token_scope),
+		cmocka_unit_test(test_reserved_hosts),
 		cmocka_unit_test(test_cacert_opt),
 	};
 

@@ -1,5 +1,5 @@
 /* Unit tests for jobs.c: the listing's parser, the stalled rule, finding
- * a job by id or repo. */
+ * a job by id or repo, the per-source bytes the listing script sums. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "error.h"
@@ -127,11 +128,94 @@ test_script(void **state)
 	(void)state;
 	assert_non_null(s = jobs_script("~/data", "abc123"));
 	assert_non_null(strstr(s, "\"$HOME\"'/data'"));
-	assert_non_null(strstr(s, "payload/abc123/cnorch-agent"));
+	assert_non_null(strstr(s, "payload/\"'abc123'/'cnorch-agent'"));
 	assert_non_null(strstr(s, "echo jobs=done"));
 	free(s);
-	assert_string_equal(jobs_unprefixed("h", "h: x"), "x");
-	assert_string_equal(jobs_unprefixed("h", "hx: x"), "hx: x");
+}
+
+/*
+ * The listing script itself, run by sh on a fake box (HOME a temporary
+ * directory, an agent that says nothing) over events.jsonl files as the
+ * agent writes them: the per-source bytes each job gets.
+ */
+static void
+test_script_sources(void **state)
+{
+	static const struct {
+		const char *events;
+		const char *want;	/* JSON; NULL: no sources */
+	} cases[] = {
+		/* A running job: its finished files, a tally not twice. */
+		{ "{\"ts\":1,\"event\":\"plan\",\"files\":2}\n"
+		  "{\"ts\":2,\"event\":\"file_done\",\"path\":\"a\","
+		  "\"sources\":{\"hf\":100,\"modelscope\":50}}\n"
+		  "{\"ts\":3,\"event\":\"source\",\"path\":\"a\","
+		  "\"sources\":{\"hf\":100,\"modelscope\":50}}\n"
+		  "{\"ts\":4,\"event\":\"file_done\",\"path\":\"b\","
+		  "\"sources\":{\"hf\":7}}\n",
+		  "{\"hf\":107,\"modelscope\":50}" },
+		/* Ended: every run's done, spaces allowed, odd names not. */
+		{ "{\"ts\":2,\"event\":\"file_done\",\"path\":\"a\","
+		  "\"sources\":{\"hf\":100}}\n"
+		  "{\"ts\":5,\"event\":\"done\",\"status\":\"failed\","
+		  "\"sources\":{\"hf\":10}}\n"
+		  "{\"ts\":6,\"event\":\"done\",\"status\":\"ok\",\"sources\": "
+		  "{\"hf\": 1000, \"modelscope\": 6442450944, \"b\\\"x\": 5}}\n",
+		  "{\"hf\":1010,\"modelscope\":6442450944}" },
+		/* An agent that does not say. */
+		{ "{\"ts\":1,\"event\":\"plan\"}\n"
+		  "{\"ts\":2,\"event\":\"done\",\"status\":\"ok\"}\n", NULL },
+	};
+	char dir[] = "/tmp/cnorch-test-jobs.XXXXXX", path[512], cmd[1024];
+	char *script, out[8192];
+	struct host_jobs hj;
+	size_t i, n;
+	json_t *want;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/.cnorch/payload/abc123' && "
+	    "printf '#!/bin/sh\\nexit 0\\n' > "
+	    "'%s/.cnorch/payload/abc123/cnorch-agent' && "
+	    "chmod +x '%s/.cnorch/payload/abc123/cnorch-agent'", dir, dir,
+	    dir);
+	assert_int_equal(system(cmd), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/.cnorch/jobs/j%zu", dir, i);
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+		assert_int_equal(system(cmd), 0);
+		strncat(path, "/events.jsonl", sizeof(path) - strlen(path) - 1);
+		assert_non_null(fp = fopen(path, "w"));
+		fputs(cases[i].events, fp);
+		fclose(fp);
+	}
+	assert_non_null(script = jobs_script("~/data", "abc123"));
+	snprintf(path, sizeof(path), "%s/list.sh", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(script, fp);
+	fclose(fp);
+	free(script);
+	snprintf(cmd, sizeof(cmd), "HOME='%s' sh '%s'", dir, path);
+	assert_non_null(fp = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, fp);
+	assert_int_equal(pclose(fp), 0);
+	out[n] = '\0';
+	assert_int_equal(jobs_parse(out, n, &hj), CN_OK);
+	assert_int_equal(hj.njobs, sizeof(cases) / sizeof(cases[0]));
+	for (i = 0; i < hj.njobs; i++) {
+		if (cases[i].want == NULL) {
+			assert_null(hj.jobs[i].sources);
+			continue;
+		}
+		want = json_loads(cases[i].want, 0, NULL);
+		assert_non_null(want);
+		assert_true(json_equal(want, hj.jobs[i].sources));
+		json_decref(want);
+	}
+	jobs_release(&hj);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -143,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_stalled),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_script),
+		cmocka_unit_test(test_script_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,28 @@ test_job_id(void **state)
 	free(a);
 	free(b);
 
+	/* A file name on the box: long ids end in a hash of the whole. */
+	{
+		char big[600];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		big[1] = '/';
+		p.repo = big;
+		p.include = NULL;
+		p.ninclude = 0;
+		a = job_id(&p);
+		big[500] = 'b';
+		b = job_id(&p);
+		assert_int_equal(strlen(a), JOB_ID_MAX);
+		assert_int_equal(strlen(b), JOB_ID_MAX);
+		assert_string_not_equal(a, b);
+		assert_int_equal(strncmp(a, "a--aaa", 6), 0);
+		free(a);
+		free(b);
+		p.repo = "Qwen/Qwen2.5-7B";
+	}
+
 	/* Nothing the shell or the file system would read twice. */
 	p.include = NULL;
 	p.ninclude = 0;
@@ -84,7 +106,7 @@ test_folder(void **state)
 static void
 test_state(void **state)
 {
-	struct job_state st;
+	struct box_job_state st;
 	const char *none = "files_ok=0\ncheck=done\n";
 	const char *running = "status_json=[{\"dir\":\"/j\",\"state\":"
 	    "\"running\",\"bytes_done\":5,\"bytes_total\":10}]\n"
@@ -97,23 +119,23 @@ test_state(void **state)
 	    "check=done\n";
 
 	(void)state;
-	assert_int_equal(job_state_parse("x=1\n", 4, &st), CN_ERR_PARSE);
-	assert_int_equal(job_state_parse(none, strlen(none), &st), CN_OK);
+	assert_int_equal(box_job_state_parse("x=1\n", 4, &st), CN_ERR_PARSE);
+	assert_int_equal(box_job_state_parse(none, strlen(none), &st), CN_OK);
 	assert_string_equal(st.state, "");
 	assert_false(st.files_ok);
 	assert_int_equal(st.bytes_total, -1);
 	/* The agent's status wins over the raw file. */
-	assert_int_equal(job_state_parse(running, strlen(running), &st),
+	assert_int_equal(box_job_state_parse(running, strlen(running), &st),
 	    CN_OK);
 	assert_string_equal(st.state, "running");
 	assert_true(st.alive);
 	assert_int_equal(st.bytes_done, 5);
 	assert_int_equal(st.bytes_total, 10);
 	/* The agent's "alive" (pid and start time) beats kill -0. */
-	assert_int_equal(job_state_parse(reused, strlen(reused), &st), CN_OK);
+	assert_int_equal(box_job_state_parse(reused, strlen(reused), &st), CN_OK);
 	assert_string_equal(st.state, "running");
 	assert_false(st.alive);
-	assert_int_equal(job_state_parse(raw, strlen(raw), &st), CN_OK);
+	assert_int_equal(box_job_state_parse(raw, strlen(raw), &st), CN_OK);
 	assert_string_equal(st.state, "done");
 	assert_false(st.alive);
 	assert_true(st.files_ok);

@@ -26,13 +26,13 @@
 #define SHA256B	"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
 
 static const struct hub_query qmodel = {
-	NULL, EP, REPO_MODEL, "org/name", "main",
+	NULL, EP, REPO_MODEL, "org/name", "main", NULL,
 };
 static const struct hub_query qdata = {
-	NULL, EP, REPO_DATASET, "org/data", "main",
+	NULL, EP, REPO_DATASET, "org/data", "main", NULL,
 };
 static const struct hub_query qms = {
-	NULL, EP, REPO_MODEL, "org/name", "master",
+	NULL, EP, REPO_MODEL, "org/name", "master", NULL,
 };
 
 static json_t *
@@ -400,7 +400,8 @@ test_ms_files(void **state)
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	f = &p->files[2];
 	assert_string_equal(f->path, "sub/c 1.json");
-	assert_string_equal(f->etag, "");	/* engine computes it */
+	/* no hash published: an etag of its own (see test_unhashed) */
+	assert_int_equal(strlen(f->etag), 64);
 	assert_string_equal(f->url, EP "/api/v1/models/org/name/repo?"
 	    "Revision=master&FilePath=sub%2Fc%201.json");
 	plan_destroy(p);
@@ -410,6 +411,100 @@ test_ms_files(void **state)
 	assert_int_equal(ms_files(&qms, MS_OK("null"), &p, &msg), CN_OK);
 	assert_int_equal(p->nfiles, 0);
 	plan_destroy(p);
+}
+
+/* Files without a published hash get their own etag (so their own
+ * partial file and blob), stable across listings, distinct per path. */
+static void
+test_unhashed(void **state)
+{
+	static const char *const listing = MS_OK("["
+	    "{\"Path\":\"a.json\",\"Type\":\"blob\",\"Size\":10},"
+	    "{\"Path\":\"b.json\",\"Type\":\"blob\",\"Size\":10,"
+	    "\"Sha256\":\"\"},"
+	    "{\"Path\":\"c.json\",\"Type\":\"blob\",\"Size\":10,"
+	    "\"Sha256\":null}]");
+	struct plan *p = NULL, *p2 = NULL, *h = NULL;
+	char *msg = NULL;
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(ms_files(&qms, listing, &p, &msg), CN_OK);
+	assert_int_equal(ms_files(&qms, listing, &p2, &msg), CN_OK);
+	assert_int_equal(p->nfiles, 3);
+	for (i = 0; i < p->nfiles; i++) {
+		assert_int_equal(strlen(p->files[i].etag), 64);
+		assert_int_equal(strspn(p->files[i].etag,
+		    "0123456789abcdef"), 64);
+		assert_string_equal(p->files[i].sha256, "");
+		assert_string_equal(p->files[i].etag, p2->files[i].etag);
+		for (k = 0; k < i; k++)
+			assert_string_not_equal(p->files[i].etag,
+			    p->files[k].etag);
+	}
+	/* an HF entry without oid, and one with: only the first changes */
+	assert_int_equal(hf_tree(&qmodel, "["
+	    "{\"type\":\"file\",\"path\":\"x\",\"size\":1},"
+	    "{\"type\":\"file\",\"path\":\"y\",\"size\":1,"
+	    "\"oid\":\"" SHA1A "\"}]", &h, &msg), CN_OK);
+	assert_int_equal(strlen(h->files[0].etag), 64);
+	assert_string_equal(h->files[1].etag, SHA1A);
+	plan_destroy(p);
+	plan_destroy(p2);
+	plan_destroy(h);
+}
+
+/* The listing caps stop plan_push at the entry that passes one. */
+static void
+test_caps(void **state)
+{
+	static const struct {
+		uint64_t max_files, max_bytes;
+		size_t n;		/* entries pushed, 100 bytes each */
+		size_t accepted;
+		int r;
+		enum plan_cap_hit hit;
+	} t[] = {
+		{ 0, 0, 50, 50, CN_OK, PLAN_CAP_NONE },	/* defaults */
+		{ 10, 0, 10, 10, CN_OK, PLAN_CAP_NONE },	/* at the cap */
+		{ 10, 0, 11, 10, CN_ERR_PROTOCOL, PLAN_CAP_FILES },
+		{ 1, 0, 5, 1, CN_ERR_PROTOCOL, PLAN_CAP_FILES },
+		{ 0, 1000, 10, 10, CN_OK, PLAN_CAP_NONE },
+		{ 0, 999, 10, 9, CN_ERR_PROTOCOL, PLAN_CAP_BYTES },
+		{ 0, 99, 1, 0, CN_ERR_PROTOCOL, PLAN_CAP_BYTES },
+		{ 5, 250, 10, 2, CN_ERR_PROTOCOL, PLAN_CAP_BYTES },
+	};
+	size_t i, k, cap;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct plan_caps caps = { t[i].max_files, t[i].max_bytes,
+		    PLAN_CAP_NONE };
+		struct hub_query q = qmodel;
+		struct plan *p = NULL;
+		char path[32], *m;
+
+		q.caps = &caps;
+		assert_int_equal(plan_create(&q, SOURCE_HF, &p), CN_OK);
+		cap = 0;
+		r = CN_OK;
+		for (k = 0; k < t[i].n && r == CN_OK; k++) {
+			snprintf(path, sizeof(path), "f%05zu", k);
+			r = plan_push(p, &cap, path, 100, false, "", SHA1A,
+			    strdup("u"));
+		}
+		assert_int_equal(r, t[i].r);
+		assert_int_equal(p->nfiles, t[i].accepted);
+		assert_int_equal(caps.hit, t[i].hit);
+		if (t[i].hit != PLAN_CAP_NONE) {
+			m = plan_cap_message(&caps, "org/name", EP);
+			assert_non_null(strstr(m, t[i].hit == PLAN_CAP_FILES ?
+			    "--max-files" : "--max-bytes"));
+			free(m);
+		}
+		plan_destroy(p);
+	}
 }
 
 static void
@@ -726,7 +821,7 @@ test_ms_dataset_files(void **state)
 	struct plan *p = NULL;
 	char *msg = NULL;
 	static const struct hub_query qmsdata = {
-		NULL, EP, REPO_DATASET, "org/data", "master",
+		NULL, EP, REPO_DATASET, "org/data", "master", NULL,
 	};
 
 	(void)state;
@@ -761,6 +856,8 @@ main(void)
 		cmocka_unit_test(test_hf_error),
 		cmocka_unit_test(test_ms_files),
 		cmocka_unit_test(test_ms_errors),
+		cmocka_unit_test(test_unhashed),
+		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_ms_commit_id),
 		cmocka_unit_test(test_build_refuses_early),
 		cmocka_unit_test(test_source_names),

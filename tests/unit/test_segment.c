@@ -300,6 +300,40 @@ test_save_load_resume(void **state)
 	segmap_destroy(m);
 }
 
+/* The endgame's cut: the owner keeps [pos, at), a new idle segment
+ * gets [at, end); nothing outside the part left can be cut. */
+static void
+test_cut(void **state)
+{
+	struct segmap *m = NULL;
+	size_t idx = 0;
+
+	(void)state;
+
+	assert_int_equal(segmap_create(16 * MiB, 1, 8 * MiB, &m), CN_OK);
+	m->segs[0].busy = 1;
+	m->segs[0].done = 4 * MiB;
+	m->segs[0].reserved = 12 * MiB;
+	/* at or before the write position, at or past the end: refused */
+	assert_int_equal(segmap_cut(m, 0, 4 * MiB, &idx), CN_ERR_NOT_FOUND);
+	assert_int_equal(segmap_cut(m, 0, 16 * MiB, &idx), CN_ERR_NOT_FOUND);
+	assert_int_equal(segmap_cut(m, 3, 8 * MiB, &idx), CN_ERR_INVALID);
+	/* inside the request in flight (reserved 12 MiB) */
+	assert_int_equal(segmap_cut(m, 0, 10 * MiB, &idx), CN_OK);
+	assert_int_equal(idx, 1);
+	assert_int_equal(m->nsegs, 2);
+	assert_tiles(m);
+	assert_int_equal(m->segs[0].end, 10 * MiB);
+	assert_int_equal(m->segs[0].done, 4 * MiB);
+	assert_int_equal(m->segs[0].busy, 1);
+	assert_int_equal(m->segs[1].start, 10 * MiB);
+	assert_int_equal(m->segs[1].done, 0);
+	assert_int_equal(m->segs[1].busy, 0);
+	assert_int_equal(segmap_next_idle(m), 1);
+	assert_int_equal(segmap_done(m), 4 * MiB);
+	segmap_destroy(m);
+}
+
 int
 main(void)
 {
@@ -308,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_prefix_and_done),
 		cmocka_unit_test(test_next_idle_and_find),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_compact_and_collapse),
 		cmocka_unit_test(test_encode_decode),
 		cmocka_unit_test(test_decode_rejects),

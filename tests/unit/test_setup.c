@@ -76,8 +76,14 @@ test_script(void **state)
 	/* Unset ones fall back to the script's defaults. */
 	assert_non_null(strstr(s, "unset CNORCH_PYPI_MIRROR\n"));
 	assert_non_null(strstr(s, "CNORCH_PROXY='http://user:p'\\''w@proxy:3128'"));
-	assert_non_null(strstr(s, "exec bash \"$HOME/.cnorch/payload/abc/"
-	    "setup-china-mirrors.sh\" </dev/null"));
+	assert_non_null(strstr(s, "exec bash \"$HOME/.cnorch/payload/\"'abc'/"
+	    "'setup-china-mirrors.sh' </dev/null"));
+	/* A proxy stays out of the shells unless proxy_in_shells asks. */
+	assert_non_null(strstr(s, "CNORCH_PROXY_IN_SHELLS='0'"));
+	free(s);
+	o.proxy_in_shells = true;
+	s = setup_script("abc", &o);
+	assert_non_null(strstr(s, "CNORCH_PROXY_IN_SHELLS='1'"));
 	free(s);
 	/* No proxy: empty, so a block from before is removed. */
 	o.proxy = NULL;

@@ -1,57 +1,59 @@
+/*
+ * facts: learn a box's facts in one remote command (see facts.h).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
-#include "probe.h"
+#include "facts.h"
+#include "script.h"
 #include "session.h"
-#include "shquote.h"
 
 /*
  * The box may greet with noise on stdout (a chatty .bashrc is not read by
  * `sh -s`, but /etc/profile.d may be); only key=value lines we know count,
  * and "probe=done" proves the script ran to its end.
  */
-static const char script_fmt[] =
-    "set -u\n"
-    "d=%s\n"
-    "echo \"arch=$(uname -m)\"\n"
-    "echo \"home=$HOME\"\n"
-    "echo \"data_dir=$d\"\n"
-    "if [ -d \"$d\" ]; then echo data_dir_exists=1; "
-    "else echo data_dir_exists=0; fi\n"
-    /* The data disk may not exist yet: measure its nearest parent. */
-    "p=$d\n"
-    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n"
-    "echo \"df_path=$p\"\n"
-    "a=$(df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print $4}')\n"
-    "echo \"avail_kb=${a:-}\"\n"
-    "if command -v sha256sum >/dev/null 2>&1; then "
-    "echo have_sha256sum=1; fi\n"
-    "pd=\"$HOME/.cnorch/payload/%s\"\n"
-    "if [ -d \"$pd\" ]; then\n"
-    "\tif (cd \"$pd\" && sha256sum -c --quiet SHA256SUMS) "
-    ">/dev/null 2>&1; then echo payload=present; "
-    "else echo payload=partial; fi\n"
-    "else echo payload=absent; fi\n"
-    "echo probe=done\n";
+#define FACTS_BODY \
+    "echo \"arch=$(uname -m)\"\n" \
+    "echo \"home=$HOME\"\n" \
+    "echo \"data_dir=$d\"\n" \
+    "if [ -d \"$d\" ]; then echo data_dir_exists=1; " \
+    "else echo data_dir_exists=0; fi\n" \
+    /* The data disk may not exist yet: measure its nearest parent. */ \
+    "p=$d\n" \
+    "while [ ! -d \"$p\" ]; do p=$(dirname -- \"$p\"); done\n" \
+    "echo \"df_path=$p\"\n" \
+    "a=$(df -Pk -- \"$p\" 2>/dev/null | awk 'NR==2{print $4}')\n" \
+    "echo \"avail_kb=${a:-}\"\n" \
+    "if command -v sha256sum >/dev/null 2>&1; then " \
+    "echo have_sha256sum=1; fi\n" \
+    "if [ -d \"$pd\" ]; then\n" \
+    "\tif (cd \"$pd\" && sha256sum -c --quiet SHA256SUMS) " \
+    ">/dev/null 2>&1; then echo payload=present; " \
+    "else echo payload=partial; fi\n" \
+    "else echo payload=absent; fi\n" \
+    "echo probe=done\n"
 
 char *
-probe_script(const char *data_dir, const char *payload_id)
+box_facts_script(const char *data_dir, const char *payload_id)
 {
-	char *d, *s = NULL;
+	struct script *s;
 
-	if ((d = sh_path(data_dir)) == NULL)
+	if ((s = script_create()) == NULL)
 		return NULL;
-	if (asprintf(&s, script_fmt, d, payload_id) < 0)
-		s = NULL;
-	free(d);
-	return s;
+	script_code(s, "set -u\nd=");
+	script_path(s, data_dir);
+	script_code(s, "\npd=");
+	script_payload_path(s, payload_id, NULL);
+	script_code(s, "\n" FACTS_BODY);
+	return script_finish(s);
 }
 
 void
-probe_release(struct probe *p)
+box_facts_release(struct box_facts *p)
 {
 	if (p == NULL)
 		return;
@@ -74,7 +76,7 @@ kv_flag(const char *out, size_t len, const char *key)
 }
 
 int
-probe_parse(const char *out, size_t len, struct probe *p)
+box_facts_parse(const char *out, size_t len, struct box_facts *p)
 {
 	char *v = NULL, *end;
 	long long kb;
@@ -110,13 +112,13 @@ probe_parse(const char *out, size_t len, struct probe *p)
  out:
 	free(v);
 	if (r != CN_OK)
-		probe_release(p);
+		box_facts_release(p);
 	return r;
 }
 
 int
-probe_run(struct session *s, const char *name, const char *data_dir,
-    const char *payload_id, struct probe *p, char **msg)
+box_facts_run(struct session *s, const char *data_dir,
+    const char *payload_id, struct box_facts *p, char **msg)
 {
 	struct buf out = { 0 }, err = { 0 };
 	char *script = NULL;
@@ -125,7 +127,7 @@ probe_run(struct session *s, const char *name, const char *data_dir,
 	*msg = NULL;
 	memset(p, 0, sizeof(*p));
 	p->avail_kb = -1;
-	if ((script = probe_script(data_dir, payload_id)) == NULL) {
+	if ((script = box_facts_script(data_dir, payload_id)) == NULL) {
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
@@ -137,10 +139,10 @@ probe_run(struct session *s, const char *name, const char *data_dir,
 		goto out;
 	}
 	if (out.data == NULL ||
-	    (r = probe_parse(out.data, out.len, p)) != CN_OK) {
+	    (r = box_facts_parse(out.data, out.len, p)) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: probe failed (exit %d)%s%.200s", name,
-		    status, err.len > 0 ? ": " : "",
+		if (asprintf(msg, "cannot learn the box's facts (exit "
+		    "%d)%s%.200s", status, err.len > 0 ? ": " : "",
 		    err.data != NULL ? err.data : "") < 0)
 			*msg = NULL;
 		goto out;

@@ -1,18 +1,18 @@
 /*
- * probe: one remote command that tells cnorch what it needs to know about
+ * facts: one remote command that tells cnorch what it needs to know about
  * a box before touching it: the machine architecture, $HOME, the data
  * directory as the box's shell expands it, the free space under it, and
  * whether this cnorch's payload is already there and complete.
  *
- * The remote side prints key=value lines; probe_parse() reads them and
+ * The remote side prints key=value lines; box_facts_parse() reads them and
  * ignores anything it does not know (motd noise, future keys).
  *
- * Who frees: probe_release() frees the strings inside a struct probe the
- * caller owns (and accepts a zeroed one); messages through char **msg are
- * malloc'd and the caller frees them.
+ * Who frees: box_facts_release() frees the strings inside a struct
+ * box_facts the caller owns (and accepts a zeroed one); messages through
+ * char **msg are malloc'd and the caller frees them.
  */
-#ifndef CN_PROBE_H
-#define CN_PROBE_H
+#ifndef CN_FACTS_H
+#define CN_FACTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +20,7 @@
 
 struct session;
 
-struct probe {
+struct box_facts {
 	char		*arch;		/* uname -m */
 	char		*home;		/* $HOME on the box */
 	char		*data_dir;	/* data_dir expanded by the box's shell */
@@ -37,18 +37,19 @@ struct probe {
  * data_dir (may start with ~ or $HOME) and payload_id.  Returns a malloc'd
  * string, NULL on allocation failure.
  */
-char	*probe_script(const char *data_dir, const char *payload_id);
+char	*box_facts_script(const char *data_dir, const char *payload_id);
 
 /* Parse the script's key=value output into p (zeroed first). */
-int	probe_parse(const char *out, size_t len, struct probe *p);
+int	box_facts_parse(const char *out, size_t len, struct box_facts *p);
 
-void	probe_release(struct probe *p);
+void	box_facts_release(struct box_facts *p);
 
 /*
- * Run the probe over s.  On failure returns CN_ERR_* and a host-prefixed
- * message.  Architecture and space checks are the caller's business.
+ * Learn the facts over s.  On failure returns CN_ERR_* and a message
+ * (no host name: the renderer adds it).  Architecture and space checks
+ * are the caller's business.
  */
-int	probe_run(struct session *s, const char *name, const char *data_dir,
-	    const char *payload_id, struct probe *p, char **msg);
+int	box_facts_run(struct session *s, const char *data_dir,
+	    const char *payload_id, struct box_facts *p, char **msg);
 
 #endif
