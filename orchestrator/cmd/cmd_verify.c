@@ -29,7 +29,6 @@
 #include "jobcmd.h"
 #include "jobs.h"
 #include "launch.h"
-#include "payload.h"
 #include "render.h"
 #include "session.h"
 
@@ -149,14 +148,7 @@ repull(struct cmd_run *run, const struct host *h, struct session **s,
 	    NULL;
 	lp.include = paths;
 	lp.ninclude = n;
-	le.payload_id = payload_id();
-	le.data_dir = f->data_dir;
-	le.hf_endpoint = h->mirrors.hf;
-	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = cmd_host_token(h->hf_token_env);
-	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
-	le.proxy = h->proxy;
-	le.allow_http_token = cmd_allow_http_token();
+	cmd_launch_env(&le, h, f->data_dir);
 	if ((id = job_id(&lp)) == NULL)
 		goto out;
 	if ((r = launch_pull(*s, &le, &lp, &res, &js, &msg)) != CN_OK) {
