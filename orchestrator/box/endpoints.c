@@ -11,8 +11,8 @@
 
 #include "endpoints.h"
 #include "error.h"
+#include "fmt.h"
 #include "payload.h"
-#include "render.h"
 #include "script.h"
 #include "session.h"
 

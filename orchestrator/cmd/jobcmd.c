@@ -1,4 +1,4 @@
-/* jobcmd: connect-and-list, error notes and the rendered follower. */
+/* jobcmd: connect, connect-and-list, error notes and the rendered follower. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
