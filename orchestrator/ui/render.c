@@ -952,12 +952,7 @@ render_destroy(struct render *r)
 
 	if (r == NULL)
 		return;
-	stop_ticker(r);
-	pthread_mutex_lock(&r->lock);
-	erase(r);
-	fleet_end(r);
-	fflush(r->out);
-	pthread_mutex_unlock(&r->lock);
+	render_finish(r);	/* the screen left as a finished run leaves it */
 	pthread_cond_destroy(&r->tick);
 	pthread_mutex_destroy(&r->lock);
 	runlog_destroy(r->log);
