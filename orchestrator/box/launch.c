@@ -613,17 +613,13 @@ launch_check(struct session *s, const struct launch_env *env,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = script_run(s, script, &out, &status, 60)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_run(s, script, &out, &status, 60, msg)) != CN_OK)
 		goto out;
-	}
 	if (out.data == NULL || status != 0 ||
 	    (launch = kv_get(out.data, out.len, "launch")) == NULL) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "cannot check the job of %s (exit %d)",
-		    p->repo, status) < 0)
-			*msg = NULL;
+		cn_msg(msg, "cannot check the job of %s (exit %d)", p->repo,
+		    status);
 		goto out;
 	}
 	*res = strcmp(launch, "running") == 0 ? LAUNCH_RUNNING :
