@@ -1,5 +1,7 @@
 /* The CN_ERR_* range and its messages (error.h). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -39,4 +41,15 @@ cn_strerror(int r)
 	case CN_ERR_PROTOCOL:		return "protocol error";
 	}
 	return "unknown error";
+}
+
+void
+cn_msg(char **msg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(msg, fmt, ap) < 0)
+		*msg = NULL;
+	va_end(ap);
 }

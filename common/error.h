@@ -41,4 +41,12 @@
 /* Static string for r; never NULL, also for unknown codes. */
 const char *cn_strerror(int r);
 
+/*
+ * Set the message out-parameter *msg to a malloc'd printf of fmt (the
+ * caller frees), or NULL when memory runs out: the one spelling of the
+ * `if (asprintf(msg, …) < 0) *msg = NULL;` every step used to copy.
+ */
+void cn_msg(char **msg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

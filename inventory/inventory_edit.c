@@ -23,7 +23,8 @@
 
 /*
  * The document at path in *root; *mode is the file's permission bits, or
- * 0 when the file does not exist (then *root is an empty object).
+ * 0 when the file does not exist (then *root is an empty object).  *msg
+ * (msg may be NULL) starts NULL here, the first step of both edits.
  */
 static int
 read_doc(const char *path, json_t **root, mode_t *mode, char **msg)
@@ -35,6 +36,8 @@ read_doc(const char *path, json_t **root, mode_t *mode, char **msg)
 	FILE *fp;
 	int r, e;
 
+	if (msg != NULL)
+		*msg = NULL;
 	*root = NULL;
 	*mode = 0;
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -235,8 +238,6 @@ inventory_add_host(const char *path, const struct host_entry *e,
 	size_t i;
 	int r;
 
-	if (msg != NULL)
-		*msg = NULL;
 	if ((r = read_doc(path, &root, &mode, msg)) != CN_OK)
 		goto out;
 	hosts = json_object_get(root, "hosts");
@@ -308,8 +309,6 @@ inventory_remove_host(const char *path, const char *name, char **msg)
 	size_t i;
 	int r;
 
-	if (msg != NULL)
-		*msg = NULL;
 	if ((r = read_doc(path, &root, &mode, msg)) != CN_OK)
 		goto out;
 	hosts = json_object_get(root, "hosts");

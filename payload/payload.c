@@ -1,3 +1,4 @@
+/* The payload table (payload.h) over the blobs payload_blob.S embeds. */
 #include <string.h>
 
 #include "payload.h"

@@ -90,6 +90,67 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * One directory's entries, "." and ".." skipped, each with its paths and
+ * lstat: the open/read/join/lstat loop that read_refs, walk_snapshot,
+ * read_snapshots and read_blobs all walk, written once.
+ */
+struct scan_dir {
+	DIR		*dp;	/* NULL: absent, nothing to walk */
+	const char	*rel;
+	char		*dir;	/* root/rel */
+	char		*full;	/* dir/name of the current entry */
+	char		*sub;	/* rel/name of the current entry */
+	const char	*name;	/* the current entry's name */
+	struct stat	 st;	/* its lstat, when have_st */
+	bool		 have_st;
+};
+
+/* CN_OK (an absent directory is an empty one) or CN_ERR_NOMEM; close sd
+ * in any case. */
+static int
+scan_dir_open(struct scan_dir *sd, const char *root, const char *rel)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->rel = rel;
+	if ((sd->dir = scan_join(root, rel)) == NULL)
+		return CN_ERR_NOMEM;
+	sd->dp = opendir(sd->dir);
+	return CN_OK;
+}
+
+/* 1 with the next entry in sd (a caller may take sd->sub, setting it
+ * NULL), 0 at the end, or CN_ERR_NOMEM. */
+static int
+scan_dir_next(struct scan_dir *sd)
+{
+	struct dirent *d;
+
+	free(sd->full);
+	free(sd->sub);
+	sd->full = sd->sub = NULL;
+	do {
+		if (sd->dp == NULL || (d = readdir(sd->dp)) == NULL)
+			return 0;
+	} while (is_dot(d->d_name));
+	sd->name = d->d_name;
+	if ((sd->full = scan_join(sd->dir, d->d_name)) == NULL ||
+	    (sd->sub = scan_join(sd->rel, d->d_name)) == NULL)
+		return CN_ERR_NOMEM;
+	sd->have_st = lstat(sd->full, &sd->st) == 0;
+	return 1;
+}
+
+static void
+scan_dir_close(struct scan_dir *sd)
+{
+	if (sd->dp != NULL)
+		closedir(sd->dp);
+	free(sd->dir);
+	free(sd->full);
+	free(sd->sub);
+}
+
 /* First line of a small file, or NULL. */
 char *
 scan_read_line(const char *path)
@@ -131,37 +192,24 @@ struct ref_list {
 static int
 read_refs(const char *root, const char *rel, struct ref_list *l)
 {
-	char *dir = NULL, *sub = NULL, *full = NULL, *commit;
+	struct scan_dir sd;
+	char *commit;
 	struct ref_ent *v;
-	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-	int r = CN_OK;
+	int r;
 
-	if ((dir = scan_join(root, rel)) == NULL)
-		return CN_ERR_NOMEM;
-	if ((dp = opendir(dir)) == NULL) {
-		free(dir);
-		return CN_OK;		/* no refs/ yet */
-	}
-	while ((d = readdir(dp)) != NULL) {
-		if (is_dot(d->d_name))
+	/* no refs/ yet: nothing to read */
+	if ((r = scan_dir_open(&sd, root, rel)) != CN_OK)
+		goto out;
+	while ((r = scan_dir_next(&sd)) == 1) {
+		if (!sd.have_st)
 			continue;
-		free(sub);
-		free(full);
-		if ((sub = scan_join(rel, d->d_name)) == NULL ||
-		    (full = scan_join(dir, d->d_name)) == NULL) {
-			r = CN_ERR_NOMEM;
-			goto out;
-		}
-		if (lstat(full, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			if ((r = read_refs(root, sub, l)) != CN_OK)
+		if (S_ISDIR(sd.st.st_mode)) {
+			if ((r = read_refs(root, sd.sub, l)) != CN_OK)
 				goto out;
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || (commit = scan_read_line(full)) == NULL)
+		if (!S_ISREG(sd.st.st_mode) ||
+		    (commit = scan_read_line(sd.full)) == NULL)
 			continue;
 		if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL) {
 			free(commit);
@@ -169,16 +217,13 @@ read_refs(const char *root, const char *rel, struct ref_list *l)
 			goto out;
 		}
 		l->v = v;
-		v[l->n].name = sub;
+		v[l->n].name = sd.sub;
 		v[l->n].commit = commit;
 		l->n++;
-		sub = NULL;
+		sd.sub = NULL;
 	}
  out:
-	closedir(dp);
-	free(dir);
-	free(sub);
-	free(full);
+	scan_dir_close(&sd);
 	return r;
 }
 
@@ -208,81 +253,50 @@ static int
 walk_snapshot(const char *root, const char *rel, struct cache_rev *rev,
     struct ino_acc *acc)
 {
-	char *dir = NULL, *sub = NULL, *full = NULL, target[PATH_MAX];
+	struct scan_dir sd;
+	char target[PATH_MAX];
 	const char *name;
-	struct dirent *d;
-	struct stat st;
 	ssize_t n;
-	DIR *dp;
-	int r = CN_OK;
+	int r;
 
-	if ((dir = scan_join(root, rel)) == NULL)
-		return CN_ERR_NOMEM;
-	if ((dp = opendir(dir)) == NULL) {
-		free(dir);
-		return CN_OK;
-	}
-	while ((d = readdir(dp)) != NULL) {
-		if (is_dot(d->d_name))
+	if ((r = scan_dir_open(&sd, root, rel)) != CN_OK)
+		goto out;
+	while ((r = scan_dir_next(&sd)) == 1) {
+		if (!sd.have_st)
 			continue;
-		free(sub);
-		free(full);
-		if ((sub = scan_join(rel, d->d_name)) == NULL ||
-		    (full = scan_join(dir, d->d_name)) == NULL) {
-			r = CN_ERR_NOMEM;
-			goto out;
-		}
-		if (lstat(full, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			r = walk_snapshot(root, sub, rev, acc);
-		else if (S_ISLNK(st.st_mode)) {
-			if ((n = readlink(full, target, sizeof(target) - 1)) <=
-			    0)
+		r = CN_OK;	/* other kinds of entries are passed over */
+		if (S_ISDIR(sd.st.st_mode))
+			r = walk_snapshot(root, sd.sub, rev, acc);
+		else if (S_ISLNK(sd.st.st_mode)) {
+			if ((n = readlink(sd.full, target,
+			    sizeof(target) - 1)) <= 0)
 				continue;
 			target[n] = '\0';
 			name = strrchr(target, '/');
-			r = add_link(rev, sub, name ? name + 1 : target);
-		} else if (S_ISREG(st.st_mode)) {
-			if ((r = add_link(rev, sub, "")) == CN_OK)
-				r = scan_acc_add(acc, &st);
+			r = add_link(rev, sd.sub, name ? name + 1 : target);
+		} else if (S_ISREG(sd.st.st_mode)) {
+			if ((r = add_link(rev, sd.sub, "")) == CN_OK)
+				r = scan_acc_add(acc, &sd.st);
 		}
 		if (r != CN_OK)
 			goto out;
 	}
  out:
-	closedir(dp);
-	free(dir);
-	free(sub);
-	free(full);
+	scan_dir_close(&sd);
 	return r;
 }
 
 static int
 read_snapshots(struct cache_repo *rp, struct ino_acc *acc)
 {
-	char *dir = NULL, *sd = NULL;
+	struct scan_dir sd;
 	struct cache_rev *v;
-	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-	int r = CN_OK;
+	int r;
 
-	if ((dir = scan_join(rp->dir, "snapshots")) == NULL)
-		return CN_ERR_NOMEM;
-	if ((dp = opendir(dir)) == NULL) {
-		free(dir);
-		return CN_OK;
-	}
-	while ((d = readdir(dp)) != NULL) {
-		if (is_dot(d->d_name))
-			continue;
-		free(sd);
-		if ((sd = scan_join(dir, d->d_name)) == NULL) {
-			r = CN_ERR_NOMEM;
-			goto out;
-		}
-		if (lstat(sd, &st) != 0 || !S_ISDIR(st.st_mode))
+	if ((r = scan_dir_open(&sd, rp->dir, "snapshots")) != CN_OK)
+		goto out;
+	while ((r = scan_dir_next(&sd)) == 1) {
+		if (!sd.have_st || !S_ISDIR(sd.st.st_mode))
 			continue;
 		if ((v = reallocarray(rp->revs, rp->nrevs + 1, sizeof(*v))) ==
 		    NULL) {
@@ -291,19 +305,17 @@ read_snapshots(struct cache_repo *rp, struct ino_acc *acc)
 		}
 		rp->revs = v;
 		memset(&v[rp->nrevs], 0, sizeof(*v));
-		if ((v[rp->nrevs].commit = strdup(d->d_name)) == NULL) {
+		if ((v[rp->nrevs].commit = strdup(sd.name)) == NULL) {
 			r = CN_ERR_NOMEM;
 			goto out;
 		}
 		rp->nrevs++;
-		if ((r = walk_snapshot(sd, "", &v[rp->nrevs - 1], acc)) !=
-		    CN_OK)
+		if ((r = walk_snapshot(sd.full, "", &v[rp->nrevs - 1],
+		    acc)) != CN_OK)
 			goto out;
 	}
  out:
-	closedir(dp);
-	free(dir);
-	free(sd);
+	scan_dir_close(&sd);
 	return r;
 }
 
@@ -413,37 +425,23 @@ blob_partial(struct cache_repo *rp, const char *bdir, const char *name,
 static int
 read_blobs(struct cache_repo *rp, struct ino_acc *acc, double now)
 {
+	struct scan_dir sd;
 	struct cache_blob *v;
-	char *dir = NULL, *full = NULL;
-	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-	int r = CN_OK;
+	int r;
 
-	if ((dir = scan_join(rp->dir, "blobs")) == NULL)
-		return CN_ERR_NOMEM;
-	if ((dp = opendir(dir)) == NULL) {
-		free(dir);
-		return CN_OK;
-	}
-	while ((d = readdir(dp)) != NULL) {
-		if (is_dot(d->d_name))
-			continue;
-		if (ends_with(d->d_name, ".incomplete") ||
-		    ends_with(d->d_name, ".incomplete.cnorch")) {
-			if ((r = blob_partial(rp, dir, d->d_name, now)) !=
+	if ((r = scan_dir_open(&sd, rp->dir, "blobs")) != CN_OK)
+		goto out;
+	while ((r = scan_dir_next(&sd)) == 1) {
+		if (ends_with(sd.name, ".incomplete") ||
+		    ends_with(sd.name, ".incomplete.cnorch")) {
+			if ((r = blob_partial(rp, sd.dir, sd.name, now)) !=
 			    CN_OK)
 				goto out;
 			continue;
 		}
-		free(full);
-		if ((full = scan_join(dir, d->d_name)) == NULL) {
-			r = CN_ERR_NOMEM;
-			goto out;
-		}
 		/* tmp files of an atomic write are nobody's blob */
-		if (strchr(d->d_name, '.') != NULL || lstat(full, &st) != 0 ||
-		    !S_ISREG(st.st_mode))
+		if (strchr(sd.name, '.') != NULL || !sd.have_st ||
+		    !S_ISREG(sd.st.st_mode))
 			continue;
 		if ((v = reallocarray(rp->blobs, rp->nblobs + 1,
 		    sizeof(*v))) == NULL) {
@@ -451,22 +449,20 @@ read_blobs(struct cache_repo *rp, struct ino_acc *acc, double now)
 			goto out;
 		}
 		rp->blobs = v;
-		if ((v[rp->nblobs].name = strdup(d->d_name)) == NULL) {
+		if ((v[rp->nblobs].name = strdup(sd.name)) == NULL) {
 			r = CN_ERR_NOMEM;
 			goto out;
 		}
-		v[rp->nblobs].size = (uint64_t)st.st_size;
-		v[rp->nblobs].dev = st.st_dev;
-		v[rp->nblobs].ino = st.st_ino;
-		v[rp->nblobs].nlink = st.st_nlink;
+		v[rp->nblobs].size = (uint64_t)sd.st.st_size;
+		v[rp->nblobs].dev = sd.st.st_dev;
+		v[rp->nblobs].ino = sd.st.st_ino;
+		v[rp->nblobs].nlink = sd.st.st_nlink;
 		rp->nblobs++;
-		if ((r = scan_acc_add(acc, &st)) != CN_OK)
+		if ((r = scan_acc_add(acc, &sd.st)) != CN_OK)
 			goto out;
 	}
  out:
-	closedir(dp);
-	free(dir);
-	free(full);
+	scan_dir_close(&sd);
 	return r;
 }
 

@@ -98,6 +98,22 @@ write_state(struct report *r, double now, bool durable)
 	r->state_at = now;
 }
 
+/* A credential-free copy of the string e, or NULL when it had none (or
+ * memory ran out): the step objects and arrays share in redact_json(). */
+static json_t *
+redacted(json_t *e)
+{
+	json_t *n = NULL;
+	char *s;
+
+	if ((s = cn_redact_text(json_string_value(e))) == NULL)
+		return NULL;
+	if (strcmp(s, json_string_value(e)) != 0)
+		n = json_string(s);
+	free(s);
+	return n;
+}
+
 /* Credentials out of every string in v (objects and arrays walked). */
 static void
 redact_json(json_t *v)
@@ -105,35 +121,20 @@ redact_json(json_t *v)
 	const char *k;
 	json_t *e, *n;
 	size_t i;
-	char *s;
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, e) {
-			if (!json_is_string(e)) {
+			if (!json_is_string(e))
 				redact_json(e);
-				continue;
-			}
-			if ((s = cn_redact_text(json_string_value(e))) ==
-			    NULL)
-				continue;
-			if (strcmp(s, json_string_value(e)) != 0 &&
-			    (n = json_string(s)) != NULL)
+			else if ((n = redacted(e)) != NULL)
 				json_object_set_new(v, k, n);
-			free(s);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
-			if (!json_is_string(e)) {
+			if (!json_is_string(e))
 				redact_json(e);
-				continue;
-			}
-			if ((s = cn_redact_text(json_string_value(e))) ==
-			    NULL)
-				continue;
-			if (strcmp(s, json_string_value(e)) != 0 &&
-			    (n = json_string(s)) != NULL)
+			else if ((n = redacted(e)) != NULL)
 				json_array_set_new(v, i, n);
-			free(s);
 		}
 	}
 }

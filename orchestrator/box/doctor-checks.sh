@@ -164,13 +164,19 @@ for e in "${envs[@]}"; do
 		done
 	done
 done
-if [ -z "$wild" ]; then
-	say no_proxy_wildcard ok "no * wildcards in no_proxy"
-else
-	level=warn
+# proxy_check ID FOUND OK-MSG BAD-MSG FIX: the no_proxy checks' verdict.
+# A fault (FOUND non-empty) fails only where a proxy is set, else warns.
+proxy_check() {
+	local level=warn
+	if [ -z "$2" ]; then
+		say "$1" ok "$3"
+		return
+	fi
 	[ -n "$proxy_in" ] && level=fail
-	say no_proxy_wildcard "$level" "no_proxy has * wildcards, which requests does not expand:${wild}" "write domains with a leading dot instead (*.modelscope.cn -> .modelscope.cn)"
-fi
+	say "$1" "$level" "$4" "$5"
+}
+
+proxy_check no_proxy_wildcard "$wild" "no * wildcards in no_proxy" "no_proxy has * wildcards, which requests does not expand:${wild}" "write domains with a leading dot instead (*.modelscope.cn -> .modelscope.cn)"
 
 # ----------------------------------------------- no_proxy vs NO_PROXY
 case_msg=""
@@ -184,13 +190,7 @@ for e in "${envs[@]}"; do
 	fi
 	[ -n "$case_msg" ] && break
 done
-if [ -z "$case_msg" ]; then
-	say no_proxy_case ok "no_proxy and NO_PROXY agree"
-else
-	level=warn
-	[ -n "$proxy_in" ] && level=fail
-	say no_proxy_case "$level" "$case_msg; libraries read different casings, so some still use the proxy" "set both to the same value: export NO_PROXY=\"\$no_proxy\" right after no_proxy"
-fi
+proxy_check no_proxy_case "$case_msg" "no_proxy and NO_PROXY agree" "$case_msg; libraries read different casings, so some still use the proxy" "set both to the same value: export NO_PROXY=\"\$no_proxy\" right after no_proxy"
 
 # --------------------------------------------------------- hf_transfer
 xfer=""

@@ -176,12 +176,9 @@ doctor_run(struct session *s, const struct doctor_inputs *in,
 		goto out;
 	}
 	/* bash, not sh: the checks use bash arrays. */
-	if ((r = session_exec(s, "bash -s", script, strlen(script), &out,
-	    NULL, &status, timeout_s)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "bash -s", script, &out, NULL, &status,
+	    timeout_s, msg)) != CN_OK)
 		goto out;
-	}
 	if ((r = doctor_parse(out.data, res)) != CN_OK)
 		goto out;
 	if (!res->complete && asprintf(msg, "the checks ended early "
@@ -295,12 +292,9 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = session_exec(s, "sh -s", script, strlen(script), &out, NULL,
-	    &status, 2 * timeout_s + 15)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "sh -s", script, &out, NULL, &status,
+	    2 * timeout_s + 15, msg)) != CN_OK)
 		goto out;
-	}
 	for (line = out.data; line != NULL && *line != '\0'; line = nl) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl++ = '\0';
@@ -344,9 +338,8 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 	}
 	if (!ended) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "sizing the pulls failed (exit %d)",
-		    status) < 0)
-			*msg = NULL;
+		cn_msg(msg, "sizing the pulls failed (exit %d)",
+		    status);
 		goto out;
 	}
 	*bytes = all_known ? total : -1;

@@ -11,8 +11,8 @@
 
 #include "endpoints.h"
 #include "error.h"
+#include "fmt.h"
 #include "payload.h"
-#include "render.h"
 #include "script.h"
 #include "session.h"
 
@@ -260,13 +260,9 @@ endpoints_measure(struct session *s, struct endpoint_list *l,
 	    sample_bytes)) == NULL)
 		goto out;
 	/* The agent ends within timeout_s; the slack covers the exec. */
-	r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
-	    &status, (int)timeout_s + 20);
-	if (r != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "sh -s", script, &out, &err, &status,
+	    (int)timeout_s + 20, msg)) != CN_OK)
 		goto out;
-	}
 	for (line = out.data; line != NULL && *line != '\0'; line = nl) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl++ = '\0';
@@ -281,10 +277,9 @@ endpoints_measure(struct session *s, struct endpoint_list *l,
 				last_err = line;
 		}
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "cnorch-agent probe failed (exit %d)%s"
+		cn_msg(msg, "cnorch-agent probe failed (exit %d)%s"
 		    "%.200s", status, last_err != NULL ? ": " : "",
-		    last_err != NULL ? last_err : "") < 0)
-			*msg = NULL;
+		    last_err != NULL ? last_err : "");
 		goto out;
 	}
 	r = CN_OK;

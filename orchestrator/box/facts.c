@@ -131,20 +131,15 @@ box_facts_run(struct session *s, const char *data_dir,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
-	    &status, 60);
-	if (r != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "sh -s", script, &out, &err, &status, 60, msg))
+	    != CN_OK)
 		goto out;
-	}
 	if (out.data == NULL ||
 	    (r = box_facts_parse(out.data, out.len, p)) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "cannot learn the box's facts (exit "
+		cn_msg(msg, "cannot learn the box's facts (exit "
 		    "%d)%s%.200s", status, err.len > 0 ? ": " : "",
-		    err.data != NULL ? err.data : "") < 0)
-			*msg = NULL;
+		    err.data != NULL ? err.data : "");
 		goto out;
 	}
 	r = CN_OK;

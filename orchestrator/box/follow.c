@@ -441,10 +441,9 @@ follow_reattach(struct session **sp, const struct host *h,
 			*sp = NULL;
 		}
 		if (++attempt > attempts) {
-			if (asprintf(msg, "connection lost; gave up after %d "
+			cn_msg(msg, "connection lost; gave up after %d "
 			    "attempts: %s", attempts, why != NULL ? why :
-			    "cannot reconnect") < 0)
-				*msg = NULL;
+			    "cannot reconnect");
 			r = CN_ERR_CONNECT;
 			break;
 		}

@@ -350,27 +350,22 @@ jobs_list(struct session *s, const char *name, const char *data_dir,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = session_exec(s, "sh -s", script, strlen(script), &out, &err,
-	    &status, LIST_TIMEOUT_S)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "sh -s", script, &out, &err, &status,
+	    LIST_TIMEOUT_S, msg)) != CN_OK)
 		goto out;
-	}
 	if (out.data == NULL ||
 	    (r = jobs_parse(out.data, out.len, hj)) != CN_OK) {
 		r = r == CN_ERR_NOMEM ? r : CN_ERR_REMOTE;
-		if (asprintf(msg, "cannot list jobs (exit %d)%s%.200s",
+		cn_msg(msg, "cannot list jobs (exit %d)%s%.200s",
 		    status, err.len > 0 ? ": " : "",
-		    err.data != NULL ? err.data : "") < 0)
-			*msg = NULL;
+		    err.data != NULL ? err.data : "");
 		goto out;
 	}
 	if (!hj->agent_present) {
 		jobs_release(hj);
 		r = CN_ERR_NOT_FOUND;
-		if (asprintf(msg, "cnorch is not set up on this box; run "
-		    "'cnorch provision %s'", name) < 0)
-			*msg = NULL;
+		cn_msg(msg, "cnorch is not set up on this box; run "
+		    "'cnorch provision %s'", name);
 		goto out;
 	}
 	r = CN_OK;
@@ -482,7 +477,7 @@ jobs_stop(struct session *s, const char *payload_id,
 	 * more after SIGKILL. */
 	r = script_run(s, script, &out, &status,
 	    ((timeout_s > 0 ? timeout_s : 10) + 5) * (int)(n > 0 ? n : 1) +
-	    60);
+	    60, NULL);
 	if (r == CN_OK && out.data != NULL && rc != NULL)
 		for (line = strtok_r(out.data, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save))

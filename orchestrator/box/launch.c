@@ -529,6 +529,16 @@ agent_said(const struct buf *out, size_t *len)
 	return p;
 }
 
+/* "ID: WHAT (exit N): the agent's first line", for both ways a launch
+ * fails after the script ran. */
+static void
+said_msg(char **msg, const char *id, const char *what, int status,
+    const char *said, size_t saidlen)
+{
+	cn_msg(msg, "%s: %s (exit %d)%s%.*s", id, what, status,
+	    saidlen > 0 ? ": " : "", first_line_len(said, saidlen), said);
+}
+
 int
 launch_pull(struct session *s, const struct launch_env *env,
     const struct launch_pull *p, enum launch_result *res,
@@ -550,20 +560,14 @@ launch_pull(struct session *s, const struct launch_env *env,
 	}
 	/* The agent's start waits up to 60 s for the job to be ready; the
 	 * lock may wait for another cnorch's start as long. */
-	if ((r = script_run(s, script, &out, &status, 240)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_run(s, script, &out, &status, 240, msg)) != CN_OK)
 		goto out;
-	}
 	said = agent_said(&out, &saidlen);
 	if (out.data == NULL ||
 	    box_job_state_parse(out.data, out.len, st) != CN_OK) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cannot read the job's state "
-		    "(exit %d)%s%.*s", id, status,
-		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
-		    said) < 0)
-			*msg = NULL;
+		said_msg(msg, id, "cannot read the job's state", status,
+		    said, saidlen);
 		goto out;
 	}
 	launch = kv_get(out.data, out.len, "launch");
@@ -579,11 +583,8 @@ launch_pull(struct session *s, const struct launch_env *env,
 	}
 	if (status != 0) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s: cnorch-agent pull failed to start "
-		    "(exit %d)%s%.*s", id, status,
-		    saidlen > 0 ? ": " : "", first_line_len(said, saidlen),
-		    said) < 0)
-			*msg = NULL;
+		said_msg(msg, id, "cnorch-agent pull failed to start",
+		    status, said, saidlen);
 		goto out;
 	}
 	*res = LAUNCH_STARTED;
@@ -612,17 +613,13 @@ launch_check(struct session *s, const struct launch_env *env,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = script_run(s, script, &out, &status, 60)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_run(s, script, &out, &status, 60, msg)) != CN_OK)
 		goto out;
-	}
 	if (out.data == NULL || status != 0 ||
 	    (launch = kv_get(out.data, out.len, "launch")) == NULL) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "cannot check the job of %s (exit %d)",
-		    p->repo, status) < 0)
-			*msg = NULL;
+		cn_msg(msg, "cannot check the job of %s (exit %d)", p->repo,
+		    status);
 		goto out;
 	}
 	*res = strcmp(launch, "running") == 0 ? LAUNCH_RUNNING :

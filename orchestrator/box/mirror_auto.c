@@ -77,10 +77,9 @@ mirror_candidates(const struct host *h, const char *kind,
 			snprintf(label, sizeof(label), "candidate %d", ++k);
 			if ((r = endpoint_add(l, kind, tok, label, configured,
 			    NULL, NULL)) == CN_ERR_INVALID) {
-				if (asprintf(msg, "%s mirror candidate '%s' is "
+				cn_msg(msg, "%s mirror candidate '%s' is "
 				    "not an http:// or https:// URL", kind,
-				    tok) < 0)
-					*msg = NULL;
+				    tok);
 			}
 			if (r != CN_OK)
 				break;

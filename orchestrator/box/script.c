@@ -279,14 +279,26 @@ script_with_timeout(const char *cmd, int timeout_s, int kill_after_s)
 }
 
 int
+script_exec(struct session *s, const char *shell, const char *script,
+    struct buf *out, struct buf *err, int *status, int timeout_s, char **msg)
+{
+	int r;
+
+	r = session_exec(s, shell, script, strlen(script), out, err, status,
+	    timeout_s);
+	if (r != CN_OK && msg != NULL)
+		cn_msg(msg, "%s", session_errmsg(s));
+	return r;
+}
+
+int
 script_run(struct session *s, const char *script, struct buf *out,
-    int *status, int timeout_s)
+    int *status, int timeout_s, char **msg)
 {
 	struct buf err = { 0 };
 	int r;
 
-	r = session_exec(s, "sh -s", script, strlen(script), out, &err,
-	    status, timeout_s);
+	r = script_exec(s, "sh -s", script, out, &err, status, timeout_s, msg);
 	if (r == CN_OK && err.len > 0 && *status != 0)
 		r = buf_append(out, err.data, err.len);
 	buf_release(&err);

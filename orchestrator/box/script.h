@@ -108,13 +108,22 @@ char		*script_with_timeout(const char *cmd, int timeout_s,
 		    int kill_after_s);
 
 /*
+ * session_exec(s, shell, script, ...) for a box step: when the exec itself
+ * fails, *msg (when msg is not NULL) is session_errmsg(s), malloc'd, so
+ * that no step copies that branch.  err may be NULL.
+ */
+int		 script_exec(struct session *s, const char *shell,
+		    const char *script, struct buf *out, struct buf *err,
+		    int *status, int timeout_s, char **msg);
+
+/*
  * Run script with `sh -s` over s, bounded by timeout_s (0: none): its
  * stdout into out and, when it exits non-zero, its stderr after it (so
  * a message can quote the first line of either).  Returns as
- * session_exec().
+ * session_exec(); *msg as script_exec().
  */
 int		 script_run(struct session *s, const char *script,
-		    struct buf *out, int *status, int timeout_s);
+		    struct buf *out, int *status, int timeout_s, char **msg);
 
 /*
  * Find key in key=value lines of out[0..len); returns a malloc'd copy of

@@ -117,13 +117,9 @@ setup_run(struct session *s, const char *payload_id,
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	r = session_exec(s, "sh -s", script, strlen(script), &out, NULL,
-	    &status, 600);
-	if (r != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_exec(s, "sh -s", script, &out, NULL, &status, 600,
+	    msg)) != CN_OK)
 		goto out;
-	}
 	for (line = out.data; line != NULL && *line != '\0'; line = nl) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl++ = '\0';
@@ -151,10 +147,9 @@ setup_run(struct session *s, const char *payload_id,
 	}
 	if (!res->summary_seen) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "setup-china-mirrors.sh ended without "
+		cn_msg(msg, "setup-china-mirrors.sh ended without "
 		    "its summary (exit %d)%s%.200s", status,
-		    lastline ? ": " : "", lastline ? lastline : "") < 0)
-			*msg = NULL;
+		    lastline ? ": " : "", lastline ? lastline : "");
 		goto out;
 	}
 	/* Our own count of the lines is what we show; keep the larger

@@ -22,18 +22,14 @@ run(struct session *s, const char *what, char *script, char **msg)
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = script_run(s, script, &out, &status, 120)) != CN_OK) {
-		if (asprintf(msg, "%s", session_errmsg(s)) < 0)
-			*msg = NULL;
+	if ((r = script_run(s, script, &out, &status, 120, msg)) != CN_OK)
 		goto out;
-	}
 	if (status != 0) {
 		r = CN_ERR_REMOTE;
-		if (asprintf(msg, "%s failed (exit %d)%s%.*s", what,
+		cn_msg(msg, "%s failed (exit %d)%s%.*s", what,
 		    status, out.len > 0 ? ": " : "",
 		    first_line_len(out.data, out.len),
-		    out.data != NULL ? out.data : "") < 0)
-			*msg = NULL;
+		    out.data != NULL ? out.data : "");
 		goto out;
 	}
 	r = CN_OK;
@@ -135,9 +131,8 @@ upload_payload(struct session *s, const char *home,
 		}
 		if ((r = session_scp_put(s, rp, f[i].data, f[i].size,
 		    f[i].mode)) != CN_OK) {
-			if (asprintf(msg, "cannot upload %s: %s", f[i].name,
-			    session_errmsg(s)) < 0)
-				*msg = NULL;
+			cn_msg(msg, "cannot upload %s: %s", f[i].name,
+			    session_errmsg(s));
 			goto out;
 		}
 	}

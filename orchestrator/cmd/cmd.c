@@ -13,6 +13,8 @@
 #include "error.h"
 #include "fleet.h"
 #include "inventory.h"
+#include "launch.h"
+#include "payload.h"
 #include "render.h"
 #include "runlog.h"
 #include "targets.h"
@@ -402,6 +404,21 @@ cmd_allow_http_token(void)
 	const char *v = getenv("CNORCH_ALLOW_HTTP_TOKEN");
 
 	return v != NULL && strcmp(v, "1") == 0;
+}
+
+void
+cmd_launch_env(struct launch_env *le, const struct host *h,
+    const char *data_dir)
+{
+	memset(le, 0, sizeof(*le));
+	le->payload_id = payload_id();
+	le->data_dir = data_dir;
+	le->hf_endpoint = h->mirrors.hf;
+	le->modelscope_endpoint = h->mirrors.modelscope;
+	le->hf_token = cmd_host_token(h->hf_token_env);
+	le->modelscope_token = cmd_host_token(h->modelscope_token_env);
+	le->proxy = h->proxy;
+	le->allow_http_token = cmd_allow_http_token();
 }
 
 /*

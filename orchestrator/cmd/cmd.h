@@ -21,6 +21,7 @@
 #define EXIT_UNREACHABLE	3	/* connect, auth or host key failed */
 
 struct host;
+struct launch_env;
 struct hostout;
 struct render;
 
@@ -180,6 +181,15 @@ const char *cmd_host_token(const char *env_name);
 /* CNORCH_ALLOW_HTTP_TOKEN=1 on the laptop: the agent may send tokens over
  * plain http (local test hubs only). */
 bool	cmd_allow_http_token(void);
+
+/*
+ * Fill le for launching h's pulls into data_dir: payload, the host's
+ * mirrors, its named tokens, its proxy, the http-token opt-in.  One place,
+ * so every command that launches hands the agent the same environment
+ * (a caller may then override the endpoints, as resume does from job.json).
+ */
+void	cmd_launch_env(struct launch_env *le, const struct host *h,
+	    const char *data_dir);
 
 /* Ctrl-C was pressed under CMD_DETACH (a follow_stop_cb too). */
 int	cmd_interrupted(void *unused);

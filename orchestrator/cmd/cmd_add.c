@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "connect.h"
 #include "error.h"
 #include "inventory.h"
 #include "inventory_edit.h"
@@ -149,14 +150,7 @@ first_contact(const struct host *h, bool accept_new)
 	    "~/.ssh/known_hosts";
 	int r;
 
-	memset(&so, 0, sizeof(so));
-	so.name = h->name;
-	so.hostname = h->hostname != NULL ? h->hostname : h->name;
-	so.port = h->port > 0 ? h->port : 22;
-	so.user = h->user != NULL ? h->user : "root";
-	so.known_hosts = h->known_hosts;
-	so.host_key_alias = h->host_key_alias;
-	so.connect_timeout_s = h->connect_timeout;
+	host_session_opts(h, &so);
 	if ((r = session_hostkey_probe(&so, accept_new, &hk, &msg)) !=
 	    CN_OK) {
 		fprintf(stderr, "error: %s: cannot fetch the host key: %s\n",

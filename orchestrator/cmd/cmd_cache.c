@@ -75,22 +75,6 @@ cache_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	return r;
 }
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
-static double
-jnum(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : 0;
-}
-
 /* "main, v1.0 +1 detached" for a repo line (the modelscope revision for
  * that layout). */
 static void
@@ -102,9 +86,9 @@ revs_text(json_t *repo, char *buf, size_t n)
 	size_t len = 0;
 
 	buf[0] = '\0';
-	if (strcmp(jstr(repo, "layout"), "modelscope") == 0)
+	if (strcmp(daytwo_jstr(repo, "layout"), "modelscope") == 0)
 		len = (size_t)snprintf(buf, n, "modelscope %s",
-		    jstr(repo, "revision"));
+		    daytwo_jstr(repo, "revision"));
 	json_object_foreach(refs, k, v) {
 		if (len >= n)
 			break;
@@ -203,12 +187,12 @@ disks_text(json_t *o, char *buf, size_t n)
 	json_array_foreach(json_object_get(o, "disks"), i, d) {
 		if (len >= n)
 			break;
-		fmt_bytes(u, sizeof(u), jnum(d, "used"));
-		fmt_bytes(f, sizeof(f), jnum(d, "free"));
+		fmt_bytes(u, sizeof(u), daytwo_jnum(d, "used"));
+		fmt_bytes(f, sizeof(f), daytwo_jnum(d, "free"));
 		len += (size_t)snprintf(buf + len, n - len, "%s%s disk %s: "
 		    "%s used, %s free", len > 0 ? "; " : "",
-		    strcmp(jstr(d, "role"), "cache") == 0 ? "data" : "system",
-		    jstr(d, "path"), u, f);
+		    strcmp(daytwo_jstr(d, "role"), "cache") == 0 ? "data" :
+		    "system", daytwo_jstr(d, "path"), u, f);
 	}
 	if (json_is_true(json_object_get(o, "same_fs")) && len < n)
 		snprintf(buf + len, n - len, " (one disk)");
@@ -226,18 +210,18 @@ partials_print(const char *name, json_t *repo)
 	if (json_array_size(parts) == 0)
 		return;
 	json_array_foreach(parts, i, p)
-		if (jnum(p, "age_s") > oldest)
-			oldest = jnum(p, "age_s");
-	fmt_bytes(b, sizeof(b), jnum(repo, "partial_bytes"));
+		if (daytwo_jnum(p, "age_s") > oldest)
+			oldest = daytwo_jnum(p, "age_s");
+	fmt_bytes(b, sizeof(b), daytwo_jnum(repo, "partial_bytes"));
 	fmt_duration(age, sizeof(age), oldest);
 	printf("%s: %s: %zu partial%s, %s, oldest %s old", name,
-	    jstr(repo, "repo"), json_array_size(parts),
+	    daytwo_jstr(repo, "repo"), json_array_size(parts),
 	    json_array_size(parts) == 1 ? "" : "s", b, age);
 	job = json_object_get(repo, "last_job");
 	if (json_is_object(job))
-		printf("; last pull job %s %s", jstr(job, "id"),
+		printf("; last pull job %s %s", daytwo_jstr(job, "id"),
 		    json_is_true(json_object_get(repo, "job_running")) ?
-		    "running" : jstr(job, "state"));
+		    "running" : daytwo_jstr(job, "state"));
 	printf("\n");
 }
 
@@ -259,13 +243,14 @@ cache_finish(struct cmd_run *run, const int *status, int exit_code)
 		ch = (struct cache_host *)((char *)run->host_state +
 		    i * sizeof(*ch));
 		json_array_foreach(ch->lines, k, o) {
-			kind = jstr(o, "kind");
+			kind = daytwo_jstr(o, "kind");
 			if (strcmp(kind, "repo") == 0) {
 				revs_text(o, revs, sizeof(revs));
-				fmt_bytes(sz, sizeof(sz), jnum(o, "size"));
+				fmt_bytes(sz, sizeof(sz),
+				    daytwo_jnum(o, "size"));
 				snprintf(text, sizeof(text), "%-40s %-7s "
-				    "%10s  %s", jstr(o, "repo"),
-				    jstr(o, "type"), sz, revs);
+				    "%10s  %s", daytwo_jstr(o, "repo"),
+				    daytwo_jstr(o, "type"), sz, revs);
 				if (rows_add(&repos, text,
 				    run->hosts[i]->name) != CN_OK)
 					goto nomem;
@@ -287,7 +272,7 @@ cache_finish(struct cmd_run *run, const int *status, int exit_code)
 		ch = (struct cache_host *)((char *)run->host_state +
 		    i * sizeof(*ch));
 		json_array_foreach(ch->lines, k, o)
-			if (strcmp(jstr(o, "kind"), "repo") == 0 &&
+			if (strcmp(daytwo_jstr(o, "kind"), "repo") == 0 &&
 			    json_array_size(json_object_get(o,
 			    "partials")) > 0) {
 				if (!any)

@@ -40,14 +40,6 @@ struct gc_host {
 	int		 items;
 };
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
 struct gc_line_ctx {
 	struct cmd_run	*run;
 	const struct host *h;
@@ -59,7 +51,7 @@ on_line(void *arg, json_t *o)
 {
 	struct gc_line_ctx *c = arg;
 	struct gc_opts *opts = c->run->opts;
-	const char *kind = jstr(o, "kind"), *name = c->h->name;
+	const char *kind = daytwo_jstr(o, "kind"), *name = c->h->name;
 	json_t *v;
 	char b[32];
 
@@ -69,11 +61,12 @@ on_line(void *arg, json_t *o)
 		fmt_bytes(b, sizeof(b), json_number_value(json_object_get(o,
 		    "bytes")));
 		render_note(c->run->rd, name, false, NULL, "%s: %s %s %s (%s)",
-		    jstr(o, "repo"), opts->dry_run ? "would remove" :
-		    "removed", jstr(o, "what"), jstr(o, "name"), b);
+		    daytwo_jstr(o, "repo"), opts->dry_run ? "would remove" :
+		    "removed", daytwo_jstr(o, "what"), daytwo_jstr(o, "name"),
+		    b);
 	} else if (strcmp(kind, "skip") == 0)
 		render_note(c->run->rd, name, true, NULL, "%s: skipped: %s",
-		    jstr(o, "repo"), jstr(o, "reason"));
+		    daytwo_jstr(o, "repo"), daytwo_jstr(o, "reason"));
 	if (strcmp(kind, "gc") == 0) {
 		if (json_is_number(v = json_object_get(o, "bytes")))
 			c->gh->bytes = json_number_value(v);

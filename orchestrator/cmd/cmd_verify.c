@@ -29,7 +29,6 @@
 #include "jobcmd.h"
 #include "jobs.h"
 #include "launch.h"
-#include "payload.h"
 #include "render.h"
 #include "session.h"
 
@@ -48,28 +47,12 @@ struct verify_ctx {
 	json_t		*repull;	/* [{repo, type, revision, include}] */
 };
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
-static double
-jnum(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : 0;
-}
-
 static int
 on_line(void *arg, json_t *o)
 {
 	struct verify_ctx *c = arg;
 	struct render *rd = c->run->rd;
-	const char *kind = jstr(o, "kind"), *name = c->h->name;
+	const char *kind = daytwo_jstr(o, "kind"), *name = c->h->name;
 	double now = event_now(), t;
 	json_t *e;
 	char a[32], b[32];
@@ -89,33 +72,36 @@ on_line(void *arg, json_t *o)
 			render_note(rd, name, false, json_incref(o), "%s", "");
 			return 0;
 		}
-		t = jnum(o, "bytes_total");
-		fmt_bytes(a, sizeof(a), jnum(o, "bytes_done"));
+		t = daytwo_jnum(o, "bytes_total");
+		fmt_bytes(a, sizeof(a), daytwo_jnum(o, "bytes_done"));
 		fmt_bytes(b, sizeof(b), t);
 		render_note(rd, name, false, NULL, "verifying %s: %d%% %s/%s, "
-		    "%d/%d files", jstr(o, "repo"), t > 0 ? (int)(100 *
-		    jnum(o, "bytes_done") / t) : 0, a, b,
-		    (int)jnum(o, "files_done"), (int)jnum(o, "files_total"));
+		    "%d/%d files", daytwo_jstr(o, "repo"), t > 0 ? (int)(100 *
+		    daytwo_jnum(o, "bytes_done") / t) : 0, a, b,
+		    (int)daytwo_jnum(o, "files_done"),
+		    (int)daytwo_jnum(o, "files_total"));
 	} else if (strcmp(kind, "bad") == 0) {
 		if (!c->run->json)
 			render_note(rd, name, true, NULL, "%s %s: %s%s%.8s%s",
-			    jstr(o, "status"), jstr(o, "repo"),
+			    daytwo_jstr(o, "status"), daytwo_jstr(o, "repo"),
 			    json_is_string(json_object_get(o, "path")) ?
-			    jstr(o, "path") : jstr(o, "blob"),
+			    daytwo_jstr(o, "path") : daytwo_jstr(o, "blob"),
 			    json_is_string(json_object_get(o, "commit")) ?
-			    " in " : "", jstr(o, "commit"),
+			    " in " : "", daytwo_jstr(o, "commit"),
 			    json_is_true(json_object_get(o, "removed")) ?
 			    " (removed)" : "");
 	} else if (strcmp(kind, "verify") == 0) {
-		c->bad += (int)(jnum(o, "bad") + jnum(o, "missing"));
-		c->files += (int)(jnum(o, "ok") + jnum(o, "bad") +
-		    jnum(o, "missing"));
-		c->bytes = jnum(o, "bytes");
+		c->bad += (int)(daytwo_jnum(o, "bad") +
+		    daytwo_jnum(o, "missing"));
+		c->files += (int)(daytwo_jnum(o, "ok") + daytwo_jnum(o, "bad") +
+		    daytwo_jnum(o, "missing"));
+		c->bytes = daytwo_jnum(o, "bytes");
 		json_array_foreach(json_object_get(o, "repull"), i, e)
 			json_array_append_new(c->repull, json_pack("{s:s, "
-			    "s:s, s:s, s:O}", "repo", jstr(o, "repo"), "type",
-			    jstr(o, "type"), "revision", jstr(e, "revision"),
-			    "include", json_object_get(e, "include")));
+			    "s:s, s:s, s:O}", "repo", daytwo_jstr(o, "repo"),
+			    "type", daytwo_jstr(o, "type"), "revision",
+			    daytwo_jstr(e, "revision"), "include",
+			    json_object_get(e, "include")));
 	}
 	return 0;
 }
@@ -143,20 +129,13 @@ repull(struct cmd_run *run, const struct host *h, struct session **s,
 		goto out;
 	json_array_foreach(inc, i, v)
 		paths[i] = json_string_value(v);
-	lp.repo = jstr(e, "repo");
-	lp.revision = jstr(e, "revision");
-	lp.repo_type = strcmp(jstr(e, "type"), "dataset") == 0 ? "dataset" :
-	    NULL;
+	lp.repo = daytwo_jstr(e, "repo");
+	lp.revision = daytwo_jstr(e, "revision");
+	lp.repo_type = strcmp(daytwo_jstr(e, "type"), "dataset") == 0 ?
+	    "dataset" : NULL;
 	lp.include = paths;
 	lp.ninclude = n;
-	le.payload_id = payload_id();
-	le.data_dir = f->data_dir;
-	le.hf_endpoint = h->mirrors.hf;
-	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = cmd_host_token(h->hf_token_env);
-	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
-	le.proxy = h->proxy;
-	le.allow_http_token = cmd_allow_http_token();
+	cmd_launch_env(&le, h, f->data_dir);
 	if ((id = job_id(&lp)) == NULL)
 		goto out;
 	if ((r = launch_pull(*s, &le, &lp, &res, &js, &msg)) != CN_OK) {

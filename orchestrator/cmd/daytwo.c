@@ -8,7 +8,6 @@
 #include "cmd.h"
 #include "doctor.h"
 #include "fmt.h"
-#include "connect.h"
 #include "daytwo.h"
 #include "error.h"
 #include "inventory.h"
@@ -35,12 +34,8 @@ daytwo_prepare(struct render *rd, const struct host *h, bool interactive,
 	bool changed = false;
 	int r;
 
-	if ((r = host_connect(h, interactive, s, &msg)) != CN_OK) {
-		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
-		    cn_strerror(r));
-		r = cmd_connect_err(r);
+	if ((r = jobcmd_connect(rd, h, interactive, s)) != CN_OK)
 		goto out;
-	}
 	if ((r = box_facts_run(*s, h->data_dir != NULL ? h->data_dir : "~",
 	    payload_id(), f, &msg)) != CN_OK) {
 		jobcmd_note_error(rd, h->name, msg);
@@ -225,4 +220,20 @@ daytwo_check_repo(const char *repo, char **msg)
 	if (validate_repo_id(repo, msg) == CN_OK)
 		return CN_OK;
 	return *msg == NULL ? CN_ERR_NOMEM : CN_ERR_USAGE;
+}
+
+const char *
+daytwo_jstr(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL ? v : "";
+}
+
+double
+daytwo_jnum(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : 0;
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cacheops.h"
 #include "facts.h"
 
@@ -42,6 +44,11 @@ int	daytwo_agent(struct render *rd, const struct host *h,
  */
 void	daytwo_gc_bytes(const struct host *h, struct session *s,
 	    const struct box_facts *f, int64_t *bytes);
+
+/* Members of the agent's JSON lines, read the one way the day-two
+ * commands all read them: a missing string is "", a missing number 0. */
+const char *daytwo_jstr(json_t *o, const char *k);
+double	daytwo_jnum(json_t *o, const char *k);
 
 /* REPO as the command line gives it: CN_OK, or CN_ERR_USAGE with a
  * malloc'd *msg naming it (validate_repo_id()), or CN_ERR_NOMEM. */

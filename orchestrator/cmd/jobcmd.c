@@ -1,4 +1,4 @@
-/* jobcmd: connect-and-list, error notes and the rendered follower. */
+/* jobcmd: connect, connect-and-list, error notes and the rendered follower. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,8 @@
 #include "validate.h"
 
 int
-jobcmd_connect_list(struct render *rd, const struct host *h,
-    bool interactive, struct session **s, struct host_jobs *hj)
+jobcmd_connect(struct render *rd, const struct host *h, bool interactive,
+    struct session **s)
 {
 	char *msg = NULL;
 	int r;
@@ -24,8 +24,20 @@ jobcmd_connect_list(struct render *rd, const struct host *h,
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));
 		r = cmd_connect_err(r);
-		goto out;
 	}
+	free(msg);
+	return r;
+}
+
+int
+jobcmd_connect_list(struct render *rd, const struct host *h,
+    bool interactive, struct session **s, struct host_jobs *hj)
+{
+	char *msg = NULL;
+	int r;
+
+	if ((r = jobcmd_connect(rd, h, interactive, s)) != CN_OK)
+		goto out;
 	if ((r = jobs_list(*s, h->name, h->data_dir, hj, &msg)) != CN_OK)
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 		    cn_strerror(r));

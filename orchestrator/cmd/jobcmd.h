@@ -17,6 +17,14 @@ struct render;
 struct session;
 
 /*
+ * Connect to h, noting a failure on rd: CN_OK with *s set, or the
+ * failure as cmd_connect_err() maps it.  The connect step every command
+ * above box/ starts with, once.
+ */
+int	jobcmd_connect(struct render *rd, const struct host *h,
+	    bool interactive, struct session **s);
+
+/*
  * Connect to h and list its jobs, noting a failure on rd.  Returns CN_OK
  * with *s and *hj filled (the caller destroys and releases them in any
  * case), or the host's CN_ERR_* code.

@@ -17,6 +17,19 @@ hostkey_policy_parse(const char *s)
 	return HOSTKEY_STRICT;
 }
 
+void
+host_session_opts(const struct host *h, struct session_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = h->name;
+	o->hostname = h->hostname != NULL ? h->hostname : h->name;
+	o->port = h->port > 0 ? h->port : 22;
+	o->user = h->user != NULL ? h->user : "root";
+	o->known_hosts = h->known_hosts;
+	o->host_key_alias = h->host_key_alias;
+	o->connect_timeout_s = h->connect_timeout;
+}
+
 int
 host_connect(const struct host *h, bool interactive, struct session **out,
     char **msg)
@@ -34,18 +47,11 @@ host_connect(const struct host *h, bool interactive, struct session **out,
 	 * session reads it during authentication only. */
 	if (h->password_env != NULL && *h->password_env != '\0')
 		pw = getenv(h->password_env);
-	memset(&o, 0, sizeof(o));
-	o.name = h->name;
-	o.hostname = h->hostname != NULL ? h->hostname : h->name;
-	o.port = h->port > 0 ? h->port : 22;
-	o.user = h->user != NULL ? h->user : "root";
+	host_session_opts(h, &o);
 	o.identity_file = h->identity_file;
 	o.password = pw;
-	o.known_hosts = h->known_hosts;
-	o.host_key_alias = h->host_key_alias;
 	o.policy = (enum hostkey_policy)hostkey_policy_parse(
 	    h->known_hosts_policy);
-	o.connect_timeout_s = h->connect_timeout;
 	o.interactive = interactive;
 	return session_open(&o, out, msg);
 }

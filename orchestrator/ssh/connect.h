@@ -20,6 +20,15 @@ struct session;
 int	hostkey_policy_parse(const char *s);
 
 /*
+ * The part of session_opts that names h's address and host key (name,
+ * hostname, port, user, known_hosts, HostKeyAlias, connect timeout), with
+ * ssh's defaults; o is zeroed first.  Shared by host_connect() and
+ * `cnorch add`'s host-key probe so both look the host up the same way.
+ */
+struct session_opts;
+void	host_session_opts(const struct host *h, struct session_opts *o);
+
+/*
  * Connect and authenticate to h.  interactive: may prompt on /dev/tty
  * for a passphrase or password.  Returns CN_OK or session_open()'s code
  * (CN_ERR_CONNECT, CN_ERR_HOSTKEY_UNKNOWN, CN_ERR_HOSTKEY_CHANGED,

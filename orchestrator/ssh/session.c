@@ -354,6 +354,25 @@ check_hostkey(struct session *s, const struct session_opts *o)
 
 /* ------------------------------------------------------------ session */
 
+/*
+ * The start session_open() and session_hostkey_probe() share: libssh2
+ * initialized once per process, an empty session with no socket, the
+ * connect bound.  NULL on ENOMEM.
+ */
+static struct session *
+session_start(const struct session_opts *opts, int *timeout_s)
+{
+	struct session *s;
+
+	pthread_once(&init_once, global_init);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->sock = -1;
+	*timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s :
+	    DEFAULT_CONNECT_TIMEOUT_S;
+	return s;
+}
+
 int
 session_open(const struct session_opts *opts, struct session **out,
     char **msg)
@@ -373,10 +392,8 @@ session_open(const struct session_opts *opts, struct session **out,
 			*msg = strdup("session: invalid options");
 		return r;
 	}
-	pthread_once(&init_once, global_init);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = session_start(opts, &timeout_s)) == NULL)
 		return CN_ERR_NOMEM;
-	s->sock = -1;
 	if ((s->name = strdup(opts->name != NULL ? opts->name :
 	    opts->hostname)) == NULL) {
 		r = CN_ERR_NOMEM;
@@ -387,8 +404,6 @@ session_open(const struct session_opts *opts, struct session **out,
 		r = CN_ERR_SSH;
 		goto out;
 	}
-	timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s :
-	    DEFAULT_CONNECT_TIMEOUT_S;
 	s->keepalive_s = opts->keepalive_s > 0 ? opts->keepalive_s :
 	    DEFAULT_KEEPALIVE_S;
 	s->dead_peer_s = opts->dead_peer_s > 0 ? opts->dead_peer_s :
@@ -501,17 +516,13 @@ session_hostkey_probe(const struct session_opts *opts, bool record,
 	memset(hk, 0, sizeof(*hk));
 	if (opts->hostname == NULL || opts->port < 1 || opts->port > 65535)
 		return CN_ERR_INVALID;
-	pthread_once(&init_once, global_init);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = session_start(opts, &timeout_s)) == NULL)
 		return CN_ERR_NOMEM;
-	s->sock = -1;
 	if (init_rc != 0) {
 		session_set_err(s, "cannot initialize libssh2");
 		r = CN_ERR_SSH;
 		goto out;
 	}
-	timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s :
-	    DEFAULT_CONNECT_TIMEOUT_S;
 	if ((r = known_hosts_lookup_name(opts->hostname, opts->port,
 	    opts->host_key_alias, hk->name, sizeof(hk->name))) != CN_OK) {
 		session_set_err(s, "host name '%s' too long", opts->hostname);

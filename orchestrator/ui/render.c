@@ -609,24 +609,30 @@ erase(struct render *r)
 	}
 }
 
+/* The terminal's columns (rows: false) or rows, or def when it does not
+ * say: one ioctl for both. */
+static int
+term_size(FILE *fp, bool rows, int def)
+{
+	struct winsize ws;
+	int v;
+
+	if (ioctl(fileno(fp), TIOCGWINSZ, &ws) != 0)
+		return def;
+	v = rows ? ws.ws_row : ws.ws_col;
+	return v > 0 ? v : def;
+}
+
 static int
 term_width(FILE *fp)
 {
-	struct winsize ws;
-
-	if (ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 100;
+	return term_size(fp, false, 100);
 }
 
 static int
 term_rows(FILE *fp)
 {
-	struct winsize ws;
-
-	if (ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-		return ws.ws_row;
-	return 24;
+	return term_size(fp, true, 24);
 }
 
 static void
@@ -946,12 +952,7 @@ render_destroy(struct render *r)
 
 	if (r == NULL)
 		return;
-	stop_ticker(r);
-	pthread_mutex_lock(&r->lock);
-	erase(r);
-	fleet_end(r);
-	fflush(r->out);
-	pthread_mutex_unlock(&r->lock);
+	render_finish(r);	/* the screen left as a finished run leaves it */
 	pthread_cond_destroy(&r->tick);
 	pthread_mutex_destroy(&r->lock);
 	runlog_destroy(r->log);
