@@ -74,6 +74,13 @@ load_hosts(struct inventory *inv, const struct vctx *c, json_t *hosts)
 			return r;
 		if ((r = inv_resolve_host(inv, name, v, &h, c->msg)) != CN_OK)
 			return r;
+		/* The layers together: a profile's "platform" proxy with
+		 * the host's proxy_in_shells. */
+		if ((r = inv_check_platform_proxy(c, path, h->proxy,
+		    h->proxy_in_shells)) != CN_OK) {
+			inv_host_free(h);
+			return r;
+		}
 		if ((r = inv_add_host(inv, h)) != CN_OK) {
 			inv_host_free(h);
 			return r;

@@ -56,6 +56,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/*
+ * proxy "platform": the proxy the platform provides on the box (AutoDL's
+ * academic acceleration, /etc/network_turbo), read at launch for the
+ * huggingface.co rung only; never with proxy_in_shells.
+ */
+#define PROXY_PLATFORM	"platform"
+
 struct mirrors {
 	char	*hf;
 	char	*modelscope;
@@ -105,7 +112,8 @@ struct host {
 	char		*platform;	/* profile name, may be NULL */
 	char		*data_dir;	/* REMOTE path: ~ and $HOME left for the box */
 	struct mirrors	 mirrors;	/* defaults: hf-mirror.com, modelscope.cn, tuna */
-	char		*proxy;		/* NULL = none; may carry user:pass@ */
+	char		*proxy;		/* NULL = none; may carry user:pass@;
+					 * PROXY_PLATFORM: the platform's */
 	bool		 proxy_in_shells; /* write proxy into env.sh; default no */
 	struct pull_spec *pulls;
 	size_t		 npulls;

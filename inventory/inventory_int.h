@@ -67,6 +67,9 @@ void	inv_join_index(char *buf, const char *path, size_t i);
 /* Check the keys and values of a host or defaults (IN_HOST) or profile. */
 int	inv_check_fields(const struct vctx *c, const char *path, json_t *obj,
 	    int in);
+/* Refuse proxy "platform" with proxy_in_shells (path: the object's). */
+int	inv_check_platform_proxy(const struct vctx *c, const char *path,
+	    const char *proxy, bool in_shells);
 /* Check the top-level object: only defaults, groups, hosts. */
 int	inv_check_top(const struct vctx *c, json_t *root);
 const char *inv_jstr(const json_t *v);

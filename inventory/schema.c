@@ -463,10 +463,12 @@ check_value(const struct vctx *c, const char *path, const struct field *f,
 	case T_CANDIDATES:
 		return check_candidates(c, path, v);
 	case T_PROXY:
+		if (s != NULL && strcmp(s, PROXY_PLATFORM) == 0)
+			break;
 		if (s == NULL || !url_ok(s, proxy_schemes, 4))
 			return inv_verr(c, CN_ERR_INVALID, path, "expected an "
 			    "http://, https://, socks5:// or socks5h:// URL, "
-			    "or null");
+			    "\"" PROXY_PLATFORM "\" or null");
 		break;
 	case T_BOOL:
 		if (!json_is_boolean(v))
@@ -532,7 +534,24 @@ inv_check_fields(const struct vctx *c, const char *path, json_t *obj, int in)
 		if ((r = check_value(c, kpath, &fields[i], v)) != CN_OK)
 			return r;
 	}
-	return CN_OK;
+	return inv_check_platform_proxy(c, path,
+	    json_string_value(json_object_get(obj, "proxy")),
+	    json_is_true(json_object_get(obj, "proxy_in_shells")));
+}
+
+int
+inv_check_platform_proxy(const struct vctx *c, const char *path,
+    const char *proxy, bool in_shells)
+{
+	char kpath[PATHBUF];
+
+	if (proxy == NULL || strcmp(proxy, PROXY_PLATFORM) != 0 || !in_shells)
+		return CN_OK;
+	inv_join_key(kpath, path, "proxy_in_shells");
+	return inv_verr(c, CN_ERR_INVALID, kpath, "not with proxy \""
+	    PROXY_PLATFORM "\": the platform's proxy is read from its file "
+	    "at launch for the huggingface.co rung only and never written "
+	    "into shells; drop proxy_in_shells or give a proxy URL");
 }
 
 int

@@ -219,6 +219,7 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 	le.hf_endpoint = h->mirrors.hf;
 	le.modelscope_endpoint = h->mirrors.modelscope;
 	le.proxy = h->proxy;
+	le.upstream_endpoint = h->mirrors.huggingface;
 	if (launch_exports(s, &le) != CN_OK) {
 		script_destroy(s);
 		return NULL;

@@ -371,6 +371,7 @@ launch_exports(struct script *s, const struct launch_env *env)
 {
 	const char *pv[] = { "http_proxy", "https_proxy", "HTTP_PROXY",
 	    "HTTPS_PROXY" };
+	const char *file;
 	char *v = NULL;
 	size_t i;
 
@@ -402,10 +403,32 @@ launch_exports(struct script *s, const struct launch_env *env)
 	script_export(s, "HF_HUB_ENABLE_HF_TRANSFER", "0");
 	if (env->proxy == NULL || env->proxy[0] == '\0')
 		return CN_OK;
-	/* The inventory's proxy for this pull only, domestic hosts and the
-	 * configured mirrors on the direct route. */
-	for (i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
-		script_export(s, pv[i], env->proxy);
+	if (strcmp(env->proxy, PROXY_PLATFORM) == 0) {
+		/* The platform's proxy: what its file exports, read in a
+		 * subshell (its notice and its variables die there), for the
+		 * huggingface.co rung alone.  No file, or nothing in it: no
+		 * proxy, and the agent says the rung needs one. */
+		if ((file = env->platform_proxy_file) == NULL &&
+		    ((file = getenv("CNORCH_NETWORK_TURBO")) == NULL ||
+		    file[0] == '\0'))
+			file = LAUNCH_PLATFORM_PROXY_FILE;
+		script_let(s, "turbo", file);
+		script_code(s, "v=$(set +u; . \"$turbo\" >/dev/null 2>&1; "
+		    "printf '%s' \"${https_proxy:-${http_proxy:-}}\") || v=\n"
+		    "if [ -n \"$v\" ]; then export CNORCH_UPSTREAM_PROXY=\"$v\"; "
+		    "fi\n"
+		    "unset v turbo\n");
+	} else {
+		/* The inventory's proxy for this pull only (the agent's
+		 * children too), domestic hosts and the configured mirrors on
+		 * the direct route; and the huggingface.co rung's. */
+		for (i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
+			script_export(s, pv[i], env->proxy);
+		script_export(s, "CNORCH_UPSTREAM_PROXY", env->proxy);
+	}
+	if (env->upstream_endpoint != NULL && env->upstream_endpoint[0] != '\0')
+		script_export(s, "CNORCH_UPSTREAM_ENDPOINT",
+		    env->upstream_endpoint);
 	if ((v = strdup(NO_PROXY_BASE)) == NULL ||
 	    no_proxy_add(&v, env->hf_endpoint) != CN_OK ||
 	    no_proxy_add(&v, env->modelscope_endpoint) != CN_OK) {

@@ -16,6 +16,13 @@
  * HF_HUB_ENABLE_HF_TRANSFER=0, the inventory's proxy with the no_proxy
  * allowlist (only when there is one; env.sh has it only with
  * proxy_in_shells), and the tokens (HF_TOKEN, MODELSCOPE_API_TOKEN).
+ * A box proxy (the inventory's URL, or "platform": the one a platform
+ * file such as AutoDL's /etc/network_turbo exports, read in a subshell at
+ * launch) is also the huggingface.co rung's: CNORCH_UPSTREAM_PROXY and
+ * CNORCH_UPSTREAM_ENDPOINT (the host's mirrors.huggingface).  The
+ * environment, not --proxy, because the URL may carry user:password and
+ * argv is public on the box (ps); not a file in the job directory either,
+ * because the password would then rest on the box's disk.
  * All of it in the script sent on stdin, never in argv.
  *
  * Who frees: job_id() and messages through char **msg are malloc'd; the
@@ -50,9 +57,21 @@ struct launch_env {
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
 	const char	*modelscope_token;	/* NULL: none */
-	const char	*proxy;		/* the inventory's; NULL: none */
+	const char	*proxy;		/* the inventory's: a URL, "platform"
+					 * (PROXY_PLATFORM) or NULL */
+	/* The huggingface.co rung's hub (the host's mirrors.huggingface),
+	 * given with a box proxy; NULL: the agent's default. */
+	const char	*upstream_endpoint;
+	/* proxy "platform": the file exporting it; NULL: the test-only
+	 * CNORCH_NETWORK_TURBO of the laptop's environment, else
+	 * LAUNCH_PLATFORM_PROXY_FILE. */
+	const char	*platform_proxy_file;
 	bool		 allow_http_token; /* tokens over http (test hubs) */
 };
+
+/* AutoDL's academic acceleration: exports http_proxy/https_proxy for one
+ * shell that sources it (and prints a notice). */
+#define LAUNCH_PLATFORM_PROXY_FILE	"/etc/network_turbo"
 
 enum launch_result {
 	LAUNCH_STARTED,		/* a new agent is running */

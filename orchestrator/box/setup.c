@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "inventory.h"	/* PROXY_PLATFORM */
 #include "script.h"
 #include "session.h"
 #include "setup.h"
@@ -14,6 +15,7 @@
 char *
 setup_script(const char *payload_id, const struct setup_opts *o)
 {
+	const char *proxy = o->proxy;
 	struct script *s;
 
 	if ((s = script_create()) == NULL)
@@ -23,12 +25,16 @@ setup_script(const char *payload_id, const struct setup_opts *o)
 	script_export(s, "CNORCH_MODELSCOPE_ENDPOINT", o->modelscope);
 	script_export(s, "CNORCH_PYPI_MIRROR", o->pypi);
 	script_export(s, "CNORCH_CONDA_MIRROR", o->conda);
-	/* Empty, not unset: "no proxy" removes a block written earlier. */
-	script_export(s, "CNORCH_PROXY", o->proxy ? o->proxy : "");
+	/* Empty, not unset: "no proxy" removes a block written earlier.  A
+	 * platform's proxy ("platform") is never a shell's: its file is
+	 * read at launch only (launch.c), so it counts as none here. */
+	if (o->proxy != NULL && strcmp(o->proxy, PROXY_PLATFORM) == 0)
+		proxy = NULL;
+	script_export(s, "CNORCH_PROXY", proxy ? proxy : "");
 	/* The inventory's proxy_in_shells: the agent gets the proxy in its
 	 * launch environment (launch.c), so shells have it only on request. */
 	script_export(s, "CNORCH_PROXY_IN_SHELLS",
-	    o->proxy != NULL && o->proxy_in_shells ? "1" : "0");
+	    proxy != NULL && o->proxy_in_shells ? "1" : "0");
 	script_code(s, "exec bash ");
 	script_payload_path(s, payload_id, "setup-china-mirrors.sh");
 	script_code(s, " </dev/null 2>&1\n");

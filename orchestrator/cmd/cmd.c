@@ -418,6 +418,7 @@ cmd_launch_env(struct launch_env *le, const struct host *h,
 	le->hf_token = cmd_host_token(h->hf_token_env);
 	le->modelscope_token = cmd_host_token(h->modelscope_token_env);
 	le->proxy = h->proxy;
+	le->upstream_endpoint = h->mirrors.huggingface;
 	le->allow_http_token = cmd_allow_http_token();
 }
 

@@ -542,6 +542,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.hf_token = cmd_host_token(h->hf_token_env);
 	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
 	le.proxy = h->proxy;
+	le.upstream_endpoint = h->mirrors.huggingface;
 	le.allow_http_token = cmd_allow_http_token();
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];

@@ -138,6 +138,7 @@ relaunch(struct session *s, const struct host *h,
 	le.hf_token = cmd_host_token(h->hf_token_env);
 	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
 	le.proxy = h->proxy;
+	le.upstream_endpoint = h->mirrors.huggingface;
 	le.allow_http_token = cmd_allow_http_token();
 	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
 		*why = strdup(msg != NULL ? msg : cn_strerror(r));

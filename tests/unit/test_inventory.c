@@ -178,10 +178,10 @@ static const struct bad_case bad_cases[] = {
 	  "hosts.a.connect_timeout: expected an integer 1-600" },
 	{ H("\"proxy\":\"127.0.0.1:7890\""), CN_ERR_INVALID,
 	  "hosts.a.proxy: expected an http://, https://, socks5:// or "
-	  "socks5h:// URL, or null" },
+	  "socks5h:// URL, \"platform\" or null" },
 	{ H("\"proxy\":\"ftp://x\""), CN_ERR_INVALID,
 	  "hosts.a.proxy: expected an http://, https://, socks5:// or "
-	  "socks5h:// URL, or null" },
+	  "socks5h:// URL, \"platform\" or null" },
 	/* mirrors "auto" candidates. */
 	{ H("\"mirror_candidates\":[]"), CN_ERR_INVALID,
 	  "hosts.a.mirror_candidates: expected an object" },
@@ -260,6 +260,21 @@ static const struct bad_case bad_cases[] = {
 	  "'modelscope_token_env'" },
 	{ H("\"proxy_in_shells\":\"yes\""), CN_ERR_INVALID,
 	  "hosts.a.proxy_in_shells: expected true or false" },
+	{ H("\"proxy\":\"Platform\""), CN_ERR_INVALID,
+	  "hosts.a.proxy: expected an http://, https://, socks5:// or "
+	  "socks5h:// URL, \"platform\" or null" },
+	/* The platform's proxy is never a shell's: in one object, and over
+	 * the layers (the autodl profile's with the host's flag). */
+	{ H("\"proxy\":\"platform\",\"proxy_in_shells\":true"),
+	  CN_ERR_INVALID, "hosts.a.proxy_in_shells: not with proxy "
+	  "\"platform\": the platform's proxy is read from its file at launch "
+	  "for the huggingface.co rung only and never written into shells; "
+	  "drop proxy_in_shells or give a proxy URL" },
+	{ H("\"platform\":\"autodl\",\"proxy_in_shells\":true"),
+	  CN_ERR_INVALID, "hosts.a.proxy_in_shells: not with proxy "
+	  "\"platform\": the platform's proxy is read from its file at launch "
+	  "for the huggingface.co rung only and never written into shells; "
+	  "drop proxy_in_shells or give a proxy URL" },
 	{ H("\"mirrors\":{\"huggingface\":\"huggingface.co\"}"),
 	  CN_ERR_INVALID, "hosts.a.mirrors.huggingface: expected an http:// "
 	  "or https:// URL" },
@@ -780,8 +795,23 @@ test_profiles(void **state)
 		assert_string_equal(h->user, want[i].user);
 		assert_string_equal(h->data_dir, want[i].data_dir);
 		assert_string_equal(h->mirrors.hf, "https://hf-mirror.com");
+		/* AutoDL's academic acceleration is its box proxy. */
+		if (strcmp(want[i].platform, "autodl") == 0)
+			assert_string_equal(h->proxy, PROXY_PLATFORM);
+		else
+			assert_null(h->proxy);
 		inventory_destroy(inv);
 	}
+	/* A host's own proxy URL, or null, wins over the profile's. */
+	inv = load_ok("{\"hosts\":{\"u\":{\"platform\":\"autodl\","
+	    "\"proxy\":\"http://127.0.0.1:3128\",\"proxy_in_shells\":true},"
+	    "\"n\":{\"platform\":\"autodl\",\"proxy\":null}}}", &no_ssh);
+	h = inventory_find(inv, "u");
+	assert_string_equal(h->proxy, "http://127.0.0.1:3128");
+	assert_true(h->proxy_in_shells);
+	h = inventory_find(inv, "n");
+	assert_null(h->proxy);
+	inventory_destroy(inv);
 }
 
 static void

@@ -1016,6 +1016,7 @@ test_launch_script(void **state)
 		env.hf_token = hostile[(i + 9) % NHOSTILE];
 		env.modelscope_token = hostile[(i + 10) % NHOSTILE];
 		env.proxy = hostile[(i + 11) % NHOSTILE];
+		env.upstream_endpoint = hostile[(i + 13) % NHOSTILE];
 		assert_non_null(t = launch_script(&env, &lp));
 		run_sh(t, &r);
 		no_canary();
@@ -1088,12 +1089,172 @@ test_launch_script(void **state)
 		} else
 			assert_null(v);
 		free(v);
+		/* The box proxy is the huggingface.co rung's too, through the
+		 * environment: the argv above (exact) has no --proxy, since
+		 * the URL may carry a password and argv is public (ps). */
+		v = recorded_env(k, "CNORCH_UPSTREAM_PROXY");
+		if (env.proxy[0] != '\0') {
+			assert_non_null(v);
+			assert_string_equal(v, env.proxy);
+		} else
+			assert_null(v);
+		free(v);
+		v = recorded_env(k, "CNORCH_UPSTREAM_ENDPOINT");
+		if (env.proxy[0] != '\0' && env.upstream_endpoint[0] != '\0') {
+			assert_non_null(v);
+			assert_string_equal(v, env.upstream_endpoint);
+		} else
+			assert_null(v);
+		free(v);
 		free(cache);
 		free(jd);
 		free(id);
 		free(t);
 		free(r.out);
 	}
+}
+
+/* Launch lp with env; the agent's call index.  The notice a platform
+ * file prints never reaches the output. */
+static int
+launch_platform(const struct launch_env *env, const struct launch_pull *lp)
+{
+	struct run r;
+	char *t, *jd, *id;
+	int k;
+
+	assert_non_null(t = launch_script(env, lp));
+	run_sh(t, &r);
+	no_canary();
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "launch_rc=0\nstarted job\n"));
+	assert_null(strstr(r.out, "academic acceleration"));
+	k = ncalls() - 1;
+	id = job_id(lp);
+	jd = under_home("jobs", id, NULL);
+	{
+		const char *want[] = { "cnorch-agent", "pull", "--repo",
+		    lp->repo, "--cache-dir", "/nonexistent/hf/hub", "--detach",
+		    "--job-dir", jd };
+
+		assert_call(k, want, sizeof(want) / sizeof(want[0]));
+	}
+	free(jd);
+	free(id);
+	free(t);
+	free(r.out);
+	return k;
+}
+
+/* recorded_env(k, name) equals want (NULL: absent). */
+static void
+assert_env(int k, const char *name, const char *want)
+{
+	char *v = recorded_env(k, name);
+
+	if (want == NULL) {
+		if (v != NULL)
+			fail_msg("%s=<%.80s>, want none", name, v);
+		return;
+	}
+	if (v == NULL)
+		fail_msg("%s absent, want <%.80s>", name, want);
+	assert_string_equal(v, want);
+	free(v);
+}
+
+/*
+ * proxy "platform": the file the platform gives (AutoDL's
+ * /etc/network_turbo: a notice, then http_proxy and https_proxy
+ * exported) is sourced in a subshell and its proxy reaches the agent for
+ * the huggingface.co rung only: CNORCH_UPSTREAM_PROXY, never argv, never
+ * http(s)_proxy for the rest of the pull.  Hostile paths and values stay
+ * data; no file is no proxy; a lent proxy is not this code's.
+ */
+static void
+test_launch_platform_proxy(void **state)
+{
+	struct launch_env env;
+	struct launch_pull lp = { .repo = "org/name" };
+	struct script *s;
+	char *turbo, *body, *want;
+	size_t i, n;
+	int k;
+
+	(void)state;
+	for (i = 0; i < NHOSTILE; i++) {
+		fresh_home();
+		fake_payload("p");
+		memset(&env, 0, sizeof(env));
+		env.payload_id = "p";
+		env.data_dir = "/nonexistent";
+		env.proxy = PROXY_PLATFORM;
+		env.upstream_endpoint = "http://127.0.0.1:9/hf";
+		assert_true(asprintf(&turbo, "%s/%s", home, hostile_name[i]) > 0);
+		assert_non_null(s = script_create());
+		script_code(s, "echo 'academic acceleration on'\n");
+		script_export(s, "http_proxy", hostile[i]);
+		script_export(s, "https_proxy", hostile[i]);
+		assert_non_null(body = script_finish(s));
+		write_file(turbo, body, 0644);
+		env.platform_proxy_file = turbo;
+		k = launch_platform(&env, &lp);
+		/* $(...) drops trailing newlines, as any shell reading it. */
+		assert_non_null(want = strdup(hostile[i]));
+		for (n = strlen(want); n > 0 && want[n - 1] == '\n'; n--)
+			want[n - 1] = '\0';
+		assert_env(k, "CNORCH_UPSTREAM_PROXY", want[0] != '\0' ?
+		    want : NULL);
+		assert_env(k, "CNORCH_UPSTREAM_ENDPOINT", env.upstream_endpoint);
+		assert_env(k, "https_proxy", NULL);
+		assert_env(k, "http_proxy", NULL);
+		assert_env(k, "HTTPS_PROXY", NULL);
+		free(want);
+		free(body);
+		free(turbo);
+	}
+
+	/* AutoDL's own shape: one line, http_proxy && https_proxy. */
+	fresh_home();
+	fake_payload("p");
+	assert_true(asprintf(&turbo, "%s/network_turbo", home) > 0);
+	write_file(turbo, "echo 'academic acceleration: on'\n"
+	    "export http_proxy=http://172.20.0.113:12798 && "
+	    "export https_proxy=http://172.20.0.113:12798\n", 0644);
+	env.platform_proxy_file = turbo;
+	k = launch_platform(&env, &lp);
+	assert_env(k, "CNORCH_UPSTREAM_PROXY", "http://172.20.0.113:12798");
+	body = recorded_env(k, "no_proxy");
+	assert_non_null(body);
+	assert_memory_equal(body, "127.0.0.1,localhost,", 20);
+	free(body);
+
+	/* Only http_proxy: that one. */
+	write_file(turbo, "export http_proxy=http://10.0.0.1:1\n", 0644);
+	k = launch_platform(&env, &lp);
+	assert_env(k, "CNORCH_UPSTREAM_PROXY", "http://10.0.0.1:1");
+
+	/* A file that fails (its own set -u, then exit): no proxy, and the
+	 * launch goes on. */
+	write_file(turbo, "set -u\nexport https_proxy=http://10.0.0.2:2\n"
+	    "echo $undefined_here\nexit 3\n", 0644);
+	k = launch_platform(&env, &lp);
+	assert_env(k, "CNORCH_UPSTREAM_PROXY", NULL);
+
+	/* The laptop's test-only override, when the env gives no path. */
+	write_file(turbo, "export https_proxy=http://10.0.0.3:3\n", 0644);
+	env.platform_proxy_file = NULL;
+	assert_int_equal(setenv("CNORCH_NETWORK_TURBO", turbo, 1), 0);
+	k = launch_platform(&env, &lp);
+	assert_env(k, "CNORCH_UPSTREAM_PROXY", "http://10.0.0.3:3");
+	assert_int_equal(unsetenv("CNORCH_NETWORK_TURBO"), 0);
+
+	/* No file: no proxy (the agent then says the rung needs one). */
+	env.platform_proxy_file = "/nonexistent/network_turbo";
+	k = launch_platform(&env, &lp);
+	assert_env(k, "CNORCH_UPSTREAM_PROXY", NULL);
+	assert_env(k, "https_proxy", NULL);
+	free(turbo);
 }
 
 /*
@@ -1206,6 +1367,7 @@ main(void)
 		cmocka_unit_test(test_upload_scripts),
 		cmocka_unit_test(test_launch_check_script),
 		cmocka_unit_test(test_launch_script),
+		cmocka_unit_test(test_launch_platform_proxy),
 		cmocka_unit_test(test_launch_mkdir_lock),
 		cmocka_unit_test(test_with_timeout),
 	};

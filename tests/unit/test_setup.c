@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "inventory.h"
 #include "setup.h"
 
 static void
@@ -89,6 +90,14 @@ test_script(void **state)
 	o.proxy = NULL;
 	s = setup_script("abc", &o);
 	assert_non_null(strstr(s, "CNORCH_PROXY=''\n"));
+	free(s);
+	/* The platform's proxy is read at launch only: none for the shells,
+	 * even if proxy_in_shells slipped through. */
+	o.proxy = PROXY_PLATFORM;
+	s = setup_script("abc", &o);
+	assert_non_null(strstr(s, "CNORCH_PROXY=''\n"));
+	assert_non_null(strstr(s, "CNORCH_PROXY_IN_SHELLS='0'"));
+	assert_null(strstr(s, "platform"));
 	free(s);
 }
 
