@@ -179,6 +179,16 @@ static const struct option pull_options[] = {
 	{ NULL,			0,		   NULL, 0 }
 };
 
+/* A proxy URL the last rung can use: http(s) CONNECT or SOCKS5. */
+static bool
+proxy_url_ok(const char *v)
+{
+	return strncmp(v, "http://", 7) == 0 ||
+	    strncmp(v, "https://", 8) == 0 ||
+	    strncmp(v, "socks5://", 9) == 0 ||
+	    strncmp(v, "socks5h://", 10) == 0;
+}
+
 static int
 pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 {
@@ -220,10 +230,7 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		a->upstream = v;
 		break;
 	case 'P':
-		if (strncmp(v, "http://", 7) != 0 &&
-		    strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "socks5://", 9) != 0 &&
-		    strncmp(v, "socks5h://", 10) != 0)
+		if (!proxy_url_ok(v))
 			return agent_usage(c, "--proxy: expected an http://, "
 			    "https://, socks5:// or socks5h:// URL");
 		a->proxy = v;
@@ -336,6 +343,17 @@ parse_args(const struct agent_cmd *self, int argc, char **argv,
 		    argv[first]);
 	if ((r = agent_check_repo(self, a->repo, a->revision)) != CN_OK)
 		return r;
+	/* The box's own proxy (the inventory's, or the platform's) comes in
+	 * the environment, so its credentials never show in ps; a --proxy
+	 * (the laptop's lent one) wins. */
+	if (a->proxy == NULL && (env = getenv("CNORCH_UPSTREAM_PROXY")) !=
+	    NULL && *env != '\0') {
+		if (!proxy_url_ok(env))
+			return agent_usage(self, "CNORCH_UPSTREAM_PROXY: "
+			    "expected an http://, https://, socks5:// or "
+			    "socks5h:// URL");
+		a->proxy = env;
+	}
 	if (a->cache_dir != NULL && a->local_dir != NULL)
 		return agent_usage(self, "--cache-dir and --local-dir exclude "
 		    "each other");

@@ -256,6 +256,20 @@ check "ladder: the mirror still got its (unproxied) listing requests" \
 	grep -q '"path": "/api/models/test-org/upstream-only/revision/main"' "$T/stub.log"
 check "ladder: the proxy URL is in no event" bash -c "! grep -qF '$HTTP_PROXY_URL' '$T/u1.jsonl'"
 
+# The box's own proxy comes in the environment (never argv): the same
+# climb with CNORCH_UPSTREAM_PROXY/CNORCH_UPSTREAM_ENDPOINT instead of flags.
+CNORCH_UPSTREAM_PROXY=$HTTP_PROXY_URL CNORCH_UPSTREAM_ENDPOINT=$UP \
+	pull --repo test-org/upstream-only --cache-dir "$T/u1e" --json \
+	>"$T/u1e.jsonl" 2>"$T/u1e.err"
+RC=$?
+check "ladder: the box proxy from the environment carries the last rung" \
+	bash -c "[ $RC -eq 0 ] && [ \$(snapshot_files '$T/u1e' | wc -l) -eq 2 ]"
+CNORCH_UPSTREAM_PROXY=ftp://127.0.0.1:9 pull --repo test-org/upstream-only \
+	--cache-dir "$T/u1f" >/dev/null 2>"$T/u1f.err"
+RC=$?
+check "ladder: a bad CNORCH_UPSTREAM_PROXY is a usage error naming it" \
+	bash -c "[ $RC -eq 2 ] && grep -q CNORCH_UPSTREAM_PROXY '$T/u1f.err'"
+
 # One file the mirror 404s goes up alone; the rest come from the mirror.
 : >"$T/up.log"
 faults '{"rules":[{"match":"*/resolve/*/model-00002-of-00002.safetensors","kind":"status","code":404}]}'
