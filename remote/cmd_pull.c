@@ -9,9 +9,11 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent_version.h"
@@ -26,6 +28,7 @@
 #include "report.h"
 #include "segment.h"
 #include "transfer.h"
+#include "upstream.h"
 
 #define MAX_GLOBS	64
 
@@ -45,6 +48,9 @@ struct pull_args {
 	enum hub_source	 source;
 	const char	*endpoint;
 	const char	*ms_endpoint;
+	const char	*ms_repo;	/* --modelscope-repo */
+	const char	*upstream;	/* --upstream-endpoint */
+	const char	*proxy;		/* --proxy: the last rung only */
 	char		*cache_dir;
 	char		*local_dir;
 	const char	*include[MAX_GLOBS];
@@ -148,6 +154,9 @@ static const struct option pull_options[] = {
 	{ "endpoint",		required_argument, NULL, 'e' },
 	{ "modelscope-endpoint", required_argument, NULL, 'm' },
 	{ "ms-endpoint",	required_argument, NULL, 'm' },
+	{ "modelscope-repo",	required_argument, NULL, 'g' },
+	{ "upstream-endpoint",	required_argument, NULL, 'u' },
+	{ "proxy",		required_argument, NULL, 'P' },
 	{ "cache-dir",		required_argument, NULL, 'c' },
 	{ "local-dir",		required_argument, NULL, 'l' },
 	{ "include",		required_argument, NULL, 'I' },
@@ -187,7 +196,7 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		break;
 	case 's':
 		if (planner_source_parse(v, &a->source) != CN_OK)
-			return agent_usage(c, "--source: expected hf, "
+			return agent_usage(c, "--source: expected hf, huggingface, "
 			    "modelscope or auto, got '%s'", v);
 		break;
 	case 'e':
@@ -195,6 +204,25 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		break;
 	case 'm':
 		a->ms_endpoint = v;
+		break;
+	case 'g':
+		a->ms_repo = v;
+		break;
+	case 'u':
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return agent_usage(c, "--upstream-endpoint: expected an "
+			    "http:// or https:// URL, got '%s'", v);
+		a->upstream = v;
+		break;
+	case 'P':
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "socks5://", 9) != 0 &&
+		    strncmp(v, "socks5h://", 10) != 0)
+			return agent_usage(c, "--proxy: expected an http://, "
+			    "https://, socks5:// or socks5h:// URL");
+		a->proxy = v;
 		break;
 	case 'c':
 		free(a->cache_dir);
@@ -304,6 +332,9 @@ parse_args(const struct agent_cmd *self, int argc, char **argv,
 	}
 	if (a->detach && a->job_dir == NULL)
 		return agent_usage(self, "--detach needs --job-dir");
+	if (a->ms_repo != NULL && agent_check_repo(self, a->ms_repo, NULL) !=
+	    CN_OK)
+		return CN_ERR_USAGE;
 	return CN_OK;
 }
 
@@ -321,7 +352,7 @@ job_spec(const struct pull_args *a)
 	for (i = 0; i < a->nexclude; i++)
 		json_array_append_new(exc, json_string(a->exclude[i]));
 	o = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,"
-	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f}",
+	    "s:i,s:i,s:I,s:f,s:I,s:i,s:b,s:s,s:f,s:s?,s:s?,s:b}",
 	    "command", "pull",
 	    "repo", a->repo,
 	    "revision", a->revision,
@@ -339,7 +370,10 @@ job_spec(const struct pull_args *a)
 	    "retries", a->retries,
 	    "token", a->token_file != NULL || getenv("HF_TOKEN") != NULL,
 	    "agent_version", CN_VERSION,
-	    "created", event_now());
+	    "created", event_now(),
+	    "modelscope_repo", a->ms_repo,
+	    "upstream_endpoint", a->upstream,
+	    "proxy", a->proxy != NULL);
 	return o;
 }
 
@@ -365,14 +399,26 @@ struct pull_run {
 	struct pull_args *a;
 	struct report	*rep;
 	struct http_conf http;
+	struct http_conf uphttp;	/* http + the proxy: shallow, never
+					 * released */
 	struct cache	*cache;
 	struct plan	*plan;
 	struct transfer_stats st;
-	unsigned	 retries;	/* over both sources */
+	unsigned	 retries;	/* over every rung */
 	unsigned	 stalls;
+	unsigned	 files_done;
+	unsigned	 files_failed;
+	uint64_t	 bytes_done;
 	uint64_t	 fetched;
 	char		*msg;		/* first failure */
 };
+
+static int
+file_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_file *)a)->path,
+	    ((const struct plan_file *)b)->path);
+}
 
 static void
 set_msg(struct pull_run *pr, char *m)
@@ -394,6 +440,9 @@ make_plan(struct pull_run *pr, enum hub_source src)
 		.revision = a->revision,
 		.hf_endpoint = a->endpoint,
 		.ms_endpoint = a->ms_endpoint,
+		.ms_repo = a->ms_repo,
+		.upstream_endpoint = a->upstream,
+		.upstream_http = a->proxy != NULL ? &pr->uphttp : NULL,
 		.http = &pr->http,
 		.include = a->include,
 		.ninclude = a->ninclude,
@@ -435,103 +484,240 @@ check_space(struct pull_run *pr)
 	return CN_ERR_NOSPACE;
 }
 
+/*
+ * Fetch the files of plan p with conf (the plain one, or the last rung's
+ * with its proxy).  Marks what was committed in ok[] of pr->plan (by
+ * path), so the ladder knows what is left.
+ */
 static int
-fetch(struct pull_run *pr, int source_budget)
+fetch(struct pull_run *pr, const struct plan *p, const struct http_conf *conf,
+    int source_budget, int retries, bool *ok)
 {
 	struct pull_args *a = pr->a;
 	struct transfer_opts to;
-	char *m = NULL;
+	struct plan_file key, *hit;
+	size_t i;
 	int r;
 
 	transfer_opts_init(&to);
-	to.http = &pr->http;
+	to.http = conf;
 	to.cache = pr->cache;
 	to.max_files = a->jobs;
 	to.max_conns = a->conns;
 	to.min_seg = a->split;
 	to.stall_timeout_s = a->stall_timeout;
 	to.min_rate_bps = a->min_rate;
-	to.retries = a->retries;
+	to.retries = retries;
 	to.source_budget = source_budget;
 	to.stop = &stop_flag;
 	to.emit = report_emit_cb;
 	to.emit_arg = pr->rep;
 	transfer_stats_release(&pr->st);
-	r = transfer_run(pr->plan, NULL, &to, &pr->st);
+	r = transfer_run(p, NULL, &to, &pr->st);
 	pr->retries += pr->st.retries;
 	pr->stalls += pr->st.stalls;
 	pr->fetched += pr->st.bytes_fetched;
-	if (r == CN_OK) {
-		if ((r = cache_write_ref(pr->cache, pr->plan->revision,
-		    pr->plan->commit, &m)) != CN_OK)
-			set_msg(pr, m);
-		return r;
+	pr->files_done += pr->st.files_done;
+	pr->bytes_done += pr->st.bytes_done;
+	for (i = 0; pr->st.file_ok != NULL && i < p->nfiles; i++) {
+		if (!pr->st.file_ok[i])
+			continue;
+		key.path = p->files[i].path;
+		hit = bsearch(&key, pr->plan->files, pr->plan->nfiles,
+		    sizeof(key), file_path_cmp);
+		if (hit != NULL)
+			ok[hit - pr->plan->files] = true;
 	}
-	if (r == CN_ERR_INTERRUPTED)
+	if (r == CN_OK || r == CN_ERR_INTERRUPTED)
 		return r;
-	set_msg(pr, pr->st.message ? strdup(pr->st.message) :
-	    strdup(cn_strerror(r)));
+	free(pr->msg);
+	pr->msg = pr->st.message ? strdup(pr->st.message) :
+	    strdup(cn_strerror(r));
 	return r;
 }
 
-/* Everything after the arguments: plan, space, fetch, fall back. */
+/* Files of the plan not yet committed. */
+static size_t
+left(const struct pull_run *pr, const bool *ok)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < pr->plan->nfiles; i++)
+		n += !ok[i];
+	return n;
+}
+
+/* Sleep s seconds unless stopped first. */
+static void
+nap(double s)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	double t;
+
+	for (t = 0; t < s && !stop_flag; t += 0.1)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * The last rung, with its proxy.  While the proxy is gone (a laptop
+ * that went away with its forward) the files wait in a visible state and
+ * are tried again with a growing pause; the job lives until they are
+ * done or it is stopped.
+ */
+static int
+climb_upstream(struct pull_run *pr, bool *ok)
+{
+	struct pull_args *a = pr->a;
+	struct plan *up = NULL;
+	const char *ep = a->upstream ? a->upstream :
+	    getenv("CNORCH_UPSTREAM_ENDPOINT");
+	double wait = 1;
+	int r, waits = 0;
+
+	if (ep == NULL || *ep == '\0')
+		ep = PLANNER_UPSTREAM_ENDPOINT;
+	for (;;) {
+		plan_destroy(up);
+		if ((r = planner_rung(pr->plan, ok, SOURCE_HUGGINGFACE, ep,
+		    &up)) != CN_OK)
+			return r;
+		if (up == NULL)
+			return CN_OK;
+		if (pr->plan->source != SOURCE_HUGGINGFACE)
+			report_emit(pr->rep, "source", json_pack(
+			    "{s:s,s:s,s:s,s:I}", "from", planner_source_name(
+			    pr->plan->source), "to", "huggingface", "reason",
+			    pr->msg ? pr->msg : "not fetched from the mirror "
+			    "or ModelScope", "files", (json_int_t)up->nfiles));
+		r = fetch(pr, up, &pr->uphttp, 0, a->retries < 3 ?
+		    a->retries : 3, ok);
+		if (r == CN_OK || r == CN_ERR_INTERRUPTED || stop_flag ||
+		    a->proxy == NULL)
+			break;
+		if (upstream_proxy_alive(a->proxy, 5) == CN_OK) {
+			/* The proxy is there: a real failure, unless it was
+			 * only a blip (a few tries more). */
+			if (++waits > 3)
+				break;
+		}
+		report_emit(pr->rep, "waiting", json_pack("{s:s,s:I,s:f}",
+		    "reason", "laptop proxy gone", "files",
+		    (json_int_t)up->nfiles, "delay_s", wait));
+		report_state(pr->rep, "waiting", "laptop proxy gone");
+		nap(wait);
+		report_state(pr->rep, "running", NULL);
+		if (stop_flag) {
+			r = CN_ERR_INTERRUPTED;
+			break;
+		}
+		wait = wait * 2 > 30 ? 30 : wait * 2;
+	}
+	plan_destroy(up);
+	return r;
+}
+
+/*
+ * Everything after the arguments: plan, space, fetch, then the ladder one
+ * file at a time: what the mirror could not give goes to ModelScope when
+ * ModelScope has the same bytes, then to huggingface.co when a proxy was
+ * given.
+ */
 static int
 run(struct pull_run *pr)
 {
 	struct pull_args *a = pr->a;
-	enum hub_source src = a->source;
-	char *hf_msg, *m = NULL;
-	int r, hf_r, budget;
+	struct plan *ms = NULL;
+	bool *ok = NULL;
+	char *m = NULL;
+	int r, budget;
 
-	if ((r = make_plan(pr, src)) != CN_OK)
+	if ((r = make_plan(pr, a->source)) != CN_OK)
 		return r;
 	if ((r = check_space(pr)) != CN_OK)
 		return r;
-	/* With auto, a mirror that keeps failing is left for ModelScope
+	if ((ok = calloc(pr->plan->nfiles + 1, sizeof(*ok))) == NULL)
+		return CN_ERR_NOMEM;
+	/* With auto, a mirror that keeps failing is left for the next rung
 	 * after a budget of failed attempts over all files. */
-	budget = src == SOURCE_AUTO && pr->plan->source == SOURCE_HF ?
+	if (pr->plan->source == SOURCE_HUGGINGFACE) {
+		/* Listed upstream (forced, or on no other hub): every file
+		 * is on the last rung, waiting for its proxy if need be. */
+		if ((r = climb_upstream(pr, ok)) == CN_OK && left(pr, ok) > 0)
+			r = CN_ERR_RETRIES;
+		goto out;
+	}
+	budget = a->source == SOURCE_AUTO && pr->plan->source == SOURCE_HF ?
 	    (a->retries > 0 ? 3 * a->retries : 1) : 0;
-	r = fetch(pr, budget);
-	if (r == CN_OK || r == CN_ERR_INTERRUPTED || src != SOURCE_AUTO ||
-	    pr->plan->source != SOURCE_HF ||
-	    (r != CN_ERR_RETRIES && r != CN_ERR_NOT_FOUND &&
-	    r != CN_ERR_STALL))
-		return r;
-	report_emit(pr->rep, "source", json_pack("{s:s,s:s,s:s}", "from",
-	    "hf", "to", "modelscope", "reason",
-	    pr->msg ? pr->msg : cn_strerror(r)));
-	hf_msg = pr->msg;
-	hf_r = r;
-	pr->msg = NULL;
-	if ((r = make_plan(pr, SOURCE_MODELSCOPE)) != CN_OK) {
-		/* The mirror's failure is the news; ModelScope was the
-		 * fallback that did not work either. */
-		if (asprintf(&m, "%s; ModelScope fallback: %s", hf_msg ?
-		    hf_msg : cn_strerror(hf_r), pr->msg ? pr->msg :
-		    cn_strerror(r)) < 0)
-			m = NULL;
+	r = fetch(pr, pr->plan, &pr->http, budget, a->retries, ok);
+	if (r == CN_OK || r == CN_ERR_INTERRUPTED || a->source != SOURCE_AUTO)
+		goto out;
+	if (r != CN_ERR_RETRIES && r != CN_ERR_NOT_FOUND &&
+	    r != CN_ERR_STALL && r != CN_ERR_ACCESS && r != CN_ERR_VERIFY)
+		goto out;
+	/* Rung 2: ModelScope, for the files it has with the same sha256. */
+	if (pr->plan->source == SOURCE_HF) {
+		if ((r = planner_rung(pr->plan, ok, SOURCE_MODELSCOPE, NULL,
+		    &ms)) != CN_OK)
+			goto out;
+		if (ms != NULL) {
+			report_emit(pr->rep, "source", json_pack(
+			    "{s:s,s:s,s:s,s:I}", "from", "hf", "to",
+			    "modelscope", "reason", pr->msg ? pr->msg :
+			    "the mirror failed", "files",
+			    (json_int_t)ms->nfiles));
+			r = fetch(pr, ms, &pr->http, 0, a->retries, ok);
+			if (r == CN_ERR_INTERRUPTED)
+				goto out;
+		}
+	}
+	if (left(pr, ok) == 0) {
+		r = CN_OK;
+		goto out;
+	}
+	/* Rung 3: huggingface.co, only through a proxy. */
+	if (a->proxy == NULL) {
+		if (asprintf(&m, "%s (%zu file%s not fetched; if the mirror "
+		    "and ModelScope lack them, pull through a proxy: --proxy "
+		    "URL, from the laptop cnorch pull --via-laptop-proxy)",
+		    pr->msg ? pr->msg : cn_strerror(r), left(pr, ok),
+		    left(pr, ok) == 1 ? "" : "s") >= 0) {
+			free(pr->msg);
+			pr->msg = m;
+		}
+		if (r == CN_OK)
+			r = CN_ERR_RETRIES;
+		goto out;
+	}
+	if ((r = climb_upstream(pr, ok)) == CN_OK && left(pr, ok) > 0)
+		r = CN_ERR_RETRIES;
+ out:
+	if (r == CN_OK && (r = cache_write_ref(pr->cache, pr->plan->revision,
+	    pr->plan->commit, &m)) != CN_OK) {
 		free(pr->msg);
 		pr->msg = m;
-		free(hf_msg);
-		return hf_r;
 	}
-	free(hf_msg);
-	if ((r = check_space(pr)) != CN_OK)
-		return r;
-	return fetch(pr, 0);
+	if (r == CN_OK) {
+		free(pr->msg);
+		pr->msg = NULL;
+	}
+	if (pr->plan != NULL)
+		pr->files_failed = (unsigned)left(pr, ok);
+	plan_destroy(ms);
+	free(ok);
+	return r;
 }
 
 static void
 summary(struct pull_run *pr, int r, double elapsed)
 {
 	char a[32], b[32];
-	uint64_t done = pr->st.bytes_done;
+	uint64_t done = pr->bytes_done;
 
 	if (r == CN_OK && pr->plan != NULL) {
 		printf("pulled %s@%s from %s: %u files, %s in %.1f s (%s/s), "
 		    "%u retries, %u stalls\n", pr->plan->repo,
 		    pr->plan->commit, planner_source_name(pr->plan->source),
-		    pr->st.files_done, report_bytes(done, a, sizeof(a)),
+		    pr->files_done, report_bytes(done, a, sizeof(a)),
 		    elapsed, report_bytes(elapsed > 0 ?
 		    (unsigned long long)((double)pr->fetched / elapsed) : 0,
 		    b, sizeof(b)), pr->retries, pr->stalls);
@@ -572,6 +758,7 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 		}
 		if (job_state_read(a.job_dir, &js) == CN_OK &&
 		    (strcmp(js.state, "running") == 0 ||
+		    strcmp(js.state, "waiting") == 0 ||
 		    strcmp(js.state, "queued") == 0) &&
 		    job_alive(js.pid, js.proc_start)) {
 			fprintf(stderr, "error: job dir '%s' is in use by pid "
@@ -638,6 +825,12 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	if ((r = http_conf_init(&pr.http, a.cacert, a.token_file, endpoint,
 	    &m)) != CN_OK)
 		goto fail_early;
+	if ((r = http_conf_set_modelscope(&pr.http, a.ms_endpoint ?
+	    a.ms_endpoint : getenv("MODELSCOPE_ENDPOINT") ?
+	    getenv("MODELSCOPE_ENDPOINT") : PLANNER_MS_ENDPOINT, &m)) != CN_OK)
+		goto fail_early;
+	pr.uphttp = pr.http;
+	pr.uphttp.proxy = a.proxy;
 	if ((r = cache_open(a.local_dir ? a.local_dir : a.cache_dir,
 	    a.local_dir != NULL, a.repo_type, a.repo, &pr.cache, &m)) !=
 	    CN_OK)
@@ -652,10 +845,10 @@ pull_run(const struct agent_cmd *self, int argc, char **argv)
 	report_emit(pr.rep, "done", json_pack("{s:s,s:I,s:f,s:I,s:i,s:i,s:i,"
 	    "s:i,s:s?}", "status", r == CN_OK ? "ok" :
 	    r == CN_ERR_INTERRUPTED ? "stopped" : "failed",
-	    "bytes", (json_int_t)pr.st.bytes_done, "elapsed_s", elapsed,
+	    "bytes", (json_int_t)pr.bytes_done, "elapsed_s", elapsed,
 	    "bytes_fetched", (json_int_t)pr.fetched,
-	    "files_done", (int)pr.st.files_done,
-	    "files_failed", (int)pr.st.files_failed,
+	    "files_done", (int)pr.files_done,
+	    "files_failed", (int)pr.files_failed,
 	    "retries", (int)pr.retries, "stalls", (int)pr.stalls,
 	    "error", r == CN_OK || r == CN_ERR_INTERRUPTED ? NULL :
 	    (pr.msg ? pr.msg : cn_strerror(r))));
@@ -706,8 +899,10 @@ const struct agent_cmd agent_cmd_pull = {
 	.summary = "download a repo into the HF cache or a local dir "
 	    "(resumable)",
 	.synopsis = "pull --repo ID [--revision R] [--repo-type model|dataset]\n"
-"           [--source hf|modelscope|auto] [--endpoint URL]\n"
-"           [--modelscope-endpoint URL] (--cache-dir DIR | --local-dir DIR)\n"
+"           [--source hf|modelscope|auto|huggingface] [--endpoint URL]\n"
+"           [--modelscope-endpoint URL] [--modelscope-repo ID]\n"
+"           [--upstream-endpoint URL] [--proxy URL]\n"
+"           (--cache-dir DIR | --local-dir DIR)\n"
 "           [--include GLOB]... [--exclude GLOB]... [-j FILES] [-x CONNS]\n"
 "           [-k SPLIT] [--stall-timeout S] [--min-rate BPS] [--retries N]\n"
 "           [--cacert FILE] [--token-file FILE] [--json]\n"
@@ -726,6 +921,12 @@ const struct agent_cmd agent_cmd_pull = {
 "  --detach             run as a job in --job-dir and return at once\n"
 "  --dataset            same as --repo-type dataset\n"
 "  --ms-endpoint URL    same as --modelscope-endpoint URL\n"
+"  --modelscope-repo ID the repo's id on ModelScope when it differs\n"
+"  --source huggingface the last rung only: --upstream-endpoint\n"
+"  --upstream-endpoint URL  the last rung (default https://huggingface.co)\n"
+"  --proxy URL          http/https/socks5/socks5h proxy for the last rung's\n"
+"                       requests only; every other request uses no proxy\n"
+"  $MODELSCOPE_API_TOKEN  ModelScope token (cookie m_session_id)\n"
 "\n"
 "exit: 0 ok, 1 download/verify failed (partial data kept), 2 usage,\n"
 "      3 not found / access denied, 4 no space, 5 locked, 6 bad hub reply,\n"

@@ -312,7 +312,39 @@ http_conf_release(struct http_conf *c)
 	}
 	free(c->token_host);
 	free(c->token_origin);
+	if (c->ms_token != NULL) {
+		explicit_bzero(c->ms_token, strlen(c->ms_token));
+		free(c->ms_token);
+	}
+	free(c->ms_token_origin);
 	memset(c, 0, sizeof(*c));
+}
+
+int
+http_conf_set_modelscope(struct http_conf *c, const char *ms_endpoint,
+    char **msg)
+{
+	const char *env = getenv("MODELSCOPE_API_TOKEN");
+
+	if (env == NULL || *env == '\0' || ms_endpoint == NULL)
+		return CN_OK;
+	if (!token_ok(env)) {
+		set_msg(msg, "token from MODELSCOPE_API_TOKEN contains spaces "
+		    "or control characters");
+		return CN_ERR_INVALID;
+	}
+	free(c->ms_token_origin);
+	if ((c->ms_token_origin = http_url_origin(ms_endpoint)) == NULL) {
+		set_msg(msg, "cannot parse endpoint '%s'", ms_endpoint);
+		return CN_ERR_INVALID;
+	}
+	if (c->ms_token != NULL) {
+		explicit_bzero(c->ms_token, strlen(c->ms_token));
+		free(c->ms_token);
+	}
+	if ((c->ms_token = strdup(env)) == NULL)
+		return CN_ERR_NOMEM;
+	return CN_OK;
 }
 
 /* ---------------------------------------------------------------- urls */
@@ -378,18 +410,42 @@ http_escape(const char *s)
 }
 
 static int
-token_for(const struct http_conf *c, const char *url)
+origin_is(const char *url, const char *want)
 {
 	char *origin;
 	int ok;
 
-	if (c->token == NULL || c->token_origin == NULL)
+	if (want == NULL || (origin = http_url_origin(url)) == NULL)
 		return 0;
-	if ((origin = http_url_origin(url)) == NULL)
-		return 0;
-	ok = strcmp(origin, c->token_origin) == 0;
+	ok = strcmp(origin, want) == 0;
 	free(origin);
 	return ok;
+}
+
+static int
+token_for(const struct http_conf *c, const char *url)
+{
+	return c->token != NULL && origin_is(url, c->token_origin);
+}
+
+/* Append "Cookie: m_session_id=..." when url is ModelScope's origin. */
+static int
+ms_cookie(const struct http_conf *c, const char *url, struct curl_slist **l)
+{
+	struct curl_slist *n;
+	char *v = NULL;
+
+	if (c->ms_token == NULL || !origin_is(url, c->ms_token_origin))
+		return CN_OK;
+	if (asprintf(&v, "Cookie: m_session_id=%s", c->ms_token) < 0)
+		return CN_ERR_NOMEM;
+	n = curl_slist_append(*l, v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+	if (n == NULL)
+		return CN_ERR_NOMEM;
+	*l = n;
+	return CN_OK;
 }
 
 int
@@ -417,6 +473,14 @@ http_setup(CURL *h, const struct http_conf *c, const char *url,
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout_s);
+	/* "" is "no proxy", also over http_proxy & co in the environment;
+	 * a proxied conf gets an empty no-proxy list, so an inherited
+	 * no_proxy cannot send the overseas hub around its proxy. */
+	curl_easy_setopt(h, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
+	if (c->proxy != NULL)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	if ((r = ms_cookie(c, url, &l)) != CN_OK)
+		goto out;
 	if (token_for(c, url)) {
 		if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0) {
 			auth = NULL;

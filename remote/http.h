@@ -21,6 +21,17 @@ struct http_conf {
 	char	*token_origin;	/* scheme://host:port of the endpoint: the
 				 * token goes only there (no https ->
 				 * http downgrade, no other port) */
+	/* ModelScope: $MODELSCOPE_API_TOKEN, sent as the cookie
+	 * m_session_id (modelscope_hub's legacy API) only to
+	 * ms_token_origin; see http_conf_set_modelscope(). */
+	char	*ms_token;
+	char	*ms_token_origin;
+	/* CURLOPT_PROXY of every request made with this conf (borrowed,
+	 * never freed here): the huggingface.co rung's proxy.  NULL: no
+	 * proxy at all, not even one from http_proxy/https_proxy in the
+	 * environment, so an inherited proxy never carries mirror or
+	 * ModelScope traffic overseas. */
+	const char *proxy;
 	long	 connect_timeout_s;	/* default 15 */
 	long	 request_timeout_s;	/* for API calls, default 60 */
 	long	 retry_base_ms;		/* first backoff step of http_get_json,
@@ -50,10 +61,20 @@ struct http_conf {
 int	http_conf_init(struct http_conf *c, const char *cacert_opt,
 	    const char *token_file, const char *endpoint, char **msg);
 void	http_conf_release(struct http_conf *c);
+/*
+ * Bind $MODELSCOPE_API_TOKEN (if set) to the origin of ms_endpoint: it
+ * goes as "Cookie: m_session_id=<token>" on requests to that origin
+ * only.  Returns CN_OK, CN_ERR_INVALID (malformed token or endpoint),
+ * CN_ERR_NOMEM.
+ */
+int	http_conf_set_modelscope(struct http_conf *c, const char *ms_endpoint,
+	    char **msg);
 
 /*
  * Apply the common options to an easy handle for url: CAINFO, user agent
  * "cnorch-agent/VERSION", AUTOREFERER off and no Referer, TCP keepalive,
+ * the proxy (c->proxy with an empty no-proxy list, or explicitly none),
+ * ModelScope's cookie for its origin,
  * connect timeout, and "Authorization: Bearer" only when url's scheme,
  * host and port are the endpoint's (c->token_origin).  *headers receives the slist to free after the
  * transfer (curl_slist_free_all); may be set to NULL.

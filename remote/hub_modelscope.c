@@ -1,9 +1,17 @@
 /*
- * ModelScope (models only):
- *   GET {ep}/api/v1/models/{repo}/repo/files?Revision={rev}&Recursive=True
+ * ModelScope (modelscope_hub 2.0 _legacy_api.py / _download.py):
+ *   models:   GET {ep}/api/v1/models/{repo}/repo/files?Revision={rev}
+ *             &Recursive=True
+ *   datasets: GET {ep}/api/v1/datasets/{repo}/repo/tree?Revision={rev}
+ *             &Root=&Recursive=True&PageNumber={n}&PageSize=200, 1-based
+ *             pages, a page shorter than PageSize is the last; a server
+ *             that refuses the page parameters (the legacy tree, HTTP 400)
+ *             is asked once without them
  *       -> {Code, Success, Message, Data: {Files: [{Path, Type, Size,
  *          Sha256, IsLFS, ...}]}}
- * Files are fetched from {ep}/api/v1/models/{repo}/repo?Revision=&FilePath=.
+ * Files are fetched from {ep}/api/v1/{models|datasets}/{repo}/repo
+ * ?Revision=&FilePath=.  A token ($MODELSCOPE_API_TOKEN) rides as the
+ * cookie m_session_id (http.c), as modelscope_hub sends it.
  *
  * Cache names: ModelScope gives sha256 for (nearly) every file and no git
  * sha1, so every blob is named by its sha256 (etag = Sha256); a file
@@ -19,6 +27,9 @@
 
 #include "error.h"
 #include "hub.h"
+
+#define MS_PAGE_SIZE	200	/* what modelscope_hub asks for */
+#define MS_MAX_PAGES	10000
 
 int
 ms_parse_files(json_t *j, const struct hub_query *q, const char *url,
@@ -101,8 +112,9 @@ ms_parse_files(json_t *j, const struct hub_query *q, const char *url,
 			r = CN_ERR_NOMEM;
 			break;
 		}
-		if (asprintf(&furl, "%s/api/v1/models/%s/repo?Revision=%s"
-		    "&FilePath=%s", q->endpoint, q->repo, erev, epath) < 0) {
+		if (asprintf(&furl, "%s/api/v1/%s/%s/repo?Revision=%s"
+		    "&FilePath=%s", q->endpoint, hub_type_plural(q->repo_type),
+		    q->repo, erev, epath) < 0) {
 			free(epath);
 			r = CN_ERR_NOMEM;
 			break;
@@ -159,6 +171,125 @@ ms_commit_id(const struct plan *p, char *out)
 	return r;
 }
 
+/* Entries (blobs and trees) in a reply's Data.Files, or -1. */
+static long
+ms_page_len(json_t *j)
+{
+	json_t *files = json_object_get(json_object_get(j, "Data"), "Files");
+
+	return json_is_array(files) ? (long)json_array_size(files) : -1;
+}
+
+/* Path of the first entry of a reply, or NULL. */
+static const char *
+ms_first_path(json_t *j)
+{
+	json_t *files = json_object_get(json_object_get(j, "Data"), "Files");
+
+	return json_string_value(json_object_get(json_array_get(files, 0),
+	    "Path"));
+}
+
+static int
+ms_get(const struct hub_query *q, const char *url, json_t **j,
+    struct http_resp *resp, char **msg)
+{
+	char *detail = NULL;
+	int r;
+
+	http_resp_release(resp);
+	if ((r = http_get_json(q->http, url, j, resp, &detail)) != 0) {
+		if (r == CN_ERR_NOT_FOUND)
+			hub_msg(msg, "%s '%s' (revision '%s') not found at %s",
+			    q->repo_type == REPO_DATASET ? "dataset" : "repo",
+			    q->repo, q->revision, q->endpoint);
+		else if (r == CN_ERR_ACCESS)
+			hub_msg(msg, "%s '%s' is private on ModelScope at %s%s",
+			    q->repo_type == REPO_DATASET ? "dataset" : "repo",
+			    q->repo, q->endpoint,
+			    getenv("MODELSCOPE_API_TOKEN") != NULL ? "" :
+			    ": pass a token with MODELSCOPE_API_TOKEN");
+		else
+			hub_msg(msg, "repo '%s': %s", q->repo,
+			    detail ? detail : cn_strerror(r));
+	}
+	free(detail);
+	return r;
+}
+
+/* The dataset tree, page by page (see the top of the file). */
+static int
+ms_list_dataset(const struct hub_query *q, const char *erev, struct plan *p,
+    size_t *cap, char **msg)
+{
+	struct http_resp resp = { 0 };
+	json_t *j = NULL;
+	char *url = NULL, *first = NULL;
+	const char *fp;
+	long n, page;
+	int r = CN_OK;
+
+	for (page = 1; page <= MS_MAX_PAGES; page++) {
+		free(url);
+		if (asprintf(&url, "%s/api/v1/datasets/%s/repo/tree?Revision=%s"
+		    "&Root=&Recursive=True&PageNumber=%ld&PageSize=%d",
+		    q->endpoint, q->repo, erev, page, MS_PAGE_SIZE) < 0) {
+			url = NULL;
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+		json_decref(j);
+		j = NULL;
+		r = ms_get(q, url, &j, &resp, msg);
+		if (r == CN_ERR_HTTP && page == 1 && resp.status == 400) {
+			/* The legacy tree: everything in one reply. */
+			free(url);
+			if (asprintf(&url, "%s/api/v1/datasets/%s/repo/tree"
+			    "?Revision=%s&Root=&Recursive=True", q->endpoint,
+			    q->repo, erev) < 0) {
+				url = NULL;
+				r = CN_ERR_NOMEM;
+				goto out;
+			}
+			if ((r = ms_get(q, url, &j, &resp, msg)) != 0 ||
+			    (r = ms_parse_files(j, q, url, p, cap, msg)) != 0)
+				goto out;
+			if (msg != NULL) {
+				free(*msg);
+				*msg = NULL;
+			}
+			break;
+		}
+		if (r != 0)
+			goto out;
+		n = ms_page_len(j);
+		fp = ms_first_path(j);
+		/* A server ignoring PageNumber sends page 1 again: done. */
+		if (page > 1 && n > 0 && fp != NULL && first != NULL &&
+		    strcmp(fp, first) == 0)
+			break;
+		if (page == 1 && fp != NULL && (first = strdup(fp)) == NULL) {
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = ms_parse_files(j, q, url, p, cap, msg)) != 0)
+			goto out;
+		if (n < MS_PAGE_SIZE)
+			break;
+	}
+	if (page > MS_MAX_PAGES) {
+		hub_msg(msg, "listing of '%s' has more than %d pages", q->repo,
+		    MS_MAX_PAGES);
+		r = CN_ERR_PROTOCOL;
+	}
+ out:
+	json_decref(j);
+	http_resp_release(&resp);
+	free(url);
+	free(first);
+	return r;
+}
+
 int
 ms_plan(const struct hub_query *q, const char *commit_hint,
     struct plan **out, char **msg)
@@ -166,38 +297,38 @@ ms_plan(const struct hub_query *q, const char *commit_hint,
 	struct http_resp resp = { 0 };
 	struct plan *p = NULL;
 	json_t *j = NULL;
-	char *url = NULL, *erev = NULL, *detail = NULL, commit[41];
+	char *url = NULL, *erev = NULL, commit[41];
 	size_t cap = 0;
 	int r;
 
 	*out = NULL;
-	if (q->repo_type != REPO_MODEL) {
-		hub_msg(msg, "dataset '%s': ModelScope datasets are not "
-		    "supported, use --source hf", q->repo);
-		return CN_ERR_UNSUPPORTED;
-	}
-	if ((erev = http_escape(q->revision)) == NULL ||
-	    asprintf(&url, "%s/api/v1/models/%s/repo/files?Revision=%s"
-	    "&Recursive=True", q->endpoint, q->repo, erev) < 0) {
-		url = NULL;
+	if ((erev = http_escape(q->revision)) == NULL) {
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = http_get_json(q->http, url, &j, &resp, &detail)) != 0) {
-		if (r == CN_ERR_NOT_FOUND)
-			hub_msg(msg, "repo '%s' (revision '%s') not found at "
-			    "%s", q->repo, q->revision, q->endpoint);
-		else if (r == CN_ERR_ACCESS)
-			hub_msg(msg, "repo '%s' is private on ModelScope at %s",
-			    q->repo, q->endpoint);
-		else
-			hub_msg(msg, "repo '%s': %s", q->repo,
-			    detail ? detail : cn_strerror(r));
+	if ((r = plan_create(q, SOURCE_MODELSCOPE, &p)) != 0)
 		goto out;
+	if (q->repo_type == REPO_DATASET) {
+		if ((r = ms_list_dataset(q, erev, p, &cap, msg)) != 0)
+			goto out;
+		if (asprintf(&url, "%s/api/v1/datasets/%s/repo/tree",
+		    q->endpoint, q->repo) < 0) {
+			url = NULL;
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+	} else {
+		if (asprintf(&url, "%s/api/v1/models/%s/repo/files?Revision=%s"
+		    "&Recursive=True", q->endpoint, q->repo, erev) < 0) {
+			url = NULL;
+			r = CN_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = ms_get(q, url, &j, &resp, msg)) != 0 ||
+		    (r = ms_parse_files(j, q, url, p, &cap, msg)) != 0)
+			goto out;
 	}
-	if ((r = plan_create(q, SOURCE_MODELSCOPE, &p)) != 0 ||
-	    (r = ms_parse_files(j, q, url, p, &cap, msg)) != 0 ||
-	    (r = plan_finish(p, url, msg)) != 0)
+	if ((r = plan_finish(p, url, msg)) != 0)
 		goto out;
 	if (commit_hint != NULL && hub_hex(commit_hint, 40, commit))
 		;
@@ -218,6 +349,5 @@ ms_plan(const struct hub_query *q, const char *commit_hint,
 	plan_destroy(p);
 	free(url);
 	free(erev);
-	free(detail);
 	return r;
 }

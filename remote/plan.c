@@ -98,6 +98,80 @@ hub_check_path(json_t *jpath, const char *url, const char **path, char **msg)
 
 /* ---------------------------------------------------------------- plans */
 
+static void
+source_release(struct plan_source *s)
+{
+	char **h;
+
+	free(s->name);
+	free(s->url);
+	if (s->headers != NULL)
+		for (h = s->headers; *h != NULL; h++)
+			free(*h);
+	free(s->headers);
+	free(s->xet_hash);
+	free(s->linked_etag);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+file_release(struct plan_file *f)
+{
+	size_t i;
+
+	free(f->path);
+	free(f->url);
+	for (i = 0; i < f->nalts; i++)
+		source_release(&f->alts[i]);
+	free(f->alts);
+	free(f->xet_hash);
+	free(f->linked_etag);
+}
+
+const char *
+plan_source_name(enum hub_source s)
+{
+	switch (s) {
+	case SOURCE_MODELSCOPE:
+		return "modelscope";
+	case SOURCE_HUGGINGFACE:
+		return "huggingface";
+	default:
+		return "hf";
+	}
+}
+
+int
+plan_file_add_source(struct plan_file *f, const char *name, const char *url,
+    const char *const *headers, int max_conns)
+{
+	struct plan_source *na, *s;
+	size_t n = 0, i;
+
+	if ((na = reallocarray(f->alts, f->nalts + 1, sizeof(*na))) == NULL)
+		return CN_ERR_NOMEM;
+	f->alts = na;
+	s = &f->alts[f->nalts];
+	memset(s, 0, sizeof(*s));
+	s->max_conns = max_conns;
+	if ((s->name = strdup(name)) == NULL || (s->url = strdup(url)) == NULL)
+		goto nomem;
+	if (headers != NULL) {
+		while (headers[n] != NULL)
+			n++;
+		if ((s->headers = calloc(n + 1, sizeof(char *))) == NULL)
+			goto nomem;
+		for (i = 0; i < n; i++)
+			if ((s->headers[i] = strdup(headers[i])) == NULL)
+				goto nomem;
+	}
+	f->nalts++;
+	return CN_OK;
+ nomem:
+	source_release(s);
+	return CN_ERR_NOMEM;
+}
+
 void
 plan_destroy(struct plan *p)
 {
@@ -105,10 +179,8 @@ plan_destroy(struct plan *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nfiles; i++) {
-		free(p->files[i].path);
-		free(p->files[i].url);
-	}
+	for (i = 0; i < p->nfiles; i++)
+		file_release(&p->files[i]);
 	free(p->files);
 	free(p->repo);
 	free(p->revision);
@@ -236,8 +308,7 @@ plan_filter(struct plan *p, const char *const *include, size_t ninclude,
 	for (i = 0; i < p->nfiles; i++) {
 		if (!glob_keep(p->files[i].path, include, ninclude,
 		    exclude, nexclude)) {
-			free(p->files[i].path);
-			free(p->files[i].url);
+			file_release(&p->files[i]);
 			continue;
 		}
 		p->files[k++] = p->files[i];

@@ -18,12 +18,38 @@
 enum hub_source {
 	SOURCE_HF = 0,		/* Hugging Face API at an endpoint (hf-mirror) */
 	SOURCE_MODELSCOPE,
-	SOURCE_AUTO,		/* HF first, ModelScope on failure */
+	SOURCE_AUTO,		/* the ladder: mirror, ModelScope,
+				 * huggingface.co through a proxy */
+	SOURCE_HUGGINGFACE,	/* the last rung: the HF API at the
+				 * upstream endpoint (huggingface.co),
+				 * through --proxy when one is given */
 };
 
 enum repo_type {
 	REPO_MODEL = 0,
 	REPO_DATASET,
+};
+
+/*
+ * One more place a file's bytes can be fetched from (a mirror and
+ * ModelScope serving the same sha256).  The transfer engine fetches the
+ * file's segments from its url and every alternative at once, each with
+ * its own connection budget, and verifies the whole file as usual.
+ */
+struct plan_source {
+	char		*name;		/* "hf", "modelscope": names it in
+					 * source/file_done/done events */
+	char		*url;		/* absolute download URL */
+	char	       **headers;	/* extra request headers, "Name: value",
+					 * NULL-terminated; NULL for none
+					 * (e.g. ModelScope's m_session_id
+					 * cookie) */
+	int		 max_conns;	/* connections to it for this file;
+					 * 0: the pull's -x */
+	/* Xet bridge identity from the resolve hop (X-Xet-Hash,
+	 * X-Linked-Etag); NULL when the file is not Xet-backed. */
+	char		*xet_hash;
+	char		*linked_etag;
 };
 
 struct plan_file {
@@ -39,7 +65,17 @@ struct plan_file {
 	 * engine then hashes the download and names the blob by its
 	 * sha256. */
 	char		 etag[65];
-	char		*url;		/* absolute download URL */
+	char		*url;		/* absolute download URL (the plan's
+					 * own hub: plan->source) */
+	/* Optional further sources of the same bytes (plan_file_add_source);
+	 * only offered when their sha256 equals the file's. */
+	struct plan_source *alts;
+	size_t		 nalts;
+	/* Budget for url itself (0: the pull's -x) and its Xet identity
+	 * (as in struct plan_source). */
+	int		 max_conns;
+	char		*xet_hash;
+	char		*linked_etag;
 };
 
 struct plan {
@@ -71,6 +107,15 @@ int	plan_create(const struct hub_query *q, enum hub_source source,
 int	plan_push(struct plan *p, size_t *cap, const char *path,
 	    uint64_t size, bool lfs, const char *sha256, const char *git_sha1,
 	    char *url);
+/*
+ * Give f another source: name and url are copied, headers (may be NULL)
+ * deep-copied.  CN_OK or CN_ERR_NOMEM.
+ */
+int	plan_file_add_source(struct plan_file *f, const char *name,
+	    const char *url, const char *const *headers, int max_conns);
+/* Name of a plan's own source in events: "hf", "modelscope" or
+ * "huggingface" (the upstream rung). */
+const char *plan_source_name(enum hub_source s);
 /*
  * Sort by path, refuse duplicates and a path that is both a file and a
  * directory (CN_ERR_UNSAFE_PATH), sum bytes_total.  url names the

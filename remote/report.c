@@ -249,7 +249,8 @@ report_state(struct report *r, const char *state, const char *error)
 	snprintf(r->st.state, sizeof(r->st.state), "%s", state);
 	free(r->st.error);
 	r->st.error = error ? strdup(error) : NULL;
-	if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)
+	if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0 &&
+	    strcmp(state, "waiting") != 0)
 		r->st.ended = event_now();
 	write_state(r, event_now());
 }

@@ -140,7 +140,9 @@ check "modelscope: derived commit is stable and 40 hex" \
 check "modelscope: revision defaults to main for the cache ref" \
 	"$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["revision"]=="main"' "$tmp/msstable1.json"
 plan msds --repo test-org/tiny-dataset --dataset --source modelscope --ms-endpoint "$E"
-check "modelscope: datasets are refused" grep -q 'not supported' "$tmp/msds.err"
+# ModelScope datasets are listed since issue 11; this one is not there.
+check "modelscope: a dataset ModelScope lacks is not found (exit 3)" rc msds 3
+check "modelscope: ... and the message names the dataset" grep -q "dataset 'test-org/tiny-dataset'.*not found" "$tmp/msds.err"
 
 # --- gated, tokens
 curl -sf -X POST "$E/_stub/reset-stats" >/dev/null
