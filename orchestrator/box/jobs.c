@@ -348,13 +348,16 @@ bool
 job_is_live(const struct job_info *j)
 {
 	return strcmp(j->state, "running") == 0 ||
-	    strcmp(j->state, "queued") == 0;
+	    strcmp(j->state, "queued") == 0 ||
+	    strcmp(j->state, "waiting") == 0;
 }
 
 const char *
 job_display_state(const struct job_info *j, double stall_after_s)
 {
-	if (job_is_live(j) && stall_after_s > 0 &&
+	/* A job waiting for its lent proxy says so, not "stalled". */
+	if (job_is_live(j) && strcmp(j->state, "waiting") != 0 &&
+	    stall_after_s > 0 &&
 	    (j->event_age_s > stall_after_s ||
 	    j->progress_age_s > stall_after_s))
 		return "stalled";

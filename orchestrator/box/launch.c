@@ -285,7 +285,8 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "echo \"files_ok=$fok\"\n" \
     "echo check=done\n" \
     "case $st in\n" \
-    "running|queued) if [ \"$alive\" = 1 ]; then echo launch=running; " \
+    "running|queued|waiting) if [ \"$alive\" = 1 ]; then " \
+    "echo launch=running; " \
     "exit 0; fi ;;\n" \
     "done) if [ \"$fok\" = 1 ]; then echo launch=done; exit 0; fi ;;\n" \
     "esac\n" \
@@ -328,6 +329,10 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 		script_export(s, "HF_TOKEN", env->hf_token);
 	if (env->hf_endpoint != NULL)
 		script_export(s, "HF_ENDPOINT", env->hf_endpoint);
+	if (env->proxy != NULL) {
+		script_export(s, "no_proxy", LAUNCH_NO_PROXY);
+		script_export(s, "NO_PROXY", LAUNCH_NO_PROXY);
+	}
 	/* The weights get the user's usual modes, not our private ones. */
 	script_code(s, "l=\"$J/.launch-$$.log\"\n"
 	    ": > \"$l\"\n"
@@ -339,6 +344,10 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_opt(s, "--source", p->source);
 	script_opt(s, "--endpoint", env->hf_endpoint);
 	script_opt(s, "--modelscope-endpoint", env->modelscope_endpoint);
+	if (env->proxy != NULL) {
+		script_opt(s, "--upstream-endpoint", env->upstream_endpoint);
+		script_opt(s, "--proxy", env->proxy);
+	}
 	script_code(s, " --cache-dir ");
 	script_word(s, env->data_dir);
 	script_code(s, "/hf/hub");

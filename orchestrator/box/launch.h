@@ -41,7 +41,17 @@ struct launch_env {
 	const char	*hf_endpoint;	/* NULL: agent default */
 	const char	*modelscope_endpoint;
 	const char	*hf_token;	/* NULL: none */
+	/* The huggingface.co rung (cnorch --via-laptop-proxy): the agent's
+	 * --upstream-endpoint and --proxy, and no_proxy/NO_PROXY set to
+	 * LAUNCH_NO_PROXY for it alone.  NULL: none. */
+	const char	*upstream_endpoint;
+	const char	*proxy;
 };
+
+/* The field guide's domestic hosts (china-network.md section 4) and
+ * loopback: never through a proxy. */
+#define LAUNCH_NO_PROXY	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
+	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn,.tencentyun.com"
 
 enum launch_result {
 	LAUNCH_STARTED,		/* a new agent is running */

@@ -1,6 +1,7 @@
 /*
  * cnorch pull TARGET REPO [--revision R] [--source hf|modelscope|auto]
  *             [--dataset] [--include G]... [--exclude G]... [--no-wait]
+ *             [--via-laptop-proxy[=URL]]
  *
  * Starts one more agent job on each host, without running setup again
  * (cnorch provision must have put the payload there): launch_pull()
@@ -9,6 +10,11 @@
  * any partial blobs.  The job then is followed to its end as provision
  * does (reconnecting if the connection drops; Ctrl-C detaches and the
  * job keeps running), unless --no-wait.
+ *
+ * --via-laptop-proxy lends the laptop's proxy to this pull only, for the
+ * huggingface.co rung (lend.h): the forward lives while cnorch follows
+ * the job; a job already running is pointed at the new forward, so a
+ * second pull with the flag re-attaches a job left waiting for its proxy.
  *
  * Exit code: 0 the pull is complete (or running, with --no-wait or after
  * Ctrl-C); 1 it failed, or cnorch is not set up on a host; 3 a host
@@ -30,6 +36,7 @@
 #include "jobcmd.h"
 #include "jobs.h"
 #include "launch.h"
+#include "lend.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
@@ -43,6 +50,7 @@ struct pull_opts {
 	bool		 dataset;
 	struct cmd_strv	 include, exclude;
 	bool		 no_wait;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
 /* The job's own words when it failed, from its events. */
@@ -84,6 +92,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	enum launch_result res;
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
+	struct lend *lend = NULL;
 	char *msg = NULL, *id = NULL, b[32];
 	int r, ret = CN_ERR_REMOTE;
 
@@ -121,6 +130,18 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.hf_token = run->hf_token;
 	free(msg);
 	msg = NULL;
+	if (opts->via_laptop_proxy != NULL) {
+		if ((r = lend_open(h, run->interactive, opts->via_laptop_proxy,
+		    &lend, &msg)) != CN_OK) {
+			jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+			    cn_strerror(r));
+			ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_UNSUPPORTED ?
+			    CN_ERR_REMOTE : r;
+			goto out;
+		}
+		le.upstream_endpoint = lend_upstream(h);
+		le.proxy = lend_box_proxy(lend);
+	}
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=
 	    CN_OK) {
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
@@ -130,6 +151,13 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
 	if ((id = job_id(&lp)) == NULL) {
 		jobcmd_note_error(rd, h->name, "out of memory");
+		goto out;
+	}
+	if (lend != NULL && res != LAUNCH_DONE &&
+	    (r = lend_attach(lend, s, id, &msg)) != CN_OK) {
+		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = r;
 		goto out;
 	}
 	if (res == LAUNCH_DONE) {
@@ -181,6 +209,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		ret = CN_ERR_REMOTE;
 	}
  out:
+	lend_close(lend);
 	follow_release(&fj);
 	free(wc.why);
 	free(id);
@@ -212,7 +241,8 @@ static const struct cmd_opt pull_opts_table[] = {
 	  .help = "branch, tag or commit (default: main)" },
 	{ .name = "source", .kind = CMD_OPT_CHOICE,
 	  .off = offsetof(struct pull_opts, source),
-	  .choices = "hf|modelscope|auto", .help = "where to pull from" },
+	  .choices = "hf|modelscope|auto|huggingface",
+	  .help = "where to pull from (huggingface: the last rung only)" },
 	{ .name = "dataset", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct pull_opts, dataset),
 	  .help = "REPO is a dataset" },
@@ -225,13 +255,18 @@ static const struct cmd_opt pull_opts_table[] = {
 	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct pull_opts, no_wait),
 	  .help = "return once the job is started" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct pull_opts, via_laptop_proxy),
+	  .help = "lend this laptop's proxy (default https_proxy, all_proxy) "
+	  "to the huggingface.co rung of this pull" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_pull_entry = {
 	.name = "pull",
 	.synopsis = "pull TARGET REPO [--revision R] [--source hf|modelscope|auto] "
-	    "[--dataset] [--include G]... [--exclude G]... [--no-wait]",
+	    "[--dataset] [--include G]... [--exclude G]... [--no-wait] "
+	    "[--via-laptop-proxy[=URL]]",
 	.summary = "Start one more pull on each host and follow it to its end.",
 	.opts = pull_opts_table,
 	.opts_size = sizeof(struct pull_opts),
