@@ -71,9 +71,15 @@ on_event(void *arg, size_t i, json_t *ev)
 	    json_is_string(v = json_object_get(ev, "message"))) {
 		free(c->why);
 		c->why = strdup(json_string_value(v));
-	} else if (e != NULL && strcmp(e, "done") == 0 &&
-	    json_is_number(v = json_object_get(ev, "bytes")))
-		c->bytes = json_number_value(v);
+	} else if (e != NULL && strcmp(e, "done") == 0) {
+		if (json_is_number(v = json_object_get(ev, "bytes")))
+			c->bytes = json_number_value(v);
+		/* The agent's reason may come only with its end (a repo on
+		 * neither mirror nor ModelScope names --via-laptop-proxy). */
+		if (c->why == NULL &&
+		    json_is_string(v = json_object_get(ev, "error")))
+			c->why = strdup(json_string_value(v));
+	}
 	return CN_OK;
 }
 
