@@ -52,8 +52,26 @@ struct conn {
 	struct conn	*next;
 };
 
+/* What a half-sent packet belongs to (see held()). */
+enum ssh_op {
+	OP_NONE,
+	OP_READ,
+	OP_WRITE,
+	OP_EOF,
+	OP_FREE,
+	OP_ACCEPT,
+	OP_KEEPALIVE,
+};
+
 struct forward {
 	struct session	*s;
+	/* libssh2 keeps one outgoing packet per session: when a call
+	 * returns EAGAIN with its packet half on the socket, the next
+	 * sending call, whatever it is, finishes that packet and reports
+	 * it as its own (libssh2 transport.c send_existing()).  So from
+	 * then on only the same call on the same channel may run. */
+	struct conn	*held_conn;
+	enum ssh_op	 held_op;
 	LIBSSH2_LISTENER *listener;
 	struct proxy_dialer *dialer;
 	int		 port;
@@ -64,6 +82,78 @@ struct forward {
 	atomic_uint_fast64_t nconns, up_bytes, down_bytes;
 	struct conn	*conns;
 };
+
+/* May op on c call libssh2 now?  Not while another call's packet is
+ * half sent. */
+static bool
+may(const struct forward *f, const struct conn *c, enum ssh_op op)
+{
+	return f->held_op == OP_NONE || (f->held_conn == c &&
+	    f->held_op == op);
+}
+
+/* After op on c returned rc: note whether it left its packet half sent. */
+static void
+held(struct forward *f, struct conn *c, enum ssh_op op, ssize_t rc)
+{
+	if (rc == LIBSSH2_ERROR_EAGAIN &&
+	    (libssh2_session_block_directions(f->s->ssh) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND)) {
+		f->held_conn = c;
+		f->held_op = op;
+	} else if (f->held_op == op && f->held_conn == c) {
+		f->held_conn = NULL;
+		f->held_op = OP_NONE;
+	}
+}
+
+static ssize_t
+ch_read(struct forward *f, struct conn *c, char *buf, size_t n)
+{
+	ssize_t r;
+
+	if (!may(f, c, OP_READ))
+		return LIBSSH2_ERROR_EAGAIN;
+	r = libssh2_channel_read(c->ch, buf, n);
+	held(f, c, OP_READ, r);
+	return r;
+}
+
+static ssize_t
+ch_write(struct forward *f, struct conn *c, const char *buf, size_t n)
+{
+	ssize_t r;
+
+	if (!may(f, c, OP_WRITE))
+		return LIBSSH2_ERROR_EAGAIN;
+	r = libssh2_channel_write(c->ch, buf, n);
+	held(f, c, OP_WRITE, r);
+	return r;
+}
+
+static int
+ch_send_eof(struct forward *f, struct conn *c)
+{
+	int r;
+
+	if (!may(f, c, OP_EOF))
+		return LIBSSH2_ERROR_EAGAIN;
+	r = libssh2_channel_send_eof(c->ch);
+	held(f, c, OP_EOF, r);
+	return r;
+}
+
+static int
+ch_free(struct forward *f, struct conn *c)
+{
+	int r;
+
+	if (!may(f, c, OP_FREE))
+		return LIBSSH2_ERROR_EAGAIN;
+	r = libssh2_channel_free(c->ch);
+	held(f, c, OP_FREE, r);
+	return r;
+}
 
 int
 forward_parse_connect(const char *p, size_t n, char *host, size_t hostsz,
@@ -158,7 +248,7 @@ flush_down(struct forward *f, struct conn *c, bool *dead)
 	bool moved = false;
 
 	while (c->down_off < c->down_len) {
-		n = libssh2_channel_write(c->ch, c->down + c->down_off,
+		n = ch_write(f, c, c->down + c->down_off,
 		    c->down_len - c->down_off);
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
@@ -182,7 +272,7 @@ step_head(struct forward *f, struct conn *c)
 	ssize_t n;
 	int port, r;
 
-	n = libssh2_channel_read(c->ch, c->head + c->headlen,
+	n = ch_read(f, c, c->head + c->headlen,
 	    sizeof(c->head) - c->headlen);
 	if (n == LIBSSH2_ERROR_EAGAIN)
 		return false;
@@ -232,7 +322,7 @@ step_pipe(struct forward *f, struct conn *c, bool *dead)
 
 	/* box -> far end */
 	if (c->up_len == 0 && !c->ch_eof) {
-		n = libssh2_channel_read(c->ch, c->up, PIPE_BUF_SIZE);
+		n = ch_read(f, c, c->up, PIPE_BUF_SIZE);
 		if (n > 0) {
 			c->up_off = 0;
 			c->up_len = (size_t)n;
@@ -288,7 +378,7 @@ step_pipe(struct forward *f, struct conn *c, bool *dead)
 	if (*dead)
 		return true;
 	if (c->far_eof && c->down_len == 0 && !c->eof_sent) {
-		n = libssh2_channel_send_eof(c->ch);
+		n = ch_send_eof(f, c);
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			return moved;
 		c->eof_sent = true;
@@ -345,7 +435,7 @@ step(struct forward *f, struct conn *c)
 			c->t = NULL;
 		}
 		/* libssh2_channel_free sends the close if need be. */
-		rc = libssh2_channel_free(c->ch);
+		rc = ch_free(f, c);
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return moved;
 		c->ch = NULL;
@@ -384,8 +474,10 @@ loop(void *arg)
 	while (!stop) {
 		progress = false;
 		/* New connections from the box. */
-		while ((ch = libssh2_channel_forward_accept(f->listener)) !=
+		while (may(f, NULL, OP_ACCEPT) &&
+		    (ch = libssh2_channel_forward_accept(f->listener)) !=
 		    NULL) {
+			held(f, NULL, OP_ACCEPT, 0);
 			if ((c = conn_create(ch)) == NULL) {
 				(void)libssh2_channel_free(ch);
 				continue;
@@ -395,6 +487,9 @@ loop(void *arg)
 			atomic_fetch_add(&f->nconns, 1);
 			progress = true;
 		}
+		if (may(f, NULL, OP_ACCEPT))
+			held(f, NULL, OP_ACCEPT, libssh2_session_last_errno(
+			    f->s->ssh));
 		err = libssh2_session_last_errno(f->s->ssh);
 		if (err != LIBSSH2_ERROR_EAGAIN && err != 0 &&
 		    (err == LIBSSH2_ERROR_SOCKET_RECV ||
@@ -417,7 +512,10 @@ loop(void *arg)
 			nconn++;
 			pp = &c->next;
 		}
-		(void)libssh2_keepalive_send(f->s->ssh, &next_ka);
+		if (may(f, NULL, OP_KEEPALIVE))
+			held(f, NULL, OP_KEEPALIVE, libssh2_keepalive_send(
+			    f->s->ssh, &next_ka) != 0 ?
+			    libssh2_session_last_errno(f->s->ssh) : 0);
 
 		/* Wait: the session's socket, the wake pipe, open tunnels. */
 		if (cap < nconn + 2) {

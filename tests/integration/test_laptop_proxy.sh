@@ -32,6 +32,11 @@ ip netns del "$probe"
 cn_pid=""
 stop_all() {
 	[ -n "$cn_pid" ] && kill -9 "$cn_pid" 2>/dev/null
+	if [ -f "$T/upstub.pid" ]; then
+		kill "$(cat "$T/upstub.pid")" 2>/dev/null
+		wait "$(cat "$T/upstub.pid")" 2>/dev/null
+		rm -f "$T/upstub.pid"
+	fi
 	"$FIX/proxies.sh" stop "$T/px" >/dev/null 2>&1
 	"$FIX/netns-box.sh" stop "$T/box" >/dev/null 2>&1
 }
@@ -79,7 +84,7 @@ cat >"$T/up.json" <<'JSON'
               {"path": "model.safetensors", "size": 4194304, "lfs": true}]},
   "test-org/upstream-big": {"revision": "main",
     "files": [{"path": "config.json"},
-              {"path": "model.safetensors", "size": 16777216, "lfs": true}]}}}
+              {"path": "model.safetensors", "size": 33554432, "lfs": true}]}}}
 JSON
 python3 "$STUB" --host 127.0.0.3 --port 0 --port-file "$T/up.port" \
 	--repos "$T/up.json" --log "$T/up.log" >"$T/up.out" 2>&1 &
@@ -163,18 +168,35 @@ check "socks5h proxy: the pull ends ok (exit $rc)" \
 check "socks5h proxy: danted carried the overseas connections" \
 	grep -q "127.0.0.3.$(cat "$T/up.port")" "$SOCKS_PROXY_LOG"
 
+# ---------------------------------------------------------------- inventory
+# A pull with "via_laptop_proxy": URL in the inventory, under provision.
+bssh 'rm -rf ~/data/hf/hub/models--test-org--upstream-only ~/.cnorch/jobs/test-org--upstream-only*'
+python3 - "$inv" "$T/inv2.json" "$SOCKS_PROXY_URL" <<'PY'
+import json, sys
+inv = json.load(open(sys.argv[1]))
+inv["hosts"]["box"]["pulls"] = [{"repo": "test-org/upstream-only",
+                                 "via_laptop_proxy": sys.argv[3]}]
+json.dump(inv, open(sys.argv[2], "w"))
+PY
+"$CNORCH" -i "$T/inv2.json" provision box >"$T/prov2.out" 2>&1
+rc=$?
+check "inventory via_laptop_proxy: provision brings the overseas model (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && test -L '$BOX_HOME'/data/hf/hub/models--test-org--upstream-only/snapshots/*/model.safetensors"
+
 # ---------------------------------------------------------------- laptop gone
-upfaults '{"conn_rate_bps": 1500000}'
+upfaults '{"conn_rate_bps": 600000}'
 curl -sf --noproxy '*' -X POST "$UP/_stub/reset-stats" >/dev/null
 "$CNORCH" -i "$inv" pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" \
 	>"$T/p3.out" 2>&1 &
 cn_pid=$!
 job=test-org--upstream-big@main
-under_way() {	# over 2 MB of the big file on the box's disk
-	local b
-	b=$(stat -c %s "$BOX_HOME"/data/hf/hub/models--test-org--upstream-big/blobs/*.incomplete 2>/dev/null | head -n 1)
-	[ "${b:-0}" -gt 2000000 ]
+# Bytes of the job on the box's disk, as its state.json counts them (the
+# partial blob is sparse: its size says nothing).
+size_now() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("bytes_done", 0))' \
+		"$BOX_HOME/.cnorch/jobs/$job/state.json" 2>/dev/null || echo 0
 }
+under_way() { [ "$(size_now)" -gt 3000000 ]; }
 check "laptop gone: the file was under way" wait_for 60 under_way
 forward_open() { ! forward_gone; }
 check "while the pull runs, the forward listens on the box's loopback" forward_open
@@ -190,6 +212,17 @@ agent_alive() {
 	kill -0 "$pid"
 }
 check "laptop gone: the agent still runs" agent_alive
+# logs -f with the flag re-opens the forward: the file moves on; then the
+# laptop goes away a second time.
+before=$(size_now)
+moved_on() { [ "$(size_now)" -gt $((before + 1000000)) ]; }
+"$CNORCH" -i "$inv" logs box "$job" -f --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/l1.out" 2>&1 &
+cn_pid=$!
+check "logs -f --via-laptop-proxy: the waiting job moves on" wait_for 60 moved_on
+kill -9 "$cn_pid"
+wait "$cn_pid" 2>/dev/null
+cn_pid=""
+check "laptop gone again: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
 upfaults '{}'
 cn pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/p4.out" 2>&1
 rc=$?
@@ -202,6 +235,8 @@ print(sum(f["size"] for f in r["files"]))')
 sent=$(upstat 'd["bytes_sent"]')
 check "re-attach: continued from the bytes on disk (sent $sent of $total)" \
 	python3 -c "assert $sent <= 1.02 * $total, ($sent, $total)"
+no_stall() { ! grep -q '"event":"stall"' "$BOX_HOME/.cnorch/jobs/$job/events.jsonl"; }
+check "re-attach: no connection hung in the forward (no stall event)" no_stall
 check "re-attach: the job said it waited" \
 	bssh "grep -q '\"event\":\"waiting\"' ~/.cnorch/jobs/$job/events.jsonl"
 
