@@ -53,7 +53,8 @@ proxy_url_public(const char *url)
 		return strdup(url);
 	p += 3;
 	slash = p + strcspn(p, "/?#");
-	at = memchr(p, '@', (size_t)(slash - p));
+	/* The last '@' of the authority: a password may hold one. */
+	at = memrchr(p, '@', (size_t)(slash - p));
 	if (at == NULL)
 		return strdup(url);
 	if (asprintf(&out, "%.*s%s", (int)(p - url), url, at + 1) < 0)
