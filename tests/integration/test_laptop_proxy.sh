@@ -38,6 +38,7 @@ stop_all() {
 		rm -f "$T/upstub.pid"
 	fi
 	"$FIX/proxies.sh" stop "$T/px" >/dev/null 2>&1
+	"$FIX/proxies.sh" stop "$T/pxa" >/dev/null 2>&1
 	"$FIX/netns-box.sh" stop "$T/box" >/dev/null 2>&1
 }
 trap 'stop_all; cleanup' EXIT
@@ -167,6 +168,24 @@ check "socks5h proxy: the pull ends ok (exit $rc)" \
 	bash -c "[ $rc -eq 0 ] && grep -q 'test-org--upstream-only@main done (' '$T/p2.out'"
 check "socks5h proxy: danted carried the overseas connections" \
 	grep -q "127.0.0.3.$(cat "$T/up.port")" "$SOCKS_PROXY_LOG"
+
+# ---------------------------------------------------------------- credentials
+# The laptop's proxy wants a password: the laptop does the handshake, the
+# box only ever sees its plain forward, never the credentials.
+if ! "$FIX/proxies.sh" start "$T/pxa" --http-auth cnuser:s3cr3t-pw >"$T/pxa.out" 2>&1; then
+	echo "Bail out! proxies.sh start --http-auth"; cat "$T/pxa.out"; exit 1
+fi
+AUTH_URL=$(. "$T/pxa/proxies.env"; echo "$HTTP_PROXY_URL")
+AUTH_LOG=$(. "$T/pxa/proxies.env"; echo "$HTTP_PROXY_LOG")
+bssh 'rm -rf ~/data/hf/hub/models--test-org--upstream-only ~/.cnorch/jobs/test-org--upstream-only*'
+cn pull box test-org/upstream-only --via-laptop-proxy="$AUTH_URL" >"$T/p5.out" 2>&1
+rc=$?
+check "credentialed proxy: the pull ends ok (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && grep -q 'test-org--upstream-only@main done (' '$T/p5.out'"
+check "credentialed proxy: it tunnelled with the credentials" \
+	grep -q "CONNECT 127.0.0.3:$(cat "$T/up.port")" "$AUTH_LOG"
+no_password() { ! grep -rqF 's3cr3t-pw' "$BOX_HOME" "$T/p5.out" 2>/dev/null; }
+check "credentialed proxy: the password is nowhere on the box nor in the output" no_password
 
 # ---------------------------------------------------------------- inventory
 # A pull with "via_laptop_proxy": URL in the inventory, under provision.
