@@ -202,6 +202,17 @@ rc=$?
 check "inventory via_laptop_proxy: provision brings the overseas model (exit $rc)" \
 	bash -c "[ $rc -eq 0 ] && test -L '$BOX_HOME'/data/hf/hub/models--test-org--upstream-only/snapshots/*/model.safetensors"
 
+# ---------------------------------------------------------------- doctor
+"$CNORCH" -i "$T/inv2.json" doctor box --no-well-known --timeout 3 >"$T/d1.out" 2>&1
+check "doctor: names the pull only huggingface.co has" \
+	grep -q '^box: warn upstream_pulls: .*test-org/upstream-only' "$T/d1.out"
+check "doctor: without a proxy the huggingface.co rung is not reachable" \
+	grep -q "^box: warn upstream: $UP is not reachable: no proxy" "$T/d1.out"
+"$CNORCH" -i "$T/inv2.json" doctor box --no-well-known --timeout 3 \
+	--via-laptop-proxy="$HTTP_PROXY_URL" >"$T/d2.out" 2>&1
+check "doctor --via-laptop-proxy: the rung is reachable through the laptop's proxy" \
+	grep -q "^box: ok   upstream: $UP reachable through this laptop's proxy" "$T/d2.out"
+
 # ---------------------------------------------------------------- laptop gone
 upfaults '{"conn_rate_bps": 600000}'
 curl -sf --noproxy '*' -X POST "$UP/_stub/reset-stats" >/dev/null
