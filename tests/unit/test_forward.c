@@ -17,6 +17,7 @@
 #include "jobproxy.h"
 #include "launch.h"
 #include "proxy_dial.h"
+#include "rung.h"
 
 static void
 test_parse_connect(void **state)
@@ -198,6 +199,42 @@ test_launch_gives_proxy(void **state)
 	free(sc);
 }
 
+static void
+test_rung(void **state)
+{
+	struct rung_result rr;
+	char *sc;
+
+	(void)state;
+	assert_int_equal(rung_parse("noise\n=rung 200 0.512\n", &rr), CN_OK);
+	assert_true(rr.have_curl);
+	assert_true(rr.reachable);
+	assert_int_equal(rr.http_code, 200);
+	assert_true(rr.seconds > 0.5 && rr.seconds < 0.52);
+	assert_int_equal(rung_parse("=rung 000 5.001\n", &rr), CN_OK);
+	assert_true(rr.have_curl);
+	assert_false(rr.reachable);
+	assert_int_equal(rung_parse("=rung nocurl\n", &rr), CN_OK);
+	assert_false(rr.have_curl);
+	assert_false(rr.reachable);
+	assert_int_equal(rung_parse("x=rung 200 1\n", &rr), CN_ERR_PARSE);
+	assert_int_equal(rung_parse("=rung banana\n", &rr), CN_ERR_PARSE);
+	assert_int_equal(rung_parse("", &rr), CN_ERR_PARSE);
+
+	/* The proxy (maybe with a password) reaches curl through its
+	 * environment, not its argv; the request is tunnelled (-p). */
+	sc = rung_script("https://huggingface.co", "http://u:pw@10.0.0.1:3128",
+	    5);
+	assert_non_null(sc);
+	assert_non_null(strstr(sc, "P='http://u:pw@10.0.0.1:3128'"));
+	assert_null(strstr(sc, "curl -x"));
+	assert_null(strstr(sc, "--proxy "));
+	assert_non_null(strstr(sc, "https_proxy=\"$P\""));
+	assert_non_null(strstr(sc, "curl -s -p "));
+	assert_non_null(strstr(sc, "no_proxy= NO_PROXY="));
+	free(sc);
+}
+
 int
 main(void)
 {
@@ -208,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_url_public),
 		cmocka_unit_test(test_tell_script),
 		cmocka_unit_test(test_launch_gives_proxy),
+		cmocka_unit_test(test_rung),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
