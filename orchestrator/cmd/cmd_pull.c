@@ -11,7 +11,8 @@
  * does (reconnecting if the connection drops; Ctrl-C detaches and the
  * job keeps running), unless --no-wait.
  *
- * --via-laptop-proxy lends the laptop's proxy to this pull only, for the
+ * --via-laptop-proxy (or "via_laptop_proxy" on the inventory's pull of
+ * the same repo) lends the laptop's proxy to this pull only, for the
  * huggingface.co rung (lend.h): the forward lives while cnorch follows
  * the job; a job already running is pointed at the new forward, so a
  * second pull with the flag re-attaches a job left waiting for its proxy.
@@ -83,6 +84,21 @@ on_event(void *arg, size_t i, json_t *ev)
 	return CN_OK;
 }
 
+/* The inventory's word on lending for repo on h: "" (the laptop's own
+ * proxy), a URL, or NULL when no pull of h asks for it. */
+static const char *
+inventory_lends(const struct host *h, const char *repo)
+{
+	size_t i;
+
+	for (i = 0; i < h->npulls; i++)
+		if (h->pulls[i].via_laptop_proxy &&
+		    strcmp(h->pulls[i].repo, repo) == 0)
+			return h->pulls[i].laptop_proxy != NULL ?
+			    h->pulls[i].laptop_proxy : "";
+	return NULL;
+}
+
 static int
 pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
@@ -99,6 +115,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
 	struct lend *lend = NULL;
+	const char *via;
 	char *msg = NULL, *id = NULL, b[32];
 	int r, ret = CN_ERR_REMOTE;
 
@@ -136,8 +153,10 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	le.hf_token = run->hf_token;
 	free(msg);
 	msg = NULL;
-	if (opts->via_laptop_proxy != NULL) {
-		if ((r = lend_open(h, run->interactive, opts->via_laptop_proxy,
+	if ((via = opts->via_laptop_proxy) == NULL)
+		via = inventory_lends(h, run->args[0]);
+	if (via != NULL) {
+		if ((r = lend_open(h, run->interactive, via,
 		    &lend, &msg)) != CN_OK) {
 			jobcmd_note_error(rd, h->name, msg != NULL ? msg :
 			    cn_strerror(r));

@@ -303,7 +303,7 @@ step_head(struct forward *f, struct conn *c)
 	/* A client that spoke before the 200 (it should not) keeps its
 	 * bytes: they go through the tunnel first. */
 	{
-		const char *end = strstr(c->head, "\r\n\r\n");
+		const char *end = memmem(c->head, c->headlen, "\r\n\r\n", 4);
 		size_t used = (size_t)(end - c->head) + 4;
 
 		memcpy(c->up, c->head + used, c->headlen - used);
