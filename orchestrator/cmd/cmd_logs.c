@@ -167,7 +167,7 @@ logs_check(struct cmd_run *run, char **msg)
 		return CN_ERR_USAGE;
 	}
 	run->live = opts->follow;
-	return CN_OK;
+	return lend_check(opts->via_laptop_proxy, msg);
 }
 
 static const struct cmd_opt logs_opts_table[] = {

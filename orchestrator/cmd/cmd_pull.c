@@ -249,7 +249,11 @@ static int
 pull_check(struct cmd_run *run, char **msg)
 {
 	const char *repo = run->args[0], *v = strchr(repo, '/');
+	int r;
 
+	if ((r = lend_check(((struct pull_opts *)run->opts)->via_laptop_proxy,
+	    msg)) != CN_OK)
+		return r;
 	if (v == NULL || v == repo || v[1] == '\0' ||
 	    strchr(v + 1, '/') != NULL) {
 		if (asprintf(msg, "REPO: expected org/name, got '%s'",
@@ -289,7 +293,8 @@ static const struct cmd_opt pull_opts_table[] = {
 
 const struct cmd_entry cmd_pull_entry = {
 	.name = "pull",
-	.synopsis = "pull TARGET REPO [--revision R] [--source hf|modelscope|auto] "
+	.synopsis = "pull TARGET REPO [--revision R] "
+	    "[--source hf|modelscope|auto|huggingface] "
 	    "[--dataset] [--include G]... [--exclude G]... [--no-wait] "
 	    "[--via-laptop-proxy[=URL]]",
 	.summary = "Start one more pull on each host and follow it to its end.",

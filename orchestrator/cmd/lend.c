@@ -20,6 +20,22 @@ struct lend {
 };
 
 int
+lend_check(const char *url, char **msg)
+{
+	char *laptop = NULL;
+	int r;
+
+	*msg = NULL;
+	if (url == NULL)
+		return CN_OK;
+	r = proxy_url_pick(url, &laptop, msg);
+	free(laptop);
+	if (r == CN_ERR_NOT_FOUND || r == CN_ERR_UNSUPPORTED)
+		return CN_ERR_USAGE;
+	return r;
+}
+
+int
 lend_open(const struct host *h, bool interactive, const char *url,
     struct lend **out, char **msg)
 {

@@ -18,6 +18,10 @@ struct host;
 struct lend;
 struct session;
 
+/* Before connecting anywhere: is there a usable laptop proxy for url
+ * (NULL: nothing asked)?  CN_OK, or CN_ERR_USAGE with a one-line *msg. */
+int	lend_check(const char *url, char **msg);
+
 /* url: NULL or "" for the laptop's environment. */
 int	lend_open(const struct host *h, bool interactive, const char *url,
 	    struct lend **out, char **msg);
