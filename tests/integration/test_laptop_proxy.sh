@@ -253,11 +253,24 @@ kill -9 "$cn_pid"
 wait "$cn_pid" 2>/dev/null
 cn_pid=""
 check "laptop gone again: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
+# The same pull again re-attaches (the job is running: only pointed at
+# the new forward); then the laptop goes a third time.
+before=$(size_now)
+"$CNORCH" -i "$inv" pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" \
+	>"$T/p4.out" 2>&1 &
+cn_pid=$!
+check "pull --via-laptop-proxy again: the waiting job moves on" wait_for 60 moved_on
+check "pull --via-laptop-proxy again: it re-attached, not restarted" \
+	grep -q "$job already running" "$T/p4.out"
+kill -9 "$cn_pid"
+wait "$cn_pid" 2>/dev/null
+cn_pid=""
+check "laptop gone a third time: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
 upfaults '{}'
-cn pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/p4.out" 2>&1
+cn resume box --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/r1.out" 2>&1
 rc=$?
-check "re-attach: the pull finishes (exit $rc)" \
-	bash -c "[ $rc -eq 0 ] && grep -q '$job done (' '$T/p4.out'"
+check "resume --via-laptop-proxy: takes up the waiting job and finishes it (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && grep -q '$job already running (was waiting)' '$T/r1.out' && grep -q '$job done' '$T/r1.out'"
 total=$(curl -sf --noproxy '*' "$UP/_stub/repos" | python3 -c '
 import json,sys
 r=[x for x in json.load(sys.stdin) if x["id"]=="test-org/upstream-big"][0]
