@@ -11,7 +11,10 @@
 # proxy (its log); no proxy variable in the box's login shells afterwards;
 # SIGKILL of cnorch mid-file leaves the job waiting (status says so) and
 # a second pull with the flag finishes it from the bytes on disk
-# (fetched / size <= 1.02, the stand-in's own byte count).
+# (fetched / size <= 1.02, the stand-in's own byte count); logs -f and
+# resume with the flag take a waiting job up too; a proxy with a password
+# keeps it on the laptop; doctor tells whether the rung is reachable and
+# which pulls need it.
 # Exit 77 (skip) only when network namespaces are unavailable.
 set -u
 : "${CNORCH:?}" "${CNORCH_SRC:?}"
@@ -85,7 +88,10 @@ cat >"$T/up.json" <<'JSON'
               {"path": "model.safetensors", "size": 4194304, "lfs": true}]},
   "test-org/upstream-big": {"revision": "main",
     "files": [{"path": "config.json"},
-              {"path": "model.safetensors", "size": 33554432, "lfs": true}]}}}
+              {"path": "model.safetensors", "size": 33554432, "lfs": true}]},
+  "test-org/upstream-big2": {"revision": "main",
+    "files": [{"path": "config.json"},
+              {"path": "model.safetensors", "size": 16777216, "lfs": true}]}}}
 JSON
 python3 "$STUB" --host 127.0.0.3 --port 0 --port-file "$T/up.port" \
 	--repos "$T/up.json" --log "$T/up.log" >"$T/up.out" 2>&1 &
@@ -214,63 +220,48 @@ check "doctor --via-laptop-proxy: the rung is reachable through the laptop's pro
 	grep -q "^box: ok   upstream: $UP reachable through this laptop's proxy" "$T/d2.out"
 
 # ---------------------------------------------------------------- laptop gone
+# Job A: cnorch killed mid-file once, the same pull again finishes it; the
+# stand-in's byte count (reset first) proves it went on from the disk.
 upfaults '{"conn_rate_bps": 600000}'
 curl -sf --noproxy '*' -X POST "$UP/_stub/reset-stats" >/dev/null
-"$CNORCH" -i "$inv" pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" \
-	>"$T/p3.out" 2>&1 &
-cn_pid=$!
 job=test-org--upstream-big@main
-# Bytes of the job on the box's disk, as its state.json counts them (the
+# Bytes of $job on the box's disk, as its state.json counts them (the
 # partial blob is sparse: its size says nothing).
 size_now() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("bytes_done", 0))' \
 		"$BOX_HOME/.cnorch/jobs/$job/state.json" 2>/dev/null || echo 0
 }
 under_way() { [ "$(size_now)" -gt 3000000 ]; }
-check "laptop gone: the file was under way" wait_for 60 under_way
+moved_on() { [ "$(size_now)" -gt $((before + 1000000)) ]; }
 forward_open() { ! forward_gone; }
-check "while the pull runs, the forward listens on the box's loopback" forward_open
-kill -9 "$cn_pid"
-wait "$cn_pid" 2>/dev/null
-cn_pid=""
 shows_waiting() { cn status box >"$T/st.out" 2>&1; grep -q "$job waiting: laptop proxy gone" "$T/st.out"; }
-check "laptop gone: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
 agent_alive() {
 	local pid
 	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' \
 		"$BOX_HOME/.cnorch/jobs/$job/state.json")
 	kill -0 "$pid"
 }
-check "laptop gone: the agent still runs" agent_alive
-# logs -f with the flag re-opens the forward: the file moves on; then the
-# laptop goes away a second time.
-before=$(size_now)
-moved_on() { [ "$(size_now)" -gt $((before + 1000000)) ]; }
-"$CNORCH" -i "$inv" logs box "$job" -f --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/l1.out" 2>&1 &
-cn_pid=$!
-check "logs -f --via-laptop-proxy: the waiting job moves on" wait_for 60 moved_on
-kill -9 "$cn_pid"
-wait "$cn_pid" 2>/dev/null
-cn_pid=""
-check "laptop gone again: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
-# The same pull again re-attaches (the job is running: only pointed at
-# the new forward); then the laptop goes a third time.
-before=$(size_now)
+laptop_goes() {	# kill -9 the background cnorch
+	kill -9 "$cn_pid"
+	wait "$cn_pid" 2>/dev/null
+	cn_pid=""
+}
+no_stall() { ! grep -q '"event":"stall"' "$BOX_HOME/.cnorch/jobs/$job/events.jsonl"; }
+said_waiting() { grep -q '"event":"waiting"' "$BOX_HOME/.cnorch/jobs/$job/events.jsonl"; }
+
 "$CNORCH" -i "$inv" pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" \
-	>"$T/p4.out" 2>&1 &
+	>"$T/p3.out" 2>&1 &
 cn_pid=$!
-check "pull --via-laptop-proxy again: the waiting job moves on" wait_for 60 moved_on
-check "pull --via-laptop-proxy again: it re-attached, not restarted" \
-	grep -q "$job already running" "$T/p4.out"
-kill -9 "$cn_pid"
-wait "$cn_pid" 2>/dev/null
-cn_pid=""
-check "laptop gone a third time: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
+check "laptop gone: the file was under way" wait_for 60 under_way
+check "while the pull runs, the forward listens on the box's loopback" forward_open
+laptop_goes
+check "laptop gone: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
+check "laptop gone: the agent still runs" agent_alive
 upfaults '{}'
-cn resume box --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/r1.out" 2>&1
+cn pull box test-org/upstream-big --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/p4.out" 2>&1
 rc=$?
-check "resume --via-laptop-proxy: takes up the waiting job and finishes it (exit $rc)" \
-	bash -c "[ $rc -eq 0 ] && grep -q '$job already running (was waiting)' '$T/r1.out' && grep -q '$job done' '$T/r1.out'"
+check "re-attach: the same pull re-attaches, not restarts, and finishes (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && grep -q '$job already running' '$T/p4.out' && grep -q '$job done (' '$T/p4.out'"
 total=$(curl -sf --noproxy '*' "$UP/_stub/repos" | python3 -c '
 import json,sys
 r=[x for x in json.load(sys.stdin) if x["id"]=="test-org/upstream-big"][0]
@@ -278,9 +269,30 @@ print(sum(f["size"] for f in r["files"]))')
 sent=$(upstat 'd["bytes_sent"]')
 check "re-attach: continued from the bytes on disk (sent $sent of $total)" \
 	python3 -c "assert $sent <= 1.02 * $total, ($sent, $total)"
-no_stall() { ! grep -q '"event":"stall"' "$BOX_HOME/.cnorch/jobs/$job/events.jsonl"; }
 check "re-attach: no connection hung in the forward (no stall event)" no_stall
-check "re-attach: the job said it waited" \
-	bssh "grep -q '\"event\":\"waiting\"' ~/.cnorch/jobs/$job/events.jsonl"
+check "re-attach: the job said it waited" said_waiting
+
+# Job B: the other ways back, each interrupted in turn: logs -f, then
+# resume, both with the flag.
+upfaults '{"conn_rate_bps": 600000}'
+job=test-org--upstream-big2@main
+"$CNORCH" -i "$inv" pull box test-org/upstream-big2 --via-laptop-proxy="$HTTP_PROXY_URL" \
+	>"$T/p6.out" 2>&1 &
+cn_pid=$!
+check "B: the file was under way" wait_for 60 under_way
+laptop_goes
+check "B: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
+before=$(size_now)
+"$CNORCH" -i "$inv" logs box "$job" -f --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/l1.out" 2>&1 &
+cn_pid=$!
+check "B: logs -f --via-laptop-proxy: the waiting job moves on" wait_for 60 moved_on
+laptop_goes
+check "B: laptop gone again: status shows waiting" wait_for 90 shows_waiting
+upfaults '{}'
+cn resume box --via-laptop-proxy="$HTTP_PROXY_URL" >"$T/r1.out" 2>&1
+rc=$?
+check "B: resume --via-laptop-proxy takes up the waiting job and finishes it (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && grep -q '$job already running (was waiting)' '$T/r1.out' && grep -q '$job done' '$T/r1.out'"
+check "B: no connection hung in the forward (no stall event)" no_stall
 
 finish
