@@ -54,10 +54,15 @@ struct pull_opts {
 	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
-/* The job's own words when it failed, from its events. */
+/* The job's own words when it failed, from its events; the lent proxy
+ * to bring back when its forward died while we follow. */
 struct why_ctx {
 	char		*why;
 	double		 bytes;
+	struct render	*rd;
+	const char	*host;
+	const char	*job;
+	struct lend	*lend;
 };
 
 static int
@@ -65,6 +70,7 @@ on_event(void *arg, size_t i, json_t *ev)
 {
 	struct why_ctx *c = arg;
 	const char *e = json_string_value(json_object_get(ev, "event"));
+	char *m = NULL;
 	json_t *v;
 
 	(void)i;
@@ -72,6 +78,14 @@ on_event(void *arg, size_t i, json_t *ev)
 	    json_is_string(v = json_object_get(ev, "message"))) {
 		free(c->why);
 		c->why = strdup(json_string_value(v));
+	} else if (e != NULL && strcmp(e, "waiting") == 0 && c->lend != NULL) {
+		/* The agent waits for its proxy, and we are still here: the
+		 * forward's own connection went (the box's network blinked). */
+		if (lend_revive(c->lend, c->job, &m) != CN_OK)
+			render_note(c->rd, c->host, true, NULL, "cannot lend "
+			    "the proxy again: %s", m != NULL ? m :
+			    "out of memory");
+		free(m);
 	} else if (e != NULL && strcmp(e, "done") == 0) {
 		if (json_is_number(v = json_object_get(ev, "bytes")))
 			c->bytes = json_number_value(v);
@@ -206,6 +220,10 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 
 	fj.id = id;
 	id = NULL;
+	wc.rd = rd;
+	wc.host = h->name;
+	wc.job = fj.id;
+	wc.lend = lend;
 	r = jobcmd_follow_to_end(rd, &s, h, &fj, 1, on_event, &wc);
 	if (r == CN_ERR_INTERRUPTED) {
 		render_note(rd, h->name, false, json_pack("{s:s, s:s}",

@@ -17,7 +17,33 @@
 struct lend {
 	struct forward	*f;
 	char		 box_url[64];
+	/* to open it again (lend_revive) */
+	const struct host *h;
+	bool		 interactive;
+	char		*laptop;	/* the laptop proxy's URL */
 };
+
+/* A forward to h lending laptop into l. */
+static int
+start(struct lend *l, char **msg)
+{
+	struct session *s = NULL;
+	char *m = NULL;
+	int r, port;
+
+	if ((r = host_connect(l->h, l->interactive, &s, &m)) != CN_OK) {
+		if (asprintf(msg, "--via-laptop-proxy: %s", m != NULL ? m :
+		    cn_strerror(r)) < 0)
+			*msg = NULL;
+		free(m);
+		return r;
+	}
+	if ((r = forward_start(s, l->laptop, &l->f, &port, msg)) != CN_OK)
+		return r;	/* s went with it */
+	snprintf(l->box_url, sizeof(l->box_url), "http://127.0.0.1:%d",
+	    port);
+	return CN_OK;
+}
 
 int
 lend_check(const char *url, char **msg)
@@ -40,30 +66,19 @@ lend_open(const struct host *h, bool interactive, const char *url,
     struct lend **out, char **msg)
 {
 	struct lend *l = NULL;
-	struct session *s = NULL;
-	char *laptop = NULL, *m = NULL;
-	int r, port;
+	int r;
 
 	*out = NULL;
 	*msg = NULL;
-	if ((r = proxy_url_pick(url, &laptop, msg)) != CN_OK)
-		goto out;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		r = CN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = host_connect(h, interactive, &s, &m)) != CN_OK) {
-		if (asprintf(msg, "--via-laptop-proxy: %s", m != NULL ? m :
-		    cn_strerror(r)) < 0)
-			*msg = NULL;
+	l->h = h;
+	l->interactive = interactive;
+	if ((r = proxy_url_pick(url, &l->laptop, msg)) != CN_OK ||
+	    (r = start(l, msg)) != CN_OK)
 		goto out;
-	}
-	r = forward_start(s, laptop, &l->f, &port, msg);
-	s = NULL;	/* the forward's now, or gone */
-	if (r != CN_OK)
-		goto out;
-	snprintf(l->box_url, sizeof(l->box_url), "http://127.0.0.1:%d",
-	    port);
 	*out = l;
 	l = NULL;
 	r = CN_OK;
@@ -71,9 +86,6 @@ lend_open(const struct host *h, bool interactive, const char *url,
 	if (r == CN_ERR_NOMEM && *msg == NULL)
 		*msg = strdup("out of memory");
 	lend_close(l);
-	session_destroy(s);
-	free(laptop);
-	free(m);
 	return r;
 }
 
@@ -97,11 +109,38 @@ lend_attach(const struct lend *l, struct session *s, const char *job_id,
 	return lend_tell_job(s, job_id, l->box_url, msg);
 }
 
+int
+lend_revive(struct lend *l, const char *job_id, char **msg)
+{
+	struct session *s = NULL;
+	char *m = NULL;
+	int r;
+
+	*msg = NULL;
+	if (l == NULL || forward_alive(l->f))
+		return CN_OK;
+	forward_destroy(l->f);
+	l->f = NULL;
+	if ((r = start(l, msg)) != CN_OK)
+		return r;
+	if ((r = host_connect(l->h, l->interactive, &s, &m)) != CN_OK) {
+		if (asprintf(msg, "--via-laptop-proxy: %s", m != NULL ? m :
+		    cn_strerror(r)) < 0)
+			*msg = NULL;
+		free(m);
+		return r;
+	}
+	r = lend_attach(l, s, job_id, msg);
+	session_destroy(s);
+	return r;
+}
+
 void
 lend_close(struct lend *l)
 {
 	if (l == NULL)
 		return;
 	forward_destroy(l->f);
+	free(l->laptop);
 	free(l);
 }

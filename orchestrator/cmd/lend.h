@@ -36,6 +36,13 @@ const char *lend_upstream(const struct host *h);
 int	lend_attach(const struct lend *l, struct session *s,
 	    const char *job_id, char **msg);
 
+/*
+ * While following job_id: when the forward died with its SSH connection
+ * (the laptop is still here), open a new one and point the job at it,
+ * over connections of its own.  CN_OK also when nothing was to do.
+ */
+int	lend_revive(struct lend *l, const char *job_id, char **msg);
+
 void	lend_close(struct lend *l);
 
 #endif

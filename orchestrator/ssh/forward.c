@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -470,6 +471,7 @@ loop(void *arg)
 	size_t cap = 0, n, nconn;
 	int dir, next_ka = 0, err;
 	bool progress, stop = false;
+	char peek;
 
 	while (!stop) {
 		progress = false;
@@ -549,6 +551,12 @@ loop(void *arg)
 			break;
 		if (fds[1].revents & POLLIN)
 			stop = true;
+		/* The box's end of the connection is gone (libssh2 reports
+		 * that to accept() only as "channel not found"). */
+		if ((fds[0].revents & (POLLHUP | POLLERR)) ||
+		    ((fds[0].revents & POLLIN) && recv(f->s->sock, &peek, 1,
+		    MSG_PEEK | MSG_DONTWAIT) == 0))
+			break;
 	}
 	atomic_store(&f->alive, false);
 	free(fds);

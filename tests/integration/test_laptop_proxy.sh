@@ -280,6 +280,19 @@ job=test-org--upstream-big2@main
 	>"$T/p6.out" 2>&1 &
 cn_pid=$!
 check "B: the file was under way" wait_for 60 under_way
+# The forward's own SSH connection drops while cnorch follows: its sshd
+# on the box goes.  cnorch notices the job waiting, lends again on a new
+# port, and the job goes on.
+lent_port() { sed -n 's|^http://127.0.0.1:\([0-9]*\)$|\1|p' "$BOX_HOME/.cnorch/jobs/$job/proxy" 2>/dev/null; }
+port1=$(lent_port)
+fpid=$(ip netns exec "$BOX_NETNS" ss -ltnpH "sport = :${port1:-0}" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
+check "B: the forward's sshd on the box is found (port ${port1:-?}, pid ${fpid:-?})" test -n "$fpid"
+[ -n "$fpid" ] && kill "$fpid"
+new_port() { p=$(lent_port); [ -n "$p" ] && [ "$p" != "$port1" ]; }
+check "B: forward dropped: cnorch lends again on a new port" wait_for 90 new_port
+before=$(size_now)
+check "B: forward dropped: the job moves on" wait_for 60 moved_on
+check "B: forward dropped: cnorch still follows" kill -0 "$cn_pid"
 laptop_goes
 check "B: status shows 'waiting: laptop proxy gone'" wait_for 90 shows_waiting
 before=$(size_now)
