@@ -287,7 +287,8 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "echo \"files_ok=$fok\"\n" \
     "echo check=done\n" \
     "case $st in\n" \
-    "running|queued) if [ \"$alive\" = 1 ]; then echo launch=running; " \
+    "running|queued|waiting) if [ \"$alive\" = 1 ]; then " \
+    "echo launch=running; " \
     "exit 0; fi ;;\n" \
     "done) if [ \"$fok\" = 1 ]; then echo launch=done; exit 0; fi ;;\n" \
     "esac\n"
@@ -476,6 +477,14 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_code(s, LAUNCH_LOCK LAUNCH_CHECK LAUNCH_RENEW);
 	if (launch_exports(s, env) != CN_OK)
 		goto fail;
+	/* The lent proxy is the agent's own for the last rung (--proxy);
+	 * the shell's no_proxy is set for this pull alone, unless the
+	 * inventory's proxy already set its own list above. */
+	if (env->lent_proxy != NULL &&
+	    (env->proxy == NULL || env->proxy[0] == '\0')) {
+		script_export(s, "no_proxy", LAUNCH_NO_PROXY);
+		script_export(s, "NO_PROXY", LAUNCH_NO_PROXY);
+	}
 	/* The weights get the user's usual modes, not our private ones. */
 	script_code(s, "l=\"$J/.launch-$$.log\"\n"
 	    ": > \"$l\"\n"
@@ -487,6 +496,10 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_opt(s, "--source", p->source);
 	script_opt(s, "--endpoint", env->hf_endpoint);
 	script_opt(s, "--modelscope-endpoint", env->modelscope_endpoint);
+	if (env->lent_proxy != NULL) {
+		script_opt(s, "--upstream-endpoint", env->upstream_endpoint);
+		script_opt(s, "--proxy", env->lent_proxy);
+	}
 	script_code(s, " --cache-dir ");
 	script_word(s, env->data_dir);
 	script_code(s, "/hf/hub");

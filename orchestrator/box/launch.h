@@ -52,7 +52,19 @@ struct launch_env {
 	const char	*modelscope_token;	/* NULL: none */
 	const char	*proxy;		/* the inventory's; NULL: none */
 	bool		 allow_http_token; /* tokens over http (test hubs) */
+	/* The huggingface.co rung (cnorch --via-laptop-proxy): the agent's
+	 * --upstream-endpoint and --proxy (the laptop's proxy lent over a
+	 * forward, not the inventory's above), and no_proxy/NO_PROXY set
+	 * to LAUNCH_NO_PROXY for it alone when the inventory names no
+	 * proxy.  NULL: none. */
+	const char	*upstream_endpoint;
+	const char	*lent_proxy;
 };
+
+/* The field guide's domestic hosts (china-network.md section 4) and
+ * loopback: never through a proxy. */
+#define LAUNCH_NO_PROXY	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
+	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn,.tencentyun.com"
 
 enum launch_result {
 	LAUNCH_STARTED,		/* a new agent is running */

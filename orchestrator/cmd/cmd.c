@@ -158,6 +158,9 @@ cmd_usage(const struct cmd_entry *e, FILE *fp, bool full)
 			    o->short_name);
 		if (o->kind == CMD_OPT_FLAG || o->kind == CMD_OPT_JSON)
 			snprintf(lhs + k, sizeof(lhs) - k, "--%s", o->name);
+		else if (o->kind == CMD_OPT_OPTSTRING)
+			snprintf(lhs + k, sizeof(lhs) - k, "--%s[=%s]",
+			    o->name, opt_value_name(o));
 		else
 			snprintf(lhs + k, sizeof(lhs) - k, "--%s %s", o->name,
 			    opt_value_name(o));
@@ -206,6 +209,9 @@ take_opt(struct cmd_run *run, const struct cmd_opt *o, char *v, char **msg)
 		return CN_OK;
 	case CMD_OPT_STRING:
 		*(const char **)(void *)(base + o->off) = v;
+		return CN_OK;
+	case CMD_OPT_OPTSTRING:
+		*(const char **)(void *)(base + o->off) = v != NULL ? v : "";
 		return CN_OK;
 	case CMD_OPT_CHOICE:
 		if ((copy = strdup(o->choices)) == NULL)
@@ -286,7 +292,9 @@ cmd_parse(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 		o = &e->opts[i];
 		lo[i].name = o->name;
 		lo[i].has_arg = o->kind == CMD_OPT_FLAG ||
-		    o->kind == CMD_OPT_JSON ? no_argument : required_argument;
+		    o->kind == CMD_OPT_JSON ? no_argument :
+		    o->kind == CMD_OPT_OPTSTRING ? optional_argument :
+		    required_argument;
 		lo[i].val = o->short_name != 0 ? o->short_name :
 		    VAL_BASE + (int)i;
 		if (o->short_name != 0 && k + 3 < sizeof(shorts)) {
