@@ -620,6 +620,37 @@ nap(double s)
 }
 
 /*
+ * A proxy lent by the laptop gets a new port on the box when the laptop
+ * comes back (cnorch re-opens its forward and writes the new URL to
+ * <job_dir>/proxy): read it before each climb.
+ */
+static void
+proxy_reread(struct pull_run *pr)
+{
+	static char url[512];
+	char *path = NULL;
+	FILE *fp = NULL;
+	size_t n;
+
+	if (pr->a->job_dir == NULL || pr->a->proxy == NULL ||
+	    asprintf(&path, "%s/proxy", pr->a->job_dir) < 0)
+		return;
+	if ((fp = fopen(path, "r")) != NULL &&
+	    fgets(url, sizeof(url), fp) != NULL) {
+		n = strcspn(url, "\r\n");
+		url[n] = '\0';
+		if (n > 0 && (strncmp(url, "http://", 7) == 0 ||
+		    strncmp(url, "socks5", 6) == 0)) {
+			pr->a->proxy = url;
+			pr->uphttp.proxy = url;
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	free(path);
+}
+
+/*
  * The last rung, with its proxy.  While the proxy is gone (a laptop
  * that went away with its forward) the files wait in a visible state and
  * are tried again with a growing pause; the job lives until they are
@@ -639,6 +670,7 @@ climb_upstream(struct pull_run *pr, bool *ok)
 		ep = PLANNER_UPSTREAM_ENDPOINT;
 	for (;;) {
 		plan_destroy(up);
+		proxy_reread(pr);
 		if ((r = planner_rung(pr->plan, ok, SOURCE_HUGGINGFACE, ep,
 		    &up)) != CN_OK)
 			return r;

@@ -533,8 +533,13 @@ http_setup(CURL *h, const struct http_conf *c, const char *url,
 	 * a proxied conf gets an empty no-proxy list, so an inherited
 	 * no_proxy cannot send the overseas hub around its proxy. */
 	curl_easy_setopt(h, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
-	if (c->proxy != NULL)
+	if (c->proxy != NULL) {
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+		/* Tunnel http too: a proxy lent by the laptop (cnorch
+		 * --via-laptop-proxy) serves CONNECT only. */
+		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	} else
+		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 0L);
 	/* libcurl's own Bearer auth: it is never sent to another host,
 	 * scheme or port on a redirect.  Set (or cleared) every time: the
 	 * engine reuses handles across URLs. */

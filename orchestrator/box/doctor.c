@@ -232,7 +232,10 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 		script_code(s, "( timeout \"$W\" \"$A\" plan");
 		script_opt(s, "--repo", p->repo);
 		script_opt(s, "--revision", p->revision);
-		script_opt(s, "--source", p->source);
+		/* A pull's default is the ladder (auto), the plan's the
+		 * mirror alone: ask what the pull would do. */
+		script_opt(s, "--source", p->source != NULL ? p->source :
+		    "auto");
 		if (p->repo_type != NULL && strcmp(p->repo_type, "dataset") ==
 		    0)
 			script_code(s, " --dataset");
@@ -262,7 +265,7 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 		    "echo \"=du $i $(timeout \"$W\" du -sk -- \"$D/hf/hub/$F\" "
 		    "</dev/null 2>/dev/null | cut -f1)\"\n"
 		    "echo \"=err $i $(tail -n 1 \"$T/$i.err\" 2>/dev/null | "
-		    "cut -c1-200)\"\n");
+		    "cut -c1-1000)\"\n");
 	}
 	script_code(s, "echo =end\n");
 	return script_finish(s);
@@ -271,7 +274,7 @@ doctor_pulls_script(const struct host *h, const char *data_dir,
 int
 doctor_pull_bytes(struct session *s, const struct host *h,
     const char *data_dir, int timeout_s, int64_t *bytes, char **unknown,
-    char **msg)
+    char **upstream_only, char **msg)
 {
 	struct buf out = { 0 }, plan = { 0 };
 	json_t *o, *t;
@@ -279,11 +282,14 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 	const char *err;
 	int64_t total = 0, size = -1, have;
 	size_t idx = 0;
+	long rc = -1;
+	char *more;
 	bool all_known = true, ended = false, in_plan = false;
 	int r, status = -1;
 
 	*bytes = -1;
 	*unknown = NULL;
+	*upstream_only = NULL;
 	*msg = NULL;
 	if (h->npulls == 0) {
 		*bytes = 0;
@@ -301,6 +307,7 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 			*nl++ = '\0';
 		if (strncmp(line, "=plan ", 6) == 0) {
 			idx = strtoul(line + 6, &end, 10);
+			rc = strtol(end, NULL, 10);
 			size = -1;
 			in_plan = true;
 			buf_release(&plan);
@@ -322,7 +329,19 @@ doctor_pull_bytes(struct session *s, const struct host *h,
 		} else if (strncmp(line, "=err ", 5) == 0) {
 			(void)strtoul(line + 5, &end, 10);
 			err = *end == ' ' ? end + 1 : end;
-			if (size < 0 && idx < h->npulls) {
+			/* Exit 3 naming the proxy flag: only upstream. */
+			if (size < 0 && idx < h->npulls && rc == 3 &&
+			    (strstr(err, "via-laptop-proxy") != NULL ||
+			    strstr(err, "neither the mirror") != NULL)) {
+				if (asprintf(&more, "%s%s%s", *upstream_only ?
+				    *upstream_only : "", *upstream_only ?
+				    ", " : "", h->pulls[idx].repo) < 0) {
+					r = CN_ERR_NOMEM;
+					goto out;
+				}
+				free(*upstream_only);
+				*upstream_only = more;
+			} else if (size < 0 && idx < h->npulls) {
 				all_known = false;
 				if (*unknown == NULL && asprintf(unknown,
 				    "%s%s%s", h->pulls[idx].repo,

@@ -69,14 +69,17 @@ int	doctor_run(struct session *s, const struct doctor_inputs *in,
  * its plan (`cnorch-agent plan --json`, each bounded by timeout_s, all in
  * parallel) less what its Hugging Face cache directory under data_dir
  * already holds.  *bytes is -1 when some pull's size could not be told
- * (gated repo, hub down); *unknown then names the first one.  Returns
- * CN_OK or CN_ERR_* with an unprefixed message.  doctor_pulls_script()
- * is its box script (sh -s), malloc'd.
+ * (gated repo, hub down); *unknown then names the first one.
+ * *upstream_only gets the repos ("a, b") on neither the mirror nor
+ * ModelScope, which only huggingface.co through a proxy can give (the
+ * agent's plan says so with exit 3), or NULL.  Returns CN_OK or CN_ERR_*
+ * with an unprefixed message.  doctor_pulls_script() is its box script
+ * (sh -s), malloc'd.
  */
 char	*doctor_pulls_script(const struct host *h, const char *data_dir,
 	    int timeout_s);
 int	doctor_pull_bytes(struct session *s, const struct host *h,
 	    const char *data_dir, int timeout_s, int64_t *bytes,
-	    char **unknown, char **msg);
+	    char **unknown, char **upstream_only, char **msg);
 
 #endif

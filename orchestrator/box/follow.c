@@ -224,7 +224,8 @@ follow_parser_feed(struct follow_parser *fp, const char *p, size_t n)
     "\t\t\t\tw=$((w + 1))\n" \
     "\t\t\t\teval \"w$i=\\$w\"\n" \
     "\t\t\t\t[ \"$w\" -lt 120 ] && alive=1\n" \
-    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ]; } " \
+    "\t\t\telif { [ \"$st\" = running ] || [ \"$st\" = queued ] || " \
+    "[ \"$st\" = waiting ]; } " \
     "&& [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then\n" \
     "\t\t\t\talive=1\n" \
     "\t\t\tfi\n" \

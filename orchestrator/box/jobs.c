@@ -383,12 +383,27 @@ bool
 job_is_live(const struct job_info *j)
 {
 	return strcmp(j->state, "running") == 0 ||
-	    strcmp(j->state, "queued") == 0;
+	    strcmp(j->state, "queued") == 0 ||
+	    strcmp(j->state, "waiting") == 0;
+}
+
+bool
+job_is_waiting(const struct job_info *j)
+{
+	/* The agent keeps such a job "running" with the note "waiting:
+	 * laptop proxy gone" in state.json's error (an older one said the
+	 * state "waiting"). */
+	return strcmp(j->state, "waiting") == 0 || (job_is_live(j) &&
+	    j->error != NULL && strncmp(j->error, JOB_WAITING_NOTE,
+	    strlen(JOB_WAITING_NOTE)) == 0);
 }
 
 const char *
 job_display_state(const struct job_info *j, double stall_after_s)
 {
+	/* A job waiting for its lent proxy says so, not "stalled". */
+	if (job_is_waiting(j))
+		return "waiting";
 	if (job_is_live(j) && stall_after_s > 0 &&
 	    (j->event_age_s > stall_after_s ||
 	    j->progress_age_s > stall_after_s))

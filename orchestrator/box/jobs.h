@@ -91,6 +91,11 @@ const char *job_display_state(const struct job_info *j,
 
 /* Still has an agent process: running, queued (stalled included). */
 bool	job_is_live(const struct job_info *j);
+/* The prefix of state.json's error while a live job waits for its lent
+ * proxy ("waiting: laptop proxy gone"). */
+#define JOB_WAITING_NOTE	"waiting: "
+/* A live job waiting for its lent proxy to come back. */
+bool	job_is_waiting(const struct job_info *j);
 
 /*
  * The job named by what: its id, or the repo of its job.json ("org/name"

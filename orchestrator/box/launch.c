@@ -287,7 +287,8 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "echo \"files_ok=$fok\"\n" \
     "echo check=done\n" \
     "case $st in\n" \
-    "running|queued) if [ \"$alive\" = 1 ]; then echo launch=running; " \
+    "running|queued|waiting) if [ \"$alive\" = 1 ]; then " \
+    "echo launch=running; " \
     "exit 0; fi ;;\n" \
     "done) if [ \"$fok\" = 1 ]; then echo launch=done; exit 0; fi ;;\n" \
     "esac\n"
@@ -302,15 +303,9 @@ box_job_state_parse(const char *out, size_t len, struct box_job_state *st)
     "/env.sh\n" \
     "set -u\n"
 
-/*
- * The domestic hosts that stay on the direct route when a proxy is set
- * (china-network.md section 4, as setup-china-mirrors.sh's DOMESTIC);
- * loopback first, both spellings.
- */
-#define NO_PROXY_BASE	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
-	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn," \
-	".tencentyun.com,.hf-mirror.com"
-
+/* The no_proxy list starts from LAUNCH_NO_PROXY (launch.h): the guide's
+ * domestic hosts (china-network.md section 4, as setup-china-mirrors.sh's
+ * DOMESTIC), loopback first. */
 /*
  * Append ",HOST" of url to the no_proxy list *np unless already covered
  * (as the setup script's covered(): equal, or under a leading-dot entry),
@@ -374,6 +369,7 @@ launch_exports(struct script *s, const struct launch_env *env)
 	const char *file;
 	char *v = NULL;
 	size_t i;
+	bool box;
 
 	/* Tokens travel only here, in the script on stdin: the agent reads
 	 * them from its environment, never from argv. */
@@ -401,9 +397,12 @@ launch_exports(struct script *s, const struct launch_env *env)
 	script_export(s, "MODELSCOPE_CACHE", v);
 	free(v);
 	script_export(s, "HF_HUB_ENABLE_HF_TRANSFER", "0");
-	if (env->proxy == NULL || env->proxy[0] == '\0')
+	box = env->proxy != NULL && env->proxy[0] != '\0';
+	if (!box && env->lent_proxy == NULL)
 		return CN_OK;
-	if (strcmp(env->proxy, PROXY_PLATFORM) == 0) {
+	/* A lent proxy is the agent's --proxy (launch_script); a box proxy
+	 * comes in the environment.  Either way this pull's no_proxy. */
+	if (box && strcmp(env->proxy, PROXY_PLATFORM) == 0) {
 		/* The platform's proxy: what its file exports, read in a
 		 * subshell (its notice and its variables die there), for the
 		 * huggingface.co rung alone.  No file, or nothing in it: no
@@ -418,7 +417,7 @@ launch_exports(struct script *s, const struct launch_env *env)
 		    "if [ -n \"$v\" ]; then export CNORCH_UPSTREAM_PROXY=\"$v\"; "
 		    "fi\n"
 		    "unset v turbo\n");
-	} else {
+	} else if (box) {
 		/* The inventory's proxy for this pull only (the agent's
 		 * children too), domestic hosts and the configured mirrors on
 		 * the direct route; and the huggingface.co rung's. */
@@ -426,10 +425,11 @@ launch_exports(struct script *s, const struct launch_env *env)
 			script_export(s, pv[i], env->proxy);
 		script_export(s, "CNORCH_UPSTREAM_PROXY", env->proxy);
 	}
-	if (env->upstream_endpoint != NULL && env->upstream_endpoint[0] != '\0')
+	if (box && env->upstream_endpoint != NULL &&
+	    env->upstream_endpoint[0] != '\0')
 		script_export(s, "CNORCH_UPSTREAM_ENDPOINT",
 		    env->upstream_endpoint);
-	if ((v = strdup(NO_PROXY_BASE)) == NULL ||
+	if ((v = strdup(LAUNCH_NO_PROXY)) == NULL ||
 	    no_proxy_add(&v, env->hf_endpoint) != CN_OK ||
 	    no_proxy_add(&v, env->modelscope_endpoint) != CN_OK) {
 		free(v);
@@ -499,6 +499,8 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_code(s, LAUNCH_LOCK LAUNCH_CHECK LAUNCH_RENEW);
 	if (launch_exports(s, env) != CN_OK)
 		goto fail;
+	/* A lent proxy is the agent's own for the last rung (--proxy);
+	 * launch_exports() above set this pull's no_proxy already. */
 	/* The weights get the user's usual modes, not our private ones. */
 	script_code(s, "l=\"$J/.launch-$$.log\"\n"
 	    ": > \"$l\"\n"
@@ -510,6 +512,10 @@ launch_script(const struct launch_env *env, const struct launch_pull *p)
 	script_opt(s, "--source", p->source);
 	script_opt(s, "--endpoint", env->hf_endpoint);
 	script_opt(s, "--modelscope-endpoint", env->modelscope_endpoint);
+	if (env->lent_proxy != NULL) {
+		script_opt(s, "--upstream-endpoint", env->upstream_endpoint);
+		script_opt(s, "--proxy", env->lent_proxy);
+	}
 	script_code(s, " --cache-dir ");
 	script_word(s, env->data_dir);
 	script_code(s, "/hf/hub");

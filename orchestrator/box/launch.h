@@ -60,18 +60,31 @@ struct launch_env {
 	const char	*proxy;		/* the inventory's: a URL, "platform"
 					 * (PROXY_PLATFORM) or NULL */
 	/* The huggingface.co rung's hub (the host's mirrors.huggingface),
-	 * given with a box proxy; NULL: the agent's default. */
+	 * for a box proxy (environment) or a lent one (--upstream-endpoint);
+	 * NULL: the agent's default. */
 	const char	*upstream_endpoint;
 	/* proxy "platform": the file exporting it; NULL: the test-only
 	 * CNORCH_NETWORK_TURBO of the laptop's environment, else
 	 * LAUNCH_PLATFORM_PROXY_FILE. */
 	const char	*platform_proxy_file;
 	bool		 allow_http_token; /* tokens over http (test hubs) */
+	/* The huggingface.co rung (cnorch --via-laptop-proxy): the agent's
+	 * --proxy (the laptop's proxy lent over a forward, not the
+	 * inventory's above; it wins over it), and no_proxy/NO_PROXY set
+	 * to LAUNCH_NO_PROXY for it alone when the inventory names no
+	 * proxy.  NULL: none. */
+	const char	*lent_proxy;
 };
 
 /* AutoDL's academic acceleration: exports http_proxy/https_proxy for one
  * shell that sources it (and prints a notice). */
 #define LAUNCH_PLATFORM_PROXY_FILE	"/etc/network_turbo"
+
+/* The field guide's domestic hosts (china-network.md section 4) and
+ * loopback: never through a proxy. */
+#define LAUNCH_NO_PROXY	"127.0.0.1,localhost,.tuna.tsinghua.edu.cn," \
+	".aliyun.com,.aliyuncs.com,.ustc.edu.cn,.modelscope.cn," \
+	".tencentyun.com,.hf-mirror.com"
 
 enum launch_result {
 	LAUNCH_STARTED,		/* a new agent is running */
@@ -121,7 +134,7 @@ struct script;
 /*
  * Append to s the exports an agent needs (tokens, HF_ENDPOINT, HF_HOME,
  * HF_HUB_CACHE, MODELSCOPE_CACHE, HF_HUB_ENABLE_HF_TRANSFER=0, the proxy
- * with no_proxy when env->proxy is set), as the launch gives them; for
+ * with no_proxy when env->proxy or env->lent_proxy is set), as the launch
  * other agent runs (doctor's plans).  CN_OK or CN_ERR_NOMEM.
  */
 int	launch_exports(struct script *s, const struct launch_env *env);

@@ -14,6 +14,7 @@
 #include "fleet.h"
 #include "inventory.h"
 #include "launch.h"
+#include "lend.h"
 #include "payload.h"
 #include "render.h"
 #include "runlog.h"
@@ -158,6 +159,9 @@ cmd_usage(const struct cmd_entry *e, FILE *fp, bool full)
 			    o->short_name);
 		if (o->kind == CMD_OPT_FLAG || o->kind == CMD_OPT_JSON)
 			snprintf(lhs + k, sizeof(lhs) - k, "--%s", o->name);
+		else if (o->kind == CMD_OPT_OPTSTRING)
+			snprintf(lhs + k, sizeof(lhs) - k, "--%s[=%s]",
+			    o->name, opt_value_name(o));
 		else
 			snprintf(lhs + k, sizeof(lhs) - k, "--%s %s", o->name,
 			    opt_value_name(o));
@@ -206,6 +210,9 @@ take_opt(struct cmd_run *run, const struct cmd_opt *o, char *v, char **msg)
 		return CN_OK;
 	case CMD_OPT_STRING:
 		*(const char **)(void *)(base + o->off) = v;
+		return CN_OK;
+	case CMD_OPT_OPTSTRING:
+		*(const char **)(void *)(base + o->off) = v != NULL ? v : "";
 		return CN_OK;
 	case CMD_OPT_CHOICE:
 		if ((copy = strdup(o->choices)) == NULL)
@@ -286,7 +293,9 @@ cmd_parse(const struct cmd_entry *e, struct cmd_ctx *ctx, int argc,
 		o = &e->opts[i];
 		lo[i].name = o->name;
 		lo[i].has_arg = o->kind == CMD_OPT_FLAG ||
-		    o->kind == CMD_OPT_JSON ? no_argument : required_argument;
+		    o->kind == CMD_OPT_JSON ? no_argument :
+		    o->kind == CMD_OPT_OPTSTRING ? optional_argument :
+		    required_argument;
 		lo[i].val = o->short_name != 0 ? o->short_name :
 		    VAL_BASE + (int)i;
 		if (o->short_name != 0 && k + 3 < sizeof(shorts)) {
@@ -418,7 +427,7 @@ cmd_launch_env(struct launch_env *le, const struct host *h,
 	le->hf_token = cmd_host_token(h->hf_token_env);
 	le->modelscope_token = cmd_host_token(h->modelscope_token_env);
 	le->proxy = h->proxy;
-	le->upstream_endpoint = h->mirrors.huggingface;
+	le->upstream_endpoint = lend_upstream(h);
 	le->allow_http_token = cmd_allow_http_token();
 }
 

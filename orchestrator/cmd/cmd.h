@@ -47,6 +47,8 @@ enum cmd_opt_kind {
 	CMD_OPT_INT,		/* int at off, within [min, max] */
 	CMD_OPT_CHOICE,		/* const char * at off, one of choices */
 	CMD_OPT_JSON,		/* the same as the global --json */
+	CMD_OPT_OPTSTRING,	/* --name or --name=V: const char * at off,
+				   "" when given without a value */
 };
 
 /* Values of a repeatable option, in order (malloc'd by cmd_parse). */

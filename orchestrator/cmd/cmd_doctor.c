@@ -1,5 +1,6 @@
 /*
  * cnorch doctor TARGET [--no-well-known] [--timeout S] [--json]
+ *                      [--via-laptop-proxy[=URL]]
  *
  * From each box: which mirrors work and which is fastest, and what in its
  * network set-up will make a big pull fail.  Per host: connect, make sure
@@ -9,6 +10,11 @@
  * the configured pulls (`cnorch-agent plan`), and run the box-side checks
  * (doctor-checks.sh: proxy/no_proxy, hf_transfer, caches on the system
  * disk, HF_ENDPOINT over ssh, free space, mirrored pytorch-nightly).
+ *
+ * The ladder's last rung: whether huggingface.co (mirrors.huggingface)
+ * answers from the box through the box's proxy, or through this laptop's
+ * with --via-laptop-proxy (lend.h), and which of the host's pulls need
+ * it (on neither the mirror nor ModelScope).
  *
  * Prints per host a table (best first), the findings with their fixes
  * and a recommendation; --json prints one object per line instead
@@ -21,6 +27,7 @@
  * not be reached (3 wins), 2 usage.  Time is bounded: the measurements by
  * --timeout (default 8 s), every box-side command by `timeout`.
  */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,8 +43,10 @@
 #include "facts.h"
 #include "fleet.h"
 #include "inventory.h"
+#include "lend.h"
 #include "mirror_auto.h"
 #include "payload.h"
+#include "rung.h"
 #include "render.h"
 #include "runlog.h"
 #include "session.h"
@@ -55,6 +64,7 @@
 struct doctor_opts {
 	double		 timeout_s;
 	bool		 no_well_known;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
 struct doctor {
@@ -395,6 +405,117 @@ print_findings(struct doctor *d, const struct host *h,
 	}
 }
 
+/* One check line, as print_findings() shows the box's. */
+static void
+rung_note(struct doctor *d, const struct host *h, const char *id,
+    enum finding_level lv, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void
+rung_note(struct doctor *d, const struct host *h, const char *id,
+    enum finding_level lv, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+	char *m = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	if (m == NULL)
+		return;
+	if (lv != FINDING_OK || d->verbosity >= 0 ||
+	    render_mode(d->rd) == RENDER_JSON)
+		render_note(d->rd, h->name, false, json_pack("{s:s, s:s, "
+		    "s:s, s:s, s:s?}", "event", "check", "id", id, "level",
+		    finding_level_name(lv), "message", m, "fix", fix),
+		    "%-4s %s: %s", lv == FINDING_OK ? "ok" : lv ==
+		    FINDING_WARN ? "warn" : "FAIL", id, m);
+	if (fix != NULL && lv != FINDING_OK &&
+	    render_mode(d->rd) != RENDER_JSON)
+		render_note(d->rd, h->name, false, NULL, "     fix %s: %s", id,
+		    fix);
+	free(m);
+}
+
+/*
+ * The ladder's last rung from the box: through the laptop's proxy (lent
+ * for this check when lend_url is not NULL), else the box's own proxy.
+ * upstream_only: the pulls that need the rung ("a, b"), or NULL.
+ */
+static int
+check_rung(struct doctor *d, const struct host *h, struct session *s,
+    const char *lend_url, const char *upstream_only, size_t *nwarn)
+{
+	struct rung_result rr;
+	struct lend *lend = NULL;
+	const char *ep = lend_upstream(h), *proxy = NULL, *via;
+	char *msg = NULL, *fix = NULL;
+	int r = CN_OK;
+
+	if (lend_url != NULL) {
+		if ((r = lend_open(h, d->interactive, lend_url, &lend,
+		    &msg)) != CN_OK) {
+			rung_note(d, h, "upstream", FINDING_WARN, NULL,
+			    "cannot lend this laptop's proxy: %s", msg != NULL ?
+			    msg : cn_strerror(r));
+			(*nwarn)++;
+			r = CN_OK;
+			goto needs;
+		}
+		proxy = lend_box_proxy(lend);
+		via = "this laptop's proxy (--via-laptop-proxy)";
+	} else if (h->proxy != NULL) {
+		proxy = h->proxy;
+		via = "the box's proxy (inventory proxy)";
+	}
+	if (proxy == NULL) {
+		rung_note(d, h, "upstream", upstream_only != NULL ?
+		    FINDING_WARN : FINDING_OK, upstream_only != NULL ?
+		    "cnorch pull HOST REPO --via-laptop-proxy (or an inventory "
+		    "proxy)" : NULL, "%s is not reachable: no proxy on the box "
+		    "for the huggingface.co rung%s", ep, upstream_only != NULL ?
+		    "" : " (needed only for models on neither the mirror nor "
+		    "ModelScope)");
+		if (upstream_only != NULL)
+			(*nwarn)++;
+		goto needs;
+	}
+	if ((r = rung_check(s, ep, proxy, (int)d->timeout_s, &rr, &msg)) !=
+	    CN_OK) {
+		note_error(d, h->name, "upstream", msg);
+		goto out;
+	}
+	if (!rr.have_curl)
+		rung_note(d, h, "upstream", FINDING_WARN, NULL, "%s through %s: "
+		    "not checked (no curl on the box)", ep, via);
+	else if (rr.reachable)
+		rung_note(d, h, "upstream", FINDING_OK, NULL, "%s reachable "
+		    "through %s (HTTP %d in %.2fs)", ep, via, rr.http_code,
+		    rr.seconds);
+	else
+		rung_note(d, h, "upstream", FINDING_WARN, "check the proxy "
+		    "and mirrors.huggingface", "%s not reachable through %s "
+		    "(no answer in %.0fs)", ep, via, d->timeout_s);
+	if (!rr.reachable)
+		(*nwarn)++;
+ needs:
+	if (upstream_only != NULL) {
+		if (asprintf(&fix, "cnorch pull %s REPO --via-laptop-proxy",
+		    h->name) < 0)
+			fix = NULL;
+		rung_note(d, h, "upstream_pulls", FINDING_WARN, fix, "on "
+		    "neither the mirror nor ModelScope, only huggingface.co "
+		    "through a proxy gives: %s", upstream_only);
+		(*nwarn)++;
+	}
+ out:
+	lend_close(lend);
+	free(fix);
+	free(msg);
+	return r;
+}
+
 static int
 doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
@@ -406,7 +527,7 @@ doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct endpoint_list l = { 0 };
 	struct doctor_result res = { 0 };
 	struct doctor_inputs in = { 0 };
-	char *msg = NULL, *hosts = NULL, *unknown = NULL;
+	char *msg = NULL, *hosts = NULL, *unknown = NULL, *upstream = NULL;
 	bool changed = false, agent = false, bad = false;
 	int64_t pull_bytes = -1;
 	size_t i, nfail = 0, nwarn = 0, nunreach = 0;
@@ -473,7 +594,8 @@ doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		free(msg);
 		msg = NULL;
 		if ((r = doctor_pull_bytes(s, h, pr.data_dir,
-		    (int)(2 * d->timeout_s), &pull_bytes, &unknown, &msg)) !=
+		    (int)(2 * d->timeout_s), &pull_bytes, &unknown, &upstream,
+		    &msg)) !=
 		    CN_OK) {
 			note_error(d, h->name, "pulls", msg);
 			if (lost(r)) {
@@ -512,6 +634,11 @@ doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	if (l.n > 0 && agent)
 		print_table(d, h, &l);
 	print_findings(d, h, &res);
+	if ((r = check_rung(d, h, s, opts->via_laptop_proxy, upstream,
+	    &nwarn)) != CN_OK && lost(r)) {
+		ret = r;
+		goto summary;
+	}
 	if (agent && l.n > 0)
 		recommend(d, h, &l);
 
@@ -559,6 +686,7 @@ doctor_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	box_facts_release(&pr);
 	free(hosts);
 	free(unknown);
+	free(upstream);
 	free(msg);
 	session_destroy(s);
 	return ret;
@@ -580,12 +708,16 @@ static const struct cmd_opt doctor_opts_table[] = {
 	  .help = "per measurement (default 8)" },
 	{ .name = "json", .kind = CMD_OPT_JSON,
 	  .help = "one JSON object per line" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct doctor_opts, via_laptop_proxy),
+	  .help = "check huggingface.co through this laptop's proxy" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_doctor_entry = {
 	.name = "doctor",
-	.synopsis = "doctor TARGET [--no-well-known] [--timeout S] [--json]",
+	.synopsis = "doctor TARGET [--no-well-known] [--timeout S] [--json] "
+	    "[--via-laptop-proxy[=URL]]",
 	.summary = "Check each box and measure its mirrors from the box.",
 	.opts = doctor_opts_table,
 	.opts_size = sizeof(struct doctor_opts),

@@ -1,5 +1,5 @@
 /*
- * cnorch logs TARGET [JOB] [-f|--follow]
+ * cnorch logs TARGET [JOB] [-f|--follow] [--via-laptop-proxy[=URL]]
  *
  * Replays the events of each host's jobs (or of the one named: a job id,
  * or the repo "org/name[@revision]" it pulls) from the start of their
@@ -11,6 +11,10 @@
  * resumes from the same offsets, so no event is shown twice or lost:
  * "NAME: connection lost; reconnecting (attempt N)".  Ctrl-C leaves:
  * the jobs keep running on the boxes.
+ *
+ * -f --via-laptop-proxy re-opens a lent proxy (lend.h) for the followed
+ * jobs that were started with one (job.json "proxy"), e.g. a detached
+ * pull whose laptop went away: they wait, then continue.
  *
  * Exit code: 0 the events were shown (whatever the jobs' own outcome);
  * 1 JOB is unknown or cnorch is not set up on a host; 3 a host could not
@@ -30,11 +34,13 @@
 #include "inventory.h"
 #include "jobcmd.h"
 #include "jobs.h"
+#include "lend.h"
 #include "render.h"
 #include "session.h"
 
 struct logs_opts {
 	bool		 follow;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
 struct replay_ctx {
@@ -64,6 +70,8 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct follow_job *fj = NULL;
 	struct replay_ctx rc;
 	struct job_info *j;
+	struct lend *lend = NULL;
+	char *msg = NULL;
 	size_t i, n = 0, live = 0;
 	int r, ret = CN_ERR_REMOTE;
 
@@ -114,6 +122,20 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	ret = CN_OK;
 	if (!opts->follow || live == 0)
 		goto out;
+	for (i = 0; opts->via_laptop_proxy != NULL && i < n; i++) {
+		j = jobs_find(&hj, fj[i].id);
+		if (fj[i].done || j == NULL ||
+		    !json_is_true(json_object_get(j->spec, "proxy")))
+			continue;
+		if ((lend == NULL && (r = lend_open(h, run->interactive,
+		    opts->via_laptop_proxy, &lend, &msg)) != CN_OK) ||
+		    (r = lend_attach(lend, s, fj[i].id, &msg)) != CN_OK) {
+			jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+			    cn_strerror(r));
+			ret = r;
+			goto out;
+		}
+	}
 	r = jobcmd_follow_to_end(rd, &s, h, fj, n, NULL, NULL);
 	if (r != CN_OK && r != CN_ERR_INTERRUPTED)
 		ret = r;
@@ -122,6 +144,8 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	jobcmd_note_error(rd, h->name, "out of memory");
 	ret = CN_ERR_NOMEM;
  out:
+	lend_close(lend);
+	free(msg);
 	if (fj != NULL)
 		for (i = 0; i < n; i++)
 			follow_release(&fj[i]);
@@ -135,7 +159,17 @@ logs_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 static int
 logs_check(struct cmd_run *run, char **msg)
 {
-	run->live = ((struct logs_opts *)run->opts)->follow;
+	struct logs_opts *opts = run->opts;
+	int r;
+
+	if (opts->via_laptop_proxy != NULL && !opts->follow) {
+		if ((*msg = strdup("--via-laptop-proxy needs -f")) == NULL)
+			return CN_ERR_NOMEM;
+		return CN_ERR_USAGE;
+	}
+	run->live = opts->follow;
+	if ((r = lend_check(opts->via_laptop_proxy, msg)) != CN_OK)
+		return r;
 	return run->nargs > 0 ? jobcmd_check_job(run->args[0], msg) : CN_OK;
 }
 
@@ -143,12 +177,16 @@ static const struct cmd_opt logs_opts_table[] = {
 	{ .name = "follow", .short_name = 'f', .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct logs_opts, follow),
 	  .help = "then follow the running jobs until they end" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct logs_opts, via_laptop_proxy),
+	  .help = "with -f: lend this laptop's proxy again to the jobs "
+	  "started with one" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
-	.synopsis = "logs TARGET [JOB] [-f|--follow]",
+	.synopsis = "logs TARGET [JOB] [-f|--follow] [--via-laptop-proxy[=URL]]",
 	.summary = "Replay the events of each host's jobs (or JOB); -f follows.",
 	.opts = logs_opts_table,
 	.opts_size = sizeof(struct logs_opts),

@@ -1,5 +1,5 @@
 /*
- * cnorch provision TARGET [--no-wait]
+ * cnorch provision TARGET [--no-wait] [--via-laptop-proxy[=URL]]
  *
  * Per host, in order: connect, probe (architecture, $HOME, data_dir and
  * its free space, payload present?), upload the payload if it is new, run
@@ -9,6 +9,11 @@
  * running, and follow the jobs' events until they end (--no-wait: return
  * once launched).  Ctrl-C while following detaches: the jobs keep running
  * on the box.
+ *
+ * Pulls with "via_laptop_proxy" in the inventory, or every pull with
+ * --via-laptop-proxy, get the laptop's proxy for their huggingface.co rung
+ * (lend.h): one forward per host, from the flag's URL, else the first such
+ * pull's, else https_proxy/all_proxy; it lives while cnorch follows.
  *
  * Recap per host: "NAME: ok=N changed=N failed=N" counting the payload,
  * each setup item and each pull, then one line per pull.  Exit code: 0
@@ -31,6 +36,7 @@
 #include "follow.h"
 #include "inventory.h"
 #include "jobcmd.h"
+#include "lend.h"
 #include "jobs.h"
 #include "launch.h"
 #include "mirror_auto.h"
@@ -76,6 +82,7 @@ struct host_run {
 
 struct provision_opts {
 	bool		 no_wait;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
 /* One run, for the functions below (cmd_run's run, spelled out). */
@@ -87,6 +94,7 @@ struct prov {
 	bool		 no_wait;
 	bool		 interactive;
 	int		 verbosity;	/* -v shows the setup's ok items */
+	const char	*via_laptop_proxy;	/* --via-laptop-proxy, or NULL */
 };
 
 static void
@@ -215,6 +223,19 @@ on_event(void *arg, size_t i, json_t *ev)
 		    "message"))) : NULL;
 	}
 	return CN_OK;
+}
+
+/* The URL of h's first pull with "via_laptop_proxy": "URL", or NULL. */
+static const char *
+first_lent_url(const struct host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->npulls; i++)
+		if (h->pulls[i].via_laptop_proxy &&
+		    h->pulls[i].laptop_proxy != NULL)
+			return h->pulls[i].laptop_proxy;
+	return NULL;
 }
 
 static void
@@ -359,7 +380,8 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 {
 	struct provision_opts *opts = run->opts;
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    opts->no_wait, run->interactive, run->ctx->verbosity }, *p = &pv;
+	    opts->no_wait, run->interactive, run->ctx->verbosity,
+	    opts->via_laptop_proxy }, *p = &pv;
 	struct host_run *hr = cmd_host_state(run, h);
 	struct session *s = NULL;
 	struct box_facts pr = { 0 };
@@ -370,6 +392,8 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct launch_pull lp;
 	struct box_job_state js;
 	enum launch_result lres;
+	struct lend *lend = NULL;
+	const char *lend_url;
 	char *msg = NULL, a[32], b[32];
 	bool changed = false;
 	size_t i;
@@ -535,23 +559,33 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 
 	/* launch */
 	render_phase(p->rd, h->name, RENDER_LAUNCH);
-	le.payload_id = payload_id();
-	le.data_dir = pr.data_dir;
-	le.hf_endpoint = h->mirrors.hf;
-	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = cmd_host_token(h->hf_token_env);
-	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
-	le.proxy = h->proxy;
-	le.upstream_endpoint = h->mirrors.huggingface;
-	le.allow_http_token = cmd_allow_http_token();
+	cmd_launch_env(&le, h, pr.data_dir);
 	for (i = 0; i < h->npulls; i++) {
 		struct pull_run *pu = &hr->pulls[i];
+		bool lent = p->via_laptop_proxy != NULL ||
+		    h->pulls[i].via_laptop_proxy;
 
 		lp = pull_request(&h->pulls[i]);
 		free(msg);
 		msg = NULL;
+		if (lent && lend == NULL) {
+			lend_url = p->via_laptop_proxy;
+			if ((lend_url == NULL || *lend_url == '\0'))
+				lend_url = first_lent_url(h);
+			if ((r = lend_open(h, p->interactive, lend_url, &lend,
+			    &msg)) != CN_OK) {
+				note_error(p, h->name, "launch", msg);
+				pu->outcome = PULL_FAILED;
+				pu->why = strdup("not started");
+				hr->failed++;
+				continue;
+			}
+		}
+		le.lent_proxy = lent ? lend_box_proxy(lend) : NULL;
 		if ((r = launch_pull(s, &le, &lp, &lres, &js,
-		    &msg)) != CN_OK) {
+		    &msg)) == CN_OK && lent && lres != LAUNCH_DONE)
+			r = lend_attach(lend, s, pu->job, &msg);
+		if (r != CN_OK) {
 			note_error(p, h->name, "launch", msg);
 			pu->outcome = PULL_FAILED;
 			pu->why = strdup("not started");
@@ -618,6 +652,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	hr->failed++;
 	ret = CN_ERR_REMOTE;
  out:
+	lend_close(lend);
 	box_facts_release(&pr);
 	free(msg);
 	session_destroy(s);
@@ -666,7 +701,7 @@ static int
 provision_finish(struct cmd_run *run, const int *status, int exit_code)
 {
 	struct prov pv = { run->hosts, run->nhosts, run->host_state, run->rd,
-	    false, false, 0 }, *p = &pv;
+	    false, false, 0, NULL }, *p = &pv;
 	const struct host *h;
 	struct host_run *hr;
 	struct pull_run *pu;
@@ -764,12 +799,16 @@ static const struct cmd_opt provision_opts_table[] = {
 	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct provision_opts, no_wait),
 	  .help = "return once the pulls are launched" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct provision_opts, via_laptop_proxy),
+	  .help = "lend this laptop's proxy (default https_proxy, all_proxy) "
+	  "to the huggingface.co rung of every pull" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_provision_entry = {
 	.name = "provision",
-	.synopsis = "provision TARGET [--no-wait]",
+	.synopsis = "provision TARGET [--no-wait] [--via-laptop-proxy[=URL]]",
 	.summary = "Set up each box (payload, mirrors) and run its pulls.",
 	.opts = provision_opts_table,
 	.opts_size = sizeof(struct provision_opts),

@@ -1,6 +1,7 @@
 /*
  * cnorch pull TARGET REPO [--revision R] [--source hf|modelscope|auto]
  *             [--dataset] [--include G]... [--exclude G]... [--no-wait]
+ *             [--via-laptop-proxy[=URL]]
  *
  * Starts one more agent job on each host, without running setup again
  * (cnorch provision must have put the payload there): launch_pull()
@@ -11,6 +12,12 @@
  * numbers and the `cnorch gc` that would make room.  The job then is
  * followed to its end as provision does (reconnecting if the connection
  * drops; Ctrl-C detaches and the job keeps running), unless --no-wait.
+ *
+ * --via-laptop-proxy (or "via_laptop_proxy" on the inventory's pull of
+ * the same repo) lends the laptop's proxy to this pull only, for the
+ * huggingface.co rung (lend.h): the forward lives while cnorch follows
+ * the job; a job already running is pointed at the new forward, so a
+ * second pull with the flag re-attaches a job left waiting for its proxy.
  *
  * Exit code: 0 the pull is complete (or running, with --no-wait or after
  * Ctrl-C); 1 it failed, did not fit, or cnorch is not set up on a host;
@@ -33,6 +40,7 @@
 #include "jobcmd.h"
 #include "jobs.h"
 #include "launch.h"
+#include "lend.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
@@ -46,12 +54,18 @@ struct pull_opts {
 	bool		 dataset;
 	struct cmd_strv	 include, exclude;
 	bool		 no_wait;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
-/* The job's own words when it failed, from its events. */
+/* The job's own words when it failed, from its events; the lent proxy
+ * to bring back when its forward died while we follow. */
 struct why_ctx {
 	char		*why;
 	double		 bytes;
+	struct render	*rd;
+	const char	*host;
+	const char	*job;
+	struct lend	*lend;
 };
 
 static int
@@ -59,6 +73,7 @@ on_event(void *arg, size_t i, json_t *ev)
 {
 	struct why_ctx *c = arg;
 	const char *e = json_string_value(json_object_get(ev, "event"));
+	char *m = NULL;
 	json_t *v;
 
 	(void)i;
@@ -66,10 +81,39 @@ on_event(void *arg, size_t i, json_t *ev)
 	    json_is_string(v = json_object_get(ev, "message"))) {
 		free(c->why);
 		c->why = strdup(json_string_value(v));
-	} else if (e != NULL && strcmp(e, "done") == 0 &&
-	    json_is_number(v = json_object_get(ev, "bytes")))
-		c->bytes = json_number_value(v);
+	} else if (e != NULL && strcmp(e, "waiting") == 0 && c->lend != NULL) {
+		/* The agent waits for its proxy, and we are still here: the
+		 * forward's own connection went (the box's network blinked). */
+		if (lend_revive(c->lend, c->job, &m) != CN_OK)
+			render_note(c->rd, c->host, true, NULL, "cannot lend "
+			    "the proxy again: %s", m != NULL ? m :
+			    "out of memory");
+		free(m);
+	} else if (e != NULL && strcmp(e, "done") == 0) {
+		if (json_is_number(v = json_object_get(ev, "bytes")))
+			c->bytes = json_number_value(v);
+		/* The agent's reason may come only with its end (a repo on
+		 * neither mirror nor ModelScope names --via-laptop-proxy). */
+		if (c->why == NULL &&
+		    json_is_string(v = json_object_get(ev, "error")))
+			c->why = strdup(json_string_value(v));
+	}
 	return CN_OK;
+}
+
+/* The inventory's word on lending for repo on h: "" (the laptop's own
+ * proxy), a URL, or NULL when no pull of h asks for it. */
+static const char *
+inventory_lends(const struct host *h, const char *repo)
+{
+	size_t i;
+
+	for (i = 0; i < h->npulls; i++)
+		if (h->pulls[i].via_laptop_proxy &&
+		    strcmp(h->pulls[i].repo, repo) == 0)
+			return h->pulls[i].laptop_proxy != NULL ?
+			    h->pulls[i].laptop_proxy : "";
+	return NULL;
 }
 
 static int
@@ -88,6 +132,8 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct follow_job fj;
 	struct why_ctx wc = { 0 };
 	struct pull_spec ps = { 0 };
+	struct lend *lend = NULL;
+	const char *via;
 	char *msg = NULL, *id = NULL, b[32];
 	int r, ret = CN_ERR_REMOTE;
 
@@ -130,17 +176,22 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		ret = r;
 		goto out;
 	}
-	le.payload_id = payload_id();
-	le.data_dir = pr.data_dir;
-	le.hf_endpoint = h->mirrors.hf;
-	le.modelscope_endpoint = h->mirrors.modelscope;
-	le.hf_token = cmd_host_token(h->hf_token_env);
-	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
-	le.proxy = h->proxy;
-	le.upstream_endpoint = h->mirrors.huggingface;
-	le.allow_http_token = cmd_allow_http_token();
+	cmd_launch_env(&le, h, pr.data_dir);
 	free(msg);
 	msg = NULL;
+	if ((via = opts->via_laptop_proxy) == NULL)
+		via = inventory_lends(h, run->args[0]);
+	if (via != NULL) {
+		if ((r = lend_open(h, run->interactive, via,
+		    &lend, &msg)) != CN_OK) {
+			jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+			    cn_strerror(r));
+			ret = r == CN_ERR_NOT_FOUND || r == CN_ERR_UNSUPPORTED ?
+			    CN_ERR_REMOTE : r;
+			goto out;
+		}
+		le.lent_proxy = lend_box_proxy(lend);
+	}
 	if ((r = launch_pull(s, &le, &lp, &res, &js, &msg)) !=
 	    CN_OK) {
 		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
@@ -150,6 +201,13 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	}
 	if ((id = job_id(&lp)) == NULL) {
 		jobcmd_note_error(rd, h->name, "out of memory");
+		goto out;
+	}
+	if (lend != NULL && res != LAUNCH_DONE &&
+	    (r = lend_attach(lend, s, id, &msg)) != CN_OK) {
+		jobcmd_note_error(rd, h->name, msg != NULL ? msg :
+		    cn_strerror(r));
+		ret = r;
 		goto out;
 	}
 	if (res == LAUNCH_DONE) {
@@ -173,6 +231,10 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 
 	fj.id = id;
 	id = NULL;
+	wc.rd = rd;
+	wc.host = h->name;
+	wc.job = fj.id;
+	wc.lend = lend;
 	r = jobcmd_follow_to_end(rd, &s, h, &fj, 1, on_event, &wc);
 	if (r == CN_ERR_INTERRUPTED) {
 		render_note(rd, h->name, false, json_pack("{s:s, s:s}",
@@ -201,6 +263,7 @@ pull_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		ret = CN_ERR_REMOTE;
 	}
  out:
+	lend_close(lend);
 	follow_release(&fj);
 	free(wc.why);
 	free(id);
@@ -218,7 +281,10 @@ static int
 pull_check(struct cmd_run *run, char **msg)
 {
 	struct pull_opts *opts = run->opts;
+	int r;
 
+	if ((r = lend_check(opts->via_laptop_proxy, msg)) != CN_OK)
+		return r;
 	return jobcmd_check_pull(run->args[0], opts->revision,
 	    opts->include.v, opts->include.n, opts->exclude.v,
 	    opts->exclude.n, msg);
@@ -230,7 +296,8 @@ static const struct cmd_opt pull_opts_table[] = {
 	  .help = "branch, tag or commit (default: main)" },
 	{ .name = "source", .kind = CMD_OPT_CHOICE,
 	  .off = offsetof(struct pull_opts, source),
-	  .choices = "hf|modelscope|auto", .help = "where to pull from" },
+	  .choices = "hf|modelscope|auto|huggingface",
+	  .help = "where to pull from (huggingface: the last rung only)" },
 	{ .name = "dataset", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct pull_opts, dataset),
 	  .help = "REPO is a dataset" },
@@ -243,13 +310,19 @@ static const struct cmd_opt pull_opts_table[] = {
 	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct pull_opts, no_wait),
 	  .help = "return once the job is started" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct pull_opts, via_laptop_proxy),
+	  .help = "lend this laptop's proxy (default https_proxy, all_proxy) "
+	  "to the huggingface.co rung of this pull" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_pull_entry = {
 	.name = "pull",
-	.synopsis = "pull TARGET REPO [--revision R] [--source hf|modelscope|auto] "
-	    "[--dataset] [--include G]... [--exclude G]... [--no-wait]",
+	.synopsis = "pull TARGET REPO [--revision R] "
+	    "[--source hf|modelscope|auto|huggingface] "
+	    "[--dataset] [--include G]... [--exclude G]... [--no-wait] "
+	    "[--via-laptop-proxy[=URL]]",
 	.summary = "Start one more pull on each host and follow it to its end.",
 	.opts = pull_opts_table,
 	.opts_size = sizeof(struct pull_opts),

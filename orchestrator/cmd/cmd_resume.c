@@ -1,5 +1,6 @@
 /*
  * cnorch resume TARGET [--stalled] [--stall-after S] [--no-wait]
+ *                       [--via-laptop-proxy[=URL]]
  *
  * Restarts, on each host, the jobs that ended without finishing: failed,
  * stopped, and dead (the agent went without saying, e.g. the box
@@ -15,6 +16,11 @@
  * provision: only from the variables the host's inventory names
  * (hf_token_env, modelscope_token_env).  The restarted jobs are then
  * followed to their end (--no-wait: not).
+ *
+ * --via-laptop-proxy lends the laptop's proxy to the restarted jobs'
+ * huggingface.co rung (lend.h) and also takes up the jobs waiting for a
+ * lent proxy that went away: they are pointed at the new forward and
+ * followed.
  *
  * Exit code: 0 every job resumed finished (or runs, with --no-wait or
  * after Ctrl-C) or there was nothing to resume; 1 a job could not be
@@ -36,6 +42,7 @@
 #include "jobcmd.h"
 #include "jobs.h"
 #include "launch.h"
+#include "lend.h"
 #include "payload.h"
 #include "render.h"
 #include "session.h"
@@ -47,6 +54,7 @@ struct resume_opts {
 	double		 stall_after;
 	bool		 stalled;
 	bool		 no_wait;
+	const char	*via_laptop_proxy;	/* "": the laptop's own */
 };
 
 /* A JSON array of strings as a borrowed const char * array. */
@@ -77,7 +85,7 @@ sget(json_t *o, const char *k)
  * code with a one-line *why.
  */
 static int
-relaunch(struct session *s, const struct host *h,
+relaunch(struct session *s, const struct host *h, const struct lend *lend,
     const struct job_info *j, enum launch_result *res, char **why)
 {
 	struct launch_pull lp;
@@ -131,16 +139,15 @@ relaunch(struct session *s, const struct host *h,
 		r = CN_ERR_INVALID;
 		goto out;
 	}
-	le.payload_id = payload_id();
-	le.data_dir = data_dir;
+	/* The endpoints the job was started with, not today's inventory. */
+	cmd_launch_env(&le, h, data_dir);
 	le.hf_endpoint = sget(j->spec, "endpoint");
 	le.modelscope_endpoint = sget(j->spec, "modelscope_endpoint");
-	le.hf_token = cmd_host_token(h->hf_token_env);
-	le.modelscope_token = cmd_host_token(h->modelscope_token_env);
-	le.proxy = h->proxy;
-	le.upstream_endpoint = h->mirrors.huggingface;
-	le.allow_http_token = cmd_allow_http_token();
-	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK) {
+	if (lend != NULL)
+		le.lent_proxy = lend_box_proxy(lend);
+	if ((r = launch_pull(s, &le, &lp, res, &js, &msg)) != CN_OK ||
+	    (lend != NULL && *res != LAUNCH_DONE &&
+	    (r = lend_attach(lend, s, j->id, &msg)) != CN_OK)) {
 		*why = strdup(msg != NULL ? msg : cn_strerror(r));
 		goto out;
 	}
@@ -164,6 +171,9 @@ wanted(const struct resume_opts *a, const struct job_info *j)
 	if (strcmp(st, "failed") == 0 || strcmp(st, "stopped") == 0 ||
 	    strcmp(st, "dead") == 0)
 		return true;
+	/* Waiting for a lent proxy: only a new forward helps. */
+	if (a->via_laptop_proxy != NULL && strcmp(st, "waiting") == 0)
+		return true;
 	return a->stalled && strcmp(st, "stalled") == 0;
 }
 
@@ -178,6 +188,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	struct job_info *j;
 	enum launch_result res;
 	const char **stop_ids = NULL;
+	struct lend *lend = NULL;
 	char *why = NULL;
 	size_t i, k, n = 0, nstop = 0, nf = 0;
 	int *rc = NULL, r, ret = CN_ERR_REMOTE;
@@ -199,13 +210,19 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		if (!wanted(a, &hj.jobs[i]))
 			continue;
 		n++;
-		if (job_is_live(&hj.jobs[i]))
+		if (job_is_live(&hj.jobs[i]) && !job_is_waiting(&hj.jobs[i]))
 			stop_ids[nstop++] = hj.jobs[i].id;
 	}
 	if (n == 0) {
 		render_note(rd, h->name, false, json_pack("{s:s}", "event",
 		    "nothing_to_resume"), "nothing to resume");
 		ret = CN_OK;
+		goto out;
+	}
+	if (a->via_laptop_proxy != NULL && (r = lend_open(h,
+	    run->interactive, a->via_laptop_proxy, &lend, &why)) != CN_OK) {
+		jobcmd_note_error(rd, h->name, why != NULL ? why :
+		    cn_strerror(r));
 		goto out;
 	}
 	/* Stalled jobs: their agent goes first, process group and all. */
@@ -233,7 +250,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		}
 		free(why);
 		why = NULL;
-		if ((r = relaunch(s, h, j, &res, &why)) != CN_OK) {
+		if ((r = relaunch(s, h, lend, j, &res, &why)) != CN_OK) {
 			render_note(rd, h->name, true, json_pack(
 			    "{s:s, s:s, s:s?}", "event", "error", "job",
 			    j->id, "message", why), "%s: cannot resume: %s",
@@ -285,6 +302,7 @@ resume_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 			ret = CN_ERR_REMOTE;
 	}
  out:
+	lend_close(lend);
 	if (fj != NULL)
 		for (i = 0; i < nf; i++)
 			follow_release(&fj[i]);
@@ -314,12 +332,17 @@ static const struct cmd_opt resume_opts_table[] = {
 	{ .name = "no-wait", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct resume_opts, no_wait),
 	  .help = "return once the jobs are restarted" },
+	{ .name = "via-laptop-proxy", .kind = CMD_OPT_OPTSTRING, .arg = "URL",
+	  .off = offsetof(struct resume_opts, via_laptop_proxy),
+	  .help = "lend this laptop's proxy to the jobs' huggingface.co rung "
+	  "(also takes up jobs waiting for one)" },
 	{ .name = NULL }
 };
 
 const struct cmd_entry cmd_resume_entry = {
 	.name = "resume",
-	.synopsis = "resume TARGET [--stalled] [--stall-after S] [--no-wait]",
+	.synopsis = "resume TARGET [--stalled] [--stall-after S] [--no-wait] "
+	    "[--via-laptop-proxy[=URL]]",
 	.summary = "Restart the jobs that ended unfinished and follow them.",
 	.opts = resume_opts_table,
 	.opts_size = sizeof(struct resume_opts),

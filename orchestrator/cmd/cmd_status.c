@@ -83,7 +83,15 @@ print_job(struct status_args *a, const char *name, const struct job_info *j)
 
 	if (strcmp(st, "stalled") == 0)
 		rate = -1;
-	k += (size_t)snprintf(text + k, sizeof(text) - k, "%s %s", j->id, st);
+	if (strcmp(st, "waiting") == 0)	/* "waiting: laptop proxy gone" */
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+		    "%s waiting: %s", j->id, j->error == NULL ?
+		    "for its source" : strncmp(j->error, JOB_WAITING_NOTE,
+		    strlen(JOB_WAITING_NOTE)) == 0 ? j->error +
+		    strlen(JOB_WAITING_NOTE) : j->error);
+	else
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "%s %s",
+		    j->id, st);
 	if (j->bytes_total > 0) {
 		fmt_bytes(d, sizeof(d), (double)(j->bytes_done > 0 ?
 		    j->bytes_done : 0));

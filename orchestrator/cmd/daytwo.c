@@ -149,7 +149,7 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
 	struct launch_pull lp;
 	struct pull_spec *todo = NULL;
 	enum launch_result res;
-	char *unknown = NULL, *msg = NULL, a[32], b[32], g[32];
+	char *unknown = NULL, *upstream = NULL, *msg = NULL, a[32], b[32], g[32];
 	int64_t need = -1, avail, gcb;
 	size_t i, n = 0;
 	int r = CN_OK;
@@ -179,8 +179,10 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
 	th.npulls = n;
 	/* Sizes that cannot be told (hub down, gated) are the pull's own
 	 * business: it says so better. */
+	/* A repo only huggingface.co has (upstream) is left out of need:
+	 * its plan needs the proxy its pull is given. */
 	if (doctor_pull_bytes(s, &th, f->data_dir, PLAN_TIMEOUT_S, &need,
-	    &unknown, &msg) != CN_OK || need < 0 || need <= avail)
+	    &unknown, &upstream, &msg) != CN_OK || need < 0 || need <= avail)
 		goto out;
 	daytwo_gc_bytes(h, s, f, &gcb);
 	fmt_bytes(a, sizeof(a), (double)avail);
@@ -210,6 +212,7 @@ daytwo_fits(struct render *rd, const struct host *h, struct session *s,
  out:
 	free(todo);
 	free(unknown);
+	free(upstream);
 	free(msg);
 	return r;
 }

@@ -161,8 +161,8 @@ test_option_values(void **state)
 	cmd_run_release(&run);
 	assert_int_equal(parse("pull", &run, &msg, "box", "org/m", "--source",
 	    "ftp", NULL), CN_ERR_USAGE);
-	assert_string_equal(msg, "--source: expected hf|modelscope|auto, got "
-	    "'ftp'");
+	assert_string_equal(msg, "--source: expected "
+	    "hf|modelscope|auto|huggingface, got 'ftp'");
 	free(msg);
 	cmd_run_release(&run);
 	/* Repeatable options keep every value. */
@@ -175,6 +175,59 @@ test_option_values(void **state)
 	assert_int_equal(parse("doctor", &run, &msg, "box", "--json", NULL),
 	    CN_OK);
 	assert_true(run.json);
+	cmd_run_release(&run);
+}
+
+/* The value an option left in run->opts, found by its descriptor. */
+static const char *
+opt_string(const struct cmd_run *run, const char *name)
+{
+	const struct cmd_opt *o;
+
+	for (o = run->e->opts; o != NULL && o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return *(const char *const *)(const void *)
+			    ((const char *)run->opts + o->off);
+	fail_msg("no option '%s'", name);
+	return NULL;
+}
+
+/* --via-laptop-proxy[=URL]: absent NULL, bare "", =URL the URL; a word
+ * after it is a positional, never its value. */
+static void
+test_optional_value(void **state)
+{
+	static const char *const cmds[] = { "pull", "provision", "resume",
+	    "doctor" };
+	struct cmd_run run;
+	char *msg = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_int_equal(parse(cmds[i], &run, &msg, "box", i == 0 ?
+		    "org/m" : NULL, NULL), CN_OK);
+		assert_null(opt_string(&run, "via-laptop-proxy"));
+		cmd_run_release(&run);
+		assert_int_equal(parse(cmds[i], &run, &msg, "box",
+		    "--via-laptop-proxy", i == 0 ? "org/m" : NULL, NULL),
+		    CN_OK);
+		assert_string_equal(opt_string(&run, "via-laptop-proxy"), "");
+		cmd_run_release(&run);
+		assert_int_equal(parse(cmds[i], &run, &msg, "box",
+		    "--via-laptop-proxy=socks5h://127.0.0.1:7891", i == 0 ?
+		    "org/m" : NULL, NULL), CN_OK);
+		assert_string_equal(opt_string(&run, "via-laptop-proxy"),
+		    "socks5h://127.0.0.1:7891");
+		cmd_run_release(&run);
+	}
+	assert_int_equal(parse("pull", &run, &msg, "box", "--via-laptop-proxy",
+	    "org/m", NULL), CN_OK);
+	assert_string_equal(run.args[0], "org/m");
+	cmd_run_release(&run);
+	/* logs: only with -f */
+	assert_int_equal(parse("logs", &run, &msg, "box", "-f",
+	    "--via-laptop-proxy", NULL), CN_OK);
 	cmd_run_release(&run);
 }
 
@@ -309,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_option_values),
 		cmocka_unit_test(test_arity),
+		cmocka_unit_test(test_optional_value),
 		cmocka_unit_test(test_help_every_command),
 		cmocka_unit_test(test_exit_from_err),
 		cmocka_unit_test(test_opts_first),
