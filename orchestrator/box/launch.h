@@ -135,7 +135,8 @@ struct script;
  * Append to s the exports an agent needs (tokens, HF_ENDPOINT, HF_HOME,
  * HF_HUB_CACHE, MODELSCOPE_CACHE, HF_HUB_ENABLE_HF_TRANSFER=0, the proxy
  * with no_proxy when env->proxy or env->lent_proxy is set), as the launch
- * other agent runs (doctor's plans).  CN_OK or CN_ERR_NOMEM.
+ * gives them; for other agent runs (doctor's plans).  CN_OK or
+ * CN_ERR_NOMEM.
  */
 int	launch_exports(struct script *s, const struct launch_env *env);
 
