@@ -222,7 +222,8 @@ check "doctor --via-laptop-proxy: the rung is reachable through the laptop's pro
 # ---------------------------------------------------------------- laptop gone
 # Job A: cnorch killed mid-file once, the same pull again finishes it; the
 # stand-in's byte count (reset first) proves it went on from the disk.
-upfaults '{"conn_rate_bps": 600000}'
+# 200 kB/s a connection: the pull is still under way when cnorch dies.
+upfaults '{"conn_rate_bps": 200000}'
 curl -sf --noproxy '*' -X POST "$UP/_stub/reset-stats" >/dev/null
 job=test-org--upstream-big@main
 # Bytes of $job on the box's disk, as its state.json counts them (the
@@ -274,7 +275,9 @@ check "re-attach: the job said it waited" said_waiting
 
 # Job B: the other ways back, each interrupted in turn: logs -f, then
 # resume, both with the flag.
-upfaults '{"conn_rate_bps": 600000}'
+# Slow enough that B is still running after its forward dropped and moved
+# on, when the laptop goes.
+upfaults '{"conn_rate_bps": 150000}'
 job=test-org--upstream-big2@main
 "$CNORCH" -i "$inv" pull box test-org/upstream-big2 --via-laptop-proxy="$HTTP_PROXY_URL" \
 	>"$T/p6.out" 2>&1 &
