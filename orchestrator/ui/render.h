@@ -16,7 +16,8 @@
  * A struct render is shared by all host threads and locks itself.
  *
  * The formatting is done by pure functions (fmt_*, render_event_text,
- * render_row, render_event_json) that the unit tests drive.
+ * render_row, render_event_json; render_text.c) that the unit tests
+ * drive; the fleet view lives in fleetview.c, the rest in render.c.
  *
  * Who frees: render_destroy() (accepts NULL); render_event_json() returns
  * a malloc'd string the caller frees.
