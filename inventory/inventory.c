@@ -359,6 +359,18 @@ inventory_get(const struct inventory *inv, size_t i)
 	return inv == NULL || i >= inv->nhosts ? NULL : inv->hosts[i];
 }
 
+size_t
+inventory_group_count(const struct inventory *inv)
+{
+	return inv == NULL ? 0 : inv->ngroups;
+}
+
+const char *
+inventory_group_name(const struct inventory *inv, size_t i)
+{
+	return inv == NULL || i >= inv->ngroups ? NULL : inv->groups[i].name;
+}
+
 const struct host *
 inventory_find(const struct inventory *inv, const char *name)
 {

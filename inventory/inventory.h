@@ -153,6 +153,9 @@ void	inventory_destroy(struct inventory *inv);
 /* Hosts in inventory order (file order, then hosts added by select). */
 size_t	inventory_count(const struct inventory *inv);
 const struct host *inventory_get(const struct inventory *inv, size_t i);
+/* Group names in file order (for `cnorch hosts --names`). */
+size_t	inventory_group_count(const struct inventory *inv);
+const char *inventory_group_name(const struct inventory *inv, size_t i);
 /* The host named name, or NULL; never consults ssh_config. */
 const struct host *inventory_find(const struct inventory *inv,
 	    const char *name);

@@ -90,6 +90,29 @@ words(FILE *fp, const struct cmd_entry *e)
 	fprintf(fp, " --help");
 }
 
+/* The options that take the next word as their value: it is no TARGET. */
+static void
+value_opts(FILE *fp, const struct cmd_entry *e)
+{
+	const struct cmd_opt *o;
+
+	for (o = e->opts; o != NULL && o->name != NULL; o++) {
+		if (o->kind == CMD_OPT_FLAG || o->kind == CMD_OPT_JSON ||
+		    o->kind == CMD_OPT_OPTSTRING)
+			continue;
+		fprintf(fp, " --%s", o->name);
+		if (o->short_name != 0)
+			fprintf(fp, " -%c", o->short_name);
+	}
+}
+
+/*
+ * Both scripts find the command past the global options (keeping a typed
+ * -i FILE), then offer `cnorch -i FILE hosts --names` (hosts, groups,
+ * all) for the first positional word of a command that takes a TARGET,
+ * and the command's options otherwise.  After a comma the word completes
+ * as the next term of a TARGET list.
+ */
 static void
 bash_completion(FILE *fp)
 {
@@ -97,12 +120,16 @@ bash_completion(FILE *fp)
 
 	fprintf(fp, "# cnorch completion for bash: eval \"$(cnorch "
 	    "completion bash)\"\n_cnorch() {\n"
-	    "\tlocal cur=${COMP_WORDS[COMP_CWORD]} i cmd=\n"
+	    "\tlocal cur=${COMP_WORDS[COMP_CWORD]} i w cmd= ci=0 npos=0\n"
+	    "\tlocal opts= vals= takes= pre= inv=()\n"
 	    "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 	    "\t\tcase ${COMP_WORDS[i]} in\n"
-	    "\t\t-i|--inventory|--forks) ((i++)) ;;\n"
+	    "\t\t-i|--inventory) ((i++))\n"
+	    "\t\t\tinv=(-i \"${COMP_WORDS[i]/#\\~/$HOME}\") ;;\n"
+	    "\t\t--inventory=*) inv=(-i \"${COMP_WORDS[i]#*=}\") ;;\n"
+	    "\t\t--forks) ((i++)) ;;\n"
 	    "\t\t-*) ;;\n"
-	    "\t\t*) cmd=${COMP_WORDS[i]}; break ;;\n"
+	    "\t\t*) cmd=${COMP_WORDS[i]}; ci=$i; break ;;\n"
 	    "\t\tesac\n\tdone\n"
 	    "\tif [ -z \"$cmd\" ]; then\n"
 	    "\t\tCOMPREPLY=($(compgen -W \"");
@@ -112,11 +139,30 @@ bash_completion(FILE *fp)
 	    "--version\" -- \"$cur\"))\n\t\treturn\n\tfi\n"
 	    "\tcase $cmd in\n");
 	for (c = cmd_table; *c != NULL; c++) {
-		fprintf(fp, "\t%s) COMPREPLY=($(compgen -W \"", (*c)->name);
+		fprintf(fp, "\t%s) opts=\"", (*c)->name);
 		words(fp, *c);
-		fprintf(fp, "\" -- \"$cur\")) ;;\n");
+		fprintf(fp, "\"");
+		if ((*c)->target != CMD_TARGET_NONE) {
+			fprintf(fp, " takes=1 vals=\"");
+			value_opts(fp, *c);
+			fprintf(fp, " \"");
+		}
+		fprintf(fp, " ;;\n");
 	}
-	fprintf(fp, "\tesac\n}\ncomplete -o default -F _cnorch cnorch\n");
+	fprintf(fp, "\tesac\n"
+	    "\tif [ -n \"$takes\" ] && [[ $cur != -* ]]; then\n"
+	    "\t\tfor ((i = ci + 1; i < COMP_CWORD; i++)); do\n"
+	    "\t\t\tw=${COMP_WORDS[i]}\n"
+	    "\t\t\tif [[ \"$vals\" == *\" $w \"* ]]; then ((i++))\n"
+	    "\t\t\telif [[ $w != -* ]]; then ((npos++)); fi\n"
+	    "\t\tdone\n"
+	    "\t\tif ((npos == 0)); then\n"
+	    "\t\t\t[[ $cur == *,* ]] && pre=${cur%%,*}, cur=${cur##*,}\n"
+	    "\t\t\tCOMPREPLY=($(compgen -P \"$pre\" -W \"$(\"${COMP_WORDS[0]/#\\~/$HOME}\" "
+	    "\"${inv[@]}\" hosts --names 2>/dev/null)\" -- \"$cur\"))\n"
+	    "\t\t\treturn\n\t\tfi\n\tfi\n"
+	    "\tCOMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+	    "}\ncomplete -o default -F _cnorch cnorch\n");
 }
 
 static void
@@ -126,20 +172,50 @@ zsh_completion(FILE *fp)
 
 	fprintf(fp, "#compdef cnorch\n# cnorch completion for zsh: "
 	    "eval \"$(cnorch completion zsh)\"\n_cnorch() {\n"
-	    "\tlocal -a cmds\n\tcmds=(\n");
+	    "\tlocal -a cmds opts inv\n\tlocal i w cmd= ci=0 npos=0 vals= "
+	    "takes= pre=\n\tcmds=(\n");
 	for (c = cmd_table; *c != NULL; c++)
 		fprintf(fp, "\t\t'%s:%s'\n", (*c)->name, (*c)->summary !=
 		    NULL && strchr((*c)->summary, '\'') == NULL ?
 		    (*c)->summary : "");
-	fprintf(fp, "\t)\n\tif (( CURRENT == 2 )); then\n"
+	fprintf(fp, "\t)\n"
+	    "\tfor ((i = 2; i < CURRENT; i++)); do\n"
+	    "\t\tcase $words[i] in\n"
+	    "\t\t-i|--inventory) ((i++))\n"
+	    "\t\t\tinv=(-i \"${words[i]/#\\~/$HOME}\") ;;\n"
+	    "\t\t--inventory=*) inv=(-i \"${words[i]#*=}\") ;;\n"
+	    "\t\t--forks) ((i++)) ;;\n"
+	    "\t\t-*) ;;\n"
+	    "\t\t*) cmd=$words[i]; ci=$i; break ;;\n"
+	    "\t\tesac\n\tdone\n"
+	    "\tif [[ -z $cmd ]]; then\n"
 	    "\t\t_describe command cmds\n\t\treturn\n\tfi\n"
-	    "\tcase $words[2] in\n");
+	    "\tcase $cmd in\n");
 	for (c = cmd_table; *c != NULL; c++) {
-		fprintf(fp, "\t%s) compadd -- ", (*c)->name);
+		fprintf(fp, "\t%s) opts=(", (*c)->name);
 		words(fp, *c);
+		fprintf(fp, " )");
+		if ((*c)->target != CMD_TARGET_NONE) {
+			fprintf(fp, "; takes=1; vals=\"");
+			value_opts(fp, *c);
+			fprintf(fp, " \"");
+		}
 		fprintf(fp, " ;;\n");
 	}
-	fprintf(fp, "\tesac\n}\nif (( $+functions[compdef] )); then\n"
+	fprintf(fp, "\tesac\n"
+	    "\tif [[ -n $takes && $PREFIX != -* ]]; then\n"
+	    "\t\tfor ((i = ci + 1; i < CURRENT; i++)); do\n"
+	    "\t\t\tw=$words[i]\n"
+	    "\t\t\tif [[ \"$vals\" == *\" $w \"* ]]; then ((i++))\n"
+	    "\t\t\telif [[ $w != -* ]]; then ((npos++)); fi\n"
+	    "\t\tdone\n"
+	    "\t\tif ((npos == 0)); then\n"
+	    "\t\t\tcompset -P '*,'\n"
+	    "\t\t\tcompadd -- ${(f)\"$(\"${words[1]/#\\~/$HOME}\" "
+	    "\"${inv[@]}\" hosts --names 2>/dev/null)\"}\n"
+	    "\t\t\treturn\n\t\tfi\n\tfi\n"
+	    "\tcompadd -- $opts\n"
+	    "}\nif (( $+functions[compdef] )); then\n"
 	    "\tcompdef _cnorch cnorch\nfi\n");
 }
 

@@ -1,5 +1,5 @@
 /*
- * cnorch hosts [--json | --ansible] [TARGET]
+ * cnorch hosts [--json | --ansible] [TARGET] | hosts --names
  *
  * Loads and validates the inventory, resolves TARGET (default: all) and
  * prints one line per host, in inventory order:
@@ -13,6 +13,11 @@
  * ansible-playbook and `cnorch -i` read back.  Connects to nothing: it is the quick check that an inventory
  * says what its author meant.  Exit 0, or 2 for an unreadable or invalid
  * inventory or a target that names nothing.
+ *
+ * --names prints the words a TARGET may be (host names, group names,
+ * "all"), one a line, for shell completion: an unreadable inventory
+ * prints nothing, says nothing and exits 0, so a completion never
+ * spills an error onto the user's command line.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +35,28 @@
 
 struct hosts_opts {
 	bool	ansible;
+	bool	names;
 };
+
+/* Host names, group names and "all": the words a TARGET may be. */
+static int
+print_names(const char *path)
+{
+	struct inventory *inv = NULL;
+	char *msg = NULL;
+	size_t i;
+
+	if (inventory_load(path, NULL, &inv, &msg) == CN_OK) {
+		for (i = 0; i < inventory_count(inv); i++)
+			printf("%s\n", inventory_get(inv, i)->name);
+		for (i = 0; i < inventory_group_count(inv); i++)
+			printf("%s\n", inventory_group_name(inv, i));
+		printf("all\n");
+	}
+	inventory_destroy(inv);
+	free(msg);
+	return fflush(stdout) == 0 ? CN_OK : CN_ERR_USAGE;
+}
 
 
 static json_t *
@@ -209,6 +235,10 @@ hosts_exec(struct cmd_run *run)
 		fprintf(stderr, "error: out of memory\n");
 		goto out;
 	}
+	if (opts->names) {
+		ret = print_names(path);
+		goto out;
+	}
 	if ((r = inventory_load(path, NULL, &inv, &msg)) != CN_OK) {
 		fprintf(stderr, "error: %s\n", msg != NULL ? msg :
 		    cn_strerror(r));
@@ -253,6 +283,9 @@ static const struct cmd_opt hosts_opts[] = {
 	{ .name = "ansible", .kind = CMD_OPT_FLAG,
 	  .off = offsetof(struct hosts_opts, ansible),
 	  .help = "write the hosts as an Ansible YAML inventory" },
+	{ .name = "names", .kind = CMD_OPT_FLAG,
+	  .off = offsetof(struct hosts_opts, names),
+	  .help = "host and group names, one a line (shell completion)" },
 	{ .name = NULL }
 };
 
@@ -267,12 +300,19 @@ hosts_check(struct cmd_run *run, char **msg)
 			return CN_ERR_NOMEM;
 		return CN_ERR_USAGE;
 	}
+	if (opts->names && (opts->ansible || run->json ||
+	    run->target != NULL)) {
+		if ((*msg = strdup("--names takes no TARGET, --json or "
+		    "--ansible")) == NULL)
+			return CN_ERR_NOMEM;
+		return CN_ERR_USAGE;
+	}
 	return CN_OK;
 }
 
 const struct cmd_entry cmd_hosts_entry = {
 	.name = "hosts",
-	.synopsis = "hosts [--json | --ansible] [TARGET]",
+	.synopsis = "hosts [--json | --ansible] [TARGET] | hosts --names",
 	.summary = "List the hosts of the inventory (or of TARGET), resolved.",
 	.opts = hosts_opts,
 	.opts_size = sizeof(struct hosts_opts),

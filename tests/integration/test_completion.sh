@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shell completion and the man page, both made from the command
-# descriptors: bash's `complete` offers every command and each command's
-# options; zsh's script parses; the man page names every command.
+# descriptors: bash's `complete` offers every command, each command's
+# options and, at a TARGET, the inventory's host and group names; zsh's
+# script parses; the man page names every command.
 #
 # Env (set by meson test): CNORCH.
 set -u
@@ -50,6 +51,44 @@ for n in "${names[@]}"; do
 		missing="$missing $n"
 done
 check "completion bash: --help for every command (missing:${missing:- none})" test -z "$missing"
+
+# TARGET words come from the inventory: `hosts --names` lists hosts,
+# groups and all; completion passes a typed -i FILE through to it.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export HOME=$tmp	# no ~/.ssh/config of the user's joins the names
+inv=$tmp/inv.json
+cat >"$inv" <<'JSON'
+{
+  "groups": { "g": ["a1", "a2"] },
+  "hosts": {
+    "a1": { "host": "127.0.0.1", "port": 2201 },
+    "a2": { "host": "127.0.0.1", "port": 2202 },
+    "b1": { "host": "127.0.0.1", "port": 2203 }
+  }
+}
+JSON
+check "hosts --names: hosts, groups and all, one a line" \
+	test "$("$CNORCH" -i "$inv" hosts --names | tr '\n' ' ')" = "a1 a2 b1 g all "
+out=$("$CNORCH" -i "$tmp/missing.json" hosts --names 2>&1)
+check "hosts --names: unreadable inventory: silent, exit 0 (got $?)" \
+	test $? = 0 -a -z "$out"
+check "completion bash: status a offers a1, a2 (and all)" \
+	test "$(complete_words "$CNORCH" -i "$inv" status a | sort | tr '\n' ' ')" = "a1 a2 all "
+check "completion bash: pull's TARGET offers the group g" \
+	grep -qx g <<<"$(complete_words "$CNORCH" -i "$inv" pull "")"
+check "completion bash: --inventory=FILE passed through" \
+	test "$(complete_words "$CNORCH" --inventory="$inv" logs b)" = b1
+check "completion bash: after a comma, the next term" \
+	test "$(complete_words "$CNORCH" -i "$inv" stop a1,b)" = a1,b1
+check "completion bash: after the TARGET, no more hosts" \
+	test -z "$(complete_words "$CNORCH" -i "$inv" pull g a)"
+check "completion bash: an option value is not the TARGET" \
+	test "$(complete_words "$CNORCH" -i "$inv" status --stall-after 60 b)" = b1
+check "completion bash: options still complete at the TARGET" \
+	test "$(complete_words "$CNORCH" -i "$inv" status --st)" = --stall-after
+check "completion bash: no TARGET for add" \
+	test -z "$(complete_words "$CNORCH" -i "$inv" add a)"
 
 if command -v zsh >/dev/null; then
 	"$CNORCH" completion zsh >"${TMPDIR:-/tmp}/cnorch-zsh.$$"
