@@ -1,6 +1,7 @@
 /* The transfer engine: files, connections and their scheduling (work
- * stealing, ramp-up, retries) on one libcurl multi handle; the callbacks
- * are in transfer_cb.c, the hashing thread in hash.c. */
+ * stealing, ramp-up, retries) on one libcurl multi handle; each
+ * connection's requests are in transfer_conn.c, the callbacks in
+ * transfer_cb.c, the hashing thread in hash.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -47,8 +48,8 @@ transfer_stats_release(struct transfer_stats *st)
 	st->sources = NULL;
 }
 
-static void
-emit(struct engine *e, const char *event, json_t *fields)
+void
+xfer_emit(struct engine *e, const char *event, json_t *fields)
 {
 	if (e->o->emit != NULL)
 		e->o->emit(e->o->emit_arg, event, fields);
@@ -58,8 +59,8 @@ emit(struct engine *e, const char *event, json_t *fields)
 
 /* -------------------------------------------------------------- files */
 
-static void
-record_failure(struct engine *e, int code, const char *msg)
+void
+xfer_record_failure(struct engine *e, int code, const char *msg)
 {
 	if (e->st->first_error == CN_OK) {
 		e->st->first_error = code;
@@ -84,8 +85,8 @@ conn_free(struct conn *c)
 }
 
 /* Drop c from its file, releasing its segment. */
-static void
-conn_release(struct conn *c)
+void
+xfer_conn_release(struct conn *c)
 {
 	struct xfile *f = c->f;
 	struct conn **pp;
@@ -125,8 +126,8 @@ src_account(struct engine *e, struct xsrc *src)
 }
 
 /* {"hf": N, "modelscope": M}: what each source carried for f. */
-static json_t *
-src_json(const struct xfile *f)
+json_t *
+xfer_src_json(const struct xfile *f)
 {
 	json_t *o = json_object();
 	int i;
@@ -145,7 +146,7 @@ file_close(struct engine *e, struct xfile *f, bool keep_data)
 
 	hash_pool_detach(e->hpool, &f->hj);
 	while (f->conns != NULL)
-		conn_release(f->conns);
+		xfer_conn_release(f->conns);
 	if (keep_data && f->map != NULL)
 		xfer_save_ctl(f, true, now);
 	if (f->fd >= 0)
@@ -166,512 +167,16 @@ file_close(struct engine *e, struct xfile *f, bool keep_data)
 	}
 }
 
-static void
-file_fail(struct engine *e, struct xfile *f, int code, const char *msg)
+void
+xfer_file_fail(struct engine *e, struct xfile *f, int code, const char *msg)
 {
 	file_close(e, f, true);
 	e->st->files_failed++;
-	record_failure(e, code, msg);
-	emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", f->pf->path,
+	xfer_record_failure(e, code, msg);
+	xfer_emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", f->pf->path,
 	    "message", msg, "code", cn_strerror(code)));
 }
 
-/* --------------------------------------------------------- connections */
-
-/* Bytes of the file no request has claimed yet. */
-static uint64_t
-unclaimed(const struct segmap *m)
-{
-	uint64_t t = 0, from;
-	size_t i;
-
-	for (i = 0; i < m->nsegs; i++) {
-		from = seg_pos(&m->segs[i]);
-		if (m->segs[i].reserved > from)
-			from = m->segs[i].reserved;
-		if (from < m->segs[i].end)
-			t += m->segs[i].end - from;
-	}
-	return t;
-}
-
-static int
-conn_start(struct engine *e, struct conn *c)
-{
-	struct xfile *f = c->f;
-	struct xsrc *src = &f->src[c->src];
-	const char *url = src->cdn_url ? src->cdn_url : src->url;
-	struct curl_slist *nl;
-	char *const *hp;
-	struct seg *s;
-	char range[64];
-	double now = mono();
-	uint64_t chunk, piece;
-	long i;
-	int r;
-
-	if ((i = segmap_find(f->map, c->seg_start)) < 0)
-		return CN_ERR_INVALID;
-	s = &f->map->segs[i];
-	if (c->h != NULL) {
-		curl_easy_cleanup(c->h);
-		c->h = NULL;
-	}
-	curl_slist_free_all(c->hdrs);
-	c->hdrs = NULL;
-	if ((c->h = curl_easy_init()) == NULL)
-		return CN_ERR_NOMEM;
-	if ((r = http_setup(c->h, e->o->http, url, &c->hdrs)) != CN_OK)
-		return r;
-	/* The source's own headers (ModelScope's session cookie), only
-	 * to its own URL, never to a redirect target. */
-	if (src->headers != NULL && src->cdn_url == NULL) {
-		for (hp = src->headers; *hp != NULL; hp++) {
-			if ((nl = curl_slist_append(c->hdrs, *hp)) == NULL)
-				return CN_ERR_NOMEM;
-			c->hdrs = nl;
-		}
-		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
-	}
-	c->via_cdn = src->cdn_url != NULL;
-	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, xfer_on_body);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, xfer_on_header);
-	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	/* Compressed bodies would break Range offsets. */
-	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, NULL);
-	c->errbuf[0] = '\0';
-	c->req_off = seg_pos(s);
-	c->req_end = s->end;
-	/* Pieces of about PIECE_S seconds at this connection's pace: fast
-	 * connections make few requests, and a split waits at most that
-	 * long for the piece in flight. */
-	chunk = 2 * e->o->min_seg > REQ_CHUNK ? 2 * e->o->min_seg : REQ_CHUNK;
-	if (src->rate * PIECE_S > (double)chunk)
-		chunk = (uint64_t)(src->rate * PIECE_S);
-	/* With several connections, pieces shrink towards the end of the
-	 * file to a fair share of what nobody has asked for yet, so the
-	 * connections finish together instead of idling behind one long
-	 * last request. */
-	/* While a large file is still on its first connection, pieces are
-	 * a share of the file, so the others find work when they come. */
-	if (!f->no_range && f->allow <= 1 && e->o->max_conns > 1 &&
-	    f->pf->size >= 2 * e->o->min_seg) {
-		piece = f->pf->size / (uint64_t)e->o->max_conns;
-		if (piece < REQ_MIN)
-			piece = REQ_MIN;
-		if (piece < chunk)
-			chunk = piece;
-	}
-	if (!f->no_range && f->allow > 1) {
-		piece = unclaimed(f->map) / (uint64_t)f->allow;
-		if (piece < REQ_MIN)
-			piece = REQ_MIN;
-		if (piece < chunk)
-			chunk = piece;
-	}
-	if (!f->no_range && c->req_end - c->req_off > chunk)
-		c->req_end = c->req_off + chunk;
-	c->skip = 0;
-	c->ranged = false;
-	if (f->no_range) {
-		/* Only "from 0" works: read and drop what we have. */
-		c->skip = c->req_off;
-		c->req_off = 0;
-		c->req_end = f->pf->size;
-	} else if (c->req_off != 0 || c->req_end != f->pf->size) {
-		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64,
-		    c->req_off, c->req_end - 1);
-		curl_easy_setopt(c->h, CURLOPT_RANGE, range);
-		c->ranged = true;
-	}
-	c->got = 0;
-	c->checked = false;
-	c->why = STOP_NONE;
-	c->status = 0;
-	c->cr_start = c->cr_end = c->cr_total = c->clen = -1;
-	c->linked_size = -1;
-	c->linked_etag[0] = '\0';
-	c->retry_after = -1;
-	c->rl_reset = c->rl_window = -1;
-	c->last_byte = c->win_start = c->req_t0 = now;
-	c->win_bytes = 0;
-	c->wake_at = 0;
-	s->reserved = c->req_end;
-	if (curl_multi_add_handle(e->multi, c->h) != CURLM_OK)
-		return CN_ERR_CURL;
-	c->running = true;
-	return CN_OK;
-}
-
-static int
-conn_new(struct engine *e, struct xfile *f, size_t segi, int src)
-{
-	struct conn *c;
-	int r;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return CN_ERR_NOMEM;
-	c->e = e;
-	c->f = f;
-	c->src = src;
-	c->seg_start = f->map->segs[segi].start;
-	f->map->segs[segi].busy = 1;
-	c->next = f->conns;
-	f->conns = c;
-	f->nconns++;
-	f->src[src].nconns++;
-	if (f->src[src].origin != NULL)
-		f->src[src].origin->nconns++;
-	if ((r = conn_start(e, c)) != CN_OK)
-		conn_release(c);
-	return r;
-}
-
-/* Stop the handle (keep c and its segment) so it can be restarted. */
-static void
-conn_stop(struct conn *c)
-{
-	long i;
-
-	if (c->f->map != NULL &&
-	    (i = segmap_find(c->f->map, c->seg_start)) >= 0)
-		c->f->map->segs[i].reserved = 0;
-	if (c->h != NULL && c->running)
-		curl_multi_remove_handle(c->e->multi, c->h);
-	c->running = false;
-	if (c->h != NULL)
-		curl_easy_cleanup(c->h);
-	c->h = NULL;
-	curl_slist_free_all(c->hdrs);
-	c->hdrs = NULL;
-}
-
-/* Where c's segment continues. */
-static uint64_t
-conn_offset(const struct conn *c)
-{
-	long i = segmap_find(c->f->map, c->seg_start);
-
-	return i >= 0 ? seg_pos(&c->f->map->segs[i]) : c->seg_start;
-}
-
-/*
- * Schedule c again after a failure, or fail its file when the segment
- * has failed too often in a row.  Returns false when the file failed
- * (c is gone then).
- */
-/* Is there a source of f besides k that may still be used? */
-static int
-other_source(const struct xfile *f, int k)
-{
-	int i;
-
-	for (i = 0; i < f->nsrc; i++)
-		if (i != k && !f->src[i].drained &&
-		    (f->only_src < 0 || f->only_src == i))
-			return i;
-	return -1;
-}
-
-/* Stop using source k for f: its connections are released by
- * reap_drained() and their segments go to the others. */
-static void
-src_drain(struct engine *e, struct xfile *f, int k, const char *reason)
-{
-	int o = other_source(f, k);
-
-	f->src[k].drained = true;
-	emit(e, "source", json_pack("{s:s,s:s,s:s,s:s,s:o}", "path",
-	    f->pf->path, "from", f->src[k].name, "to", o >= 0 ?
-	    f->src[o].name : "", "reason", reason, "sources", src_json(f)));
-}
-
-static void
-reap_drained(struct xfile *f)
-{
-	struct conn *c, *next;
-
-	for (c = f->conns; c != NULL; c = next) {
-		next = c->next;
-		if (f->src[c->src].drained)
-			conn_release(c);
-	}
-}
-
-/* Is c's origin holding more connections than it now allows? */
-static bool
-origin_over(const struct conn *c)
-{
-	const struct origin *o = c->f->src[c->src].origin;
-
-	return o != NULL && o->limit > 0 && o->nconns > o->limit;
-}
-
-static bool
-conn_retry(struct engine *e, struct conn *c, const char *reason,
-    long retry_after_s, bool counts)
-{
-	struct xfile *f = c->f;
-	struct xsrc *src = &f->src[c->src];
-	double delay, now;
-	char *msg = NULL;
-
-	conn_stop(c);
-	if (counts) {
-		c->fails++;
-		/* The auto fallback's budget counts failures no other source
-		 * of the file can absorb. */
-		if (other_source(f, c->src) < 0)
-			e->total_fails++;
-		e->st->retries++;
-		/* A source that keeps failing hands its work to another. */
-		if (++src->fails >= SRC_DRAIN_FAILS && !src->drained &&
-		    other_source(f, c->src) >= 0) {
-			src_drain(e, f, c->src, reason);
-			conn_release(c);
-			return true;
-		}
-	}
-	if (c->fails > e->o->retries) {
-		if (asprintf(&msg, "giving up on '%s' after %d attempts: %s",
-		    f->pf->path, c->fails, reason) < 0)
-			msg = NULL;
-		file_fail(e, f, CN_ERR_RETRIES, msg ? msg : reason);
-		free(msg);
-		return false;
-	}
-	now = mono();
-	delay = counts ? retry_wait(e->o->backoff_base_s, e->o->backoff_max_s,
-	    c->fails, retry_after_s, RETRY_AFTER_MAX_S) : 0;
-	/* The whole origin may be paused (429): nobody asks before. */
-	if (src->origin != NULL && src->origin->paused_until > now + delay)
-		delay = src->origin->paused_until - now;
-	c->wake_at = now + delay;
-	if (counts)
-		emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:I,s:s,s:s}",
-		    "path", f->pf->path, "reason", reason, "attempt", c->fails,
-		    "delay_s", delay, "offset", (json_int_t)conn_offset(c),
-		    "source", src->name, "origin", src->origin != NULL ?
-		    src->origin->key : ""));
-	/* Fewer connections to an origin that keeps answering 429: this
-	 * one's segment goes back to the pool. */
-	if (origin_over(c)) {
-		conn_release(c);
-		return true;
-	}
-	if (e->o->source_budget > 0 &&
-	    e->total_fails >= (unsigned)e->o->source_budget &&
-	    e->abort_code == CN_OK) {
-		e->abort_code = CN_ERR_RETRIES;
-		record_failure(e, CN_ERR_RETRIES, "source keeps failing");
-	}
-	return true;
-}
-
-/* A 200 to a Range request: single connection from the prefix. */
-static void
-file_no_range(struct engine *e, struct xfile *f)
-{
-	while (f->conns != NULL)
-		conn_release(f->conns);
-	f->no_range = true;
-	segmap_collapse(f->map);
-	f->dirty = true;
-	emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f}", "path", f->pf->path,
-	    "reason", "server ignores Range: one connection, from the "
-	    "start", "attempt", 1, "delay_s", 0.0));
-}
-
-/* A piece arrived whole: learn the pace of one connection. */
-static void
-piece_done(struct xfile *f, const struct conn *c)
-{
-	double dt = mono() - c->req_t0, r;
-
-	if (dt <= 0 || c->got < REQ_MIN)
-		return;
-	r = (double)c->got / dt;
-	f->piece_rate = f->piece_rate == 0 ? r : 0.7 * f->piece_rate + 0.3 * r;
-	f->src[c->src].rate = f->src[c->src].rate == 0 ? r :
-	    0.7 * f->src[c->src].rate + 0.3 * r;
-}
-
-/* A good answer from c's origin: learn its time to first byte. */
-static void
-origin_good(struct conn *c)
-{
-	struct origin *o = c->f->src[c->src].origin;
-	curl_off_t us = 0;
-
-	if (o == NULL)
-		return;
-	origin_ok(o);
-	if (c->h != NULL && curl_easy_getinfo(c->h,
-	    CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK && us > 0)
-		o->ttfb = o->ttfb == 0 ? (double)us / 1e6 :
-		    0.8 * o->ttfb + 0.2 * (double)us / 1e6;
-}
-
-/*
- * Start c's next request now, or when its origin allows: paused by a
- * 429 it waits; over the origin's lowered cap it is released (its
- * segment goes to another connection).  c may be gone afterwards.
- */
-static int
-conn_go(struct engine *e, struct conn *c)
-{
-	struct origin *o = c->f->src[c->src].origin;
-	double now = mono();
-
-	if (origin_over(c)) {
-		conn_release(c);
-		return CN_OK;
-	}
-	if (o != NULL && o->paused_until > now) {
-		c->wake_at = o->paused_until;
-		return CN_OK;
-	}
-	return conn_start(e, c);
-}
-
-static void
-conn_done(struct engine *e, struct conn *c, CURLcode cc)
-{
-	struct xfile *f = c->f;
-	char reason[CURL_ERROR_SIZE + 64];
-	const char *path = f->pf->path;
-	char *msg = NULL;
-	enum http_class cls;
-	long i, redirects = 0;
-	struct seg *s;
-	int r;
-
-	if (c->h != NULL)
-		curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
-	if (c->status == 0 && c->h != NULL)
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
-	if (c->status >= 200 && c->status < 300)
-		origin_good(c);
-	conn_stop(c);
-	i = segmap_find(f->map, c->seg_start);
-	s = i >= 0 ? &f->map->segs[i] : NULL;
-	switch (c->why) {
-	case STOP_NORANGE:
-		file_no_range(e, f);
-		return;
-	case STOP_WRITE:
-		if (asprintf(&msg, "cannot write '%s': %s", f->part,
-		    strerror(c->werrno)) < 0)
-			msg = NULL;
-		file_fail(e, f, c->werrno == ENOSPC ? CN_ERR_NOSPACE :
-		    CN_ERR_IO, msg ? msg : "write error");
-		free(msg);
-		return;
-	case STOP_CUT:
-		conn_release(c);
-		return;
-	case STOP_PROTO:
-		snprintf(reason, sizeof(reason), "%s", c->proto_msg);
-		conn_retry(e, c, reason, -1, true);
-		return;
-	default:
-		break;
-	}
-	if (s != NULL && seg_left(s) == 0 && c->status >= 200 &&
-	    c->status < 300) {
-		piece_done(f, c);
-		conn_release(c);
-		return;
-	}
-	if (s != NULL && c->status >= 200 && c->status < 300 &&
-	    cc == CURLE_OK && seg_pos(s) == c->req_end) {
-		/* Piece done, the segment goes on: next request, same
-		 * (kept-alive) connection. */
-		piece_done(f, c);
-		if ((r = conn_go(e, c)) != CN_OK) {
-			if (asprintf(&msg, "cannot continue download of '%s': "
-			    "%s", path, cn_strerror(r)) < 0)
-				msg = NULL;
-			file_fail(e, f, r, msg ? msg : "cannot continue");
-			free(msg);
-		}
-		return;
-	}
-	if (c->status >= 200 && c->status < 300) {
-		if (cc == CURLE_OK) {
-			/* A clean but short answer: ask for the rest. */
-			snprintf(reason, sizeof(reason),
-			    "short response (%" PRIu64 " bytes)", c->got);
-			conn_retry(e, c, reason, -1, c->got == 0);
-		} else {
-			snprintf(reason, sizeof(reason), "%s",
-			    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-			conn_retry(e, c, reason, -1, true);
-		}
-		return;
-	}
-	if (c->status == 0) {
-		snprintf(reason, sizeof(reason), "%s",
-		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-		conn_retry(e, c, reason, -1, true);
-		return;
-	}
-	cls = http_status_class(c->status);
-	if ((cls == HTTP_CLASS_DENIED || c->status == 410) &&
-	    c->status != 401 && (redirects > 0 || c->via_cdn)) {
-		/* A signed CDN URL expired: a fresh one from /resolve/,
-		 * keeping the bytes. */
-		free(f->src[c->src].cdn_url);
-		f->src[c->src].cdn_url = NULL;
-		snprintf(reason, sizeof(reason),
-		    "download URL expired (HTTP %ld), asking for a new one",
-		    c->status);
-		conn_retry(e, c, reason, -1, true);
-		return;
-	}
-	if (cls == HTTP_CLASS_RATE_LIMITED &&
-	    f->src[c->src].origin != NULL) {
-		/* The server's wait (Retry-After, else RateLimit's reset)
-		 * pauses every connection to this origin, not just this
-		 * one; without either, the usual backoff. */
-		double wait = c->retry_after > 0 ? (double)c->retry_after :
-		    c->rl_reset > 0 ? (double)c->rl_reset :
-		    retry_wait(e->o->backoff_base_s, e->o->backoff_max_s,
-		    c->fails + 1, -1, RETRY_AFTER_MAX_S);
-
-		if (wait > RETRY_AFTER_MAX_S)
-			wait = RETRY_AFTER_MAX_S;
-		origin_rate_limited(f->src[c->src].origin, wait, mono());
-		conn_retry(e, c, "HTTP 429", (long)wait, true);
-		return;
-	}
-	snprintf(reason, sizeof(reason), "HTTP %ld", c->status);
-	if (http_class_retryable(cls)) {
-		conn_retry(e, c, reason, c->retry_after > 0 ? c->retry_after :
-		    -1, true);
-		return;
-	}
-	if (cls == HTTP_CLASS_DENIED)
-		r = asprintf(&msg, "access denied to '%s' (HTTP %ld): a gated "
-		    "or private repo needs a token (HF_TOKEN or "
-		    "--token-file)", path, c->status);
-	else if (cls == HTTP_CLASS_NOT_FOUND)
-		r = asprintf(&msg, "'%s' not found on the server (HTTP 404)",
-		    path);
-	else
-		r = asprintf(&msg, "cannot download '%s': HTTP %ld", path,
-		    c->status);
-	if (r < 0)
-		msg = NULL;
-	file_fail(e, f, http_class_err(cls), msg ? msg : reason);
-	free(msg);
-}
 
 /* ---------------------------------------------------------------- loop */
 
@@ -860,11 +365,11 @@ schedule(struct engine *e, struct xfile *f)
 		else if (segmap_split(f->map, e->o->min_seg, &idx) != CN_OK &&
 		    endgame_cut(f, k, now, &idx) != CN_OK)
 			break;
-		if ((r = conn_new(e, f, idx, k)) != CN_OK) {
+		if ((r = xfer_conn_new(e, f, idx, k)) != CN_OK) {
 			if (asprintf(&msg, "cannot start download of '%s': %s",
 			    f->pf->path, cn_strerror(r)) < 0)
 				msg = NULL;
-			file_fail(e, f, r, msg ? msg : "cannot start");
+			xfer_file_fail(e, f, r, msg ? msg : "cannot start");
 			free(msg);
 			return;
 		}
@@ -882,11 +387,11 @@ wake_due(struct engine *e, struct xfile *f, double now)
 		next = c->next;
 		if (c->running || c->wake_at == 0 || c->wake_at > now)
 			continue;
-		if ((r = conn_go(e, c)) != CN_OK) {
+		if ((r = xfer_conn_go(e, c)) != CN_OK) {
 			if (asprintf(&msg, "cannot restart download of '%s': "
 			    "%s", f->pf->path, cn_strerror(r)) < 0)
 				msg = NULL;
-			file_fail(e, f, r, msg ? msg : "cannot restart");
+			xfer_file_fail(e, f, r, msg ? msg : "cannot restart");
 			free(msg);
 			return;
 		}
@@ -922,10 +427,10 @@ check_stalls(struct engine *e, struct xfile *f, double now)
 		i = segmap_find(f->map, c->seg_start);
 		off = i >= 0 ? seg_pos(&f->map->segs[i]) : c->seg_start;
 		e->st->stalls++;
-		emit(e, "stall", json_pack("{s:s,s:I,s:i}", "path",
+		xfer_emit(e, "stall", json_pack("{s:s,s:I,s:i}", "path",
 		    f->pf->path, "offset", (json_int_t)off, "attempt",
 		    c->fails + 1));
-		conn_retry(e, c, "stall", -1, true);
+		xfer_conn_retry(e, c, "stall", -1, true);
 	}
 }
 
@@ -941,7 +446,7 @@ file_finish(struct engine *e, struct xfile *f)
 
 	hash_pool_detach(e->hpool, &f->hj);
 	if (hasher_final(f->hash, hex) != CN_OK) {
-		file_fail(e, f, CN_ERR_NOMEM, "out of memory");
+		xfer_file_fail(e, f, CN_ERR_NOMEM, "out of memory");
 		return;
 	}
 	for (k = 0; k < f->nsrc; k++)
@@ -972,13 +477,13 @@ file_finish(struct engine *e, struct xfile *f)
 				f->src[k].fails = 0;
 			}
 			e->st->retries++;
-			emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:s}",
+			xfer_emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f,s:s}",
 			    "path", pf->path, "reason", reason, "attempt",
 			    f->verify_tries + 1, "delay_s", 0.0, "source",
 			    f->src[next].name));
 			f->verify_tries++;
 			if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
-				file_fail(e, f, r, msg ? msg : cn_strerror(r));
+				xfer_file_fail(e, f, r, msg ? msg : cn_strerror(r));
 				free(msg);
 			}
 			return;
@@ -991,12 +496,12 @@ file_finish(struct engine *e, struct xfile *f)
 		(void)unlink(f->ctl);
 		if (++f->verify_tries < 2) {
 			e->st->retries++;
-			emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f}", "path",
+			xfer_emit(e, "retry", json_pack("{s:s,s:s,s:i,s:f}", "path",
 			    pf->path, "reason", f->kind == HASH_SHA256 ?
 			    "sha256 mismatch" : "git sha1 mismatch",
 			    "attempt", 1, "delay_s", 0.0));
 			if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
-				file_fail(e, f, r, msg ? msg : cn_strerror(r));
+				xfer_file_fail(e, f, r, msg ? msg : cn_strerror(r));
 				free(msg);
 			}
 			return;
@@ -1006,8 +511,8 @@ file_finish(struct engine *e, struct xfile *f)
 		    pf->path, expect, hex) < 0)
 			msg = NULL;
 		e->st->files_failed++;
-		record_failure(e, CN_ERR_VERIFY, msg);
-		emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", pf->path,
+		xfer_record_failure(e, CN_ERR_VERIFY, msg);
+		xfer_emit(e, "error", json_pack("{s:s,s:s,s:s}", "path", pf->path,
 		    "message", msg ? msg : "hash mismatch", "code",
 		    cn_strerror(CN_ERR_VERIFY)));
 		free(msg);
@@ -1019,7 +524,7 @@ file_finish(struct engine *e, struct xfile *f)
 		if (asprintf(&msg, "size mismatch for '%s': expected %" PRIu64
 		    " bytes", pf->path, pf->size) < 0)
 			msg = NULL;
-		file_fail(e, f, CN_ERR_VERIFY, msg ? msg : "size mismatch");
+		xfer_file_fail(e, f, CN_ERR_VERIFY, msg ? msg : "size mismatch");
 		free(msg);
 		return;
 	}
@@ -1028,13 +533,13 @@ file_finish(struct engine *e, struct xfile *f)
 		if (asprintf(&msg, "cannot sync '%s': %s", f->part,
 		    strerror(errno)) < 0)
 			msg = NULL;
-		file_fail(e, f, CN_ERR_IO, msg ? msg : "sync failed");
+		xfer_file_fail(e, f, CN_ERR_IO, msg ? msg : "sync failed");
 		free(msg);
 		return;
 	}
 	if ((r = cache_commit(e->o->cache, pf, e->p->commit, f->part,
 	    &cmsg)) != CN_OK) {
-		file_fail(e, f, r, cmsg ? cmsg : cn_strerror(r));
+		xfer_file_fail(e, f, r, cmsg ? cmsg : cn_strerror(r));
 		free(cmsg);
 		return;
 	}
@@ -1049,7 +554,7 @@ file_finish(struct engine *e, struct xfile *f)
 			snprintf(reason, sizeof(reason), "%s served bad bytes: "
 			    "'%s' verified from %s alone", bad, pf->path,
 			    f->src[f->only_src].name);
-			emit(e, "source", json_pack("{s:s,s:s,s:s,s:s,s:s}",
+			xfer_emit(e, "source", json_pack("{s:s,s:s,s:s,s:s,s:s}",
 			    "path", pf->path, "from", bad, "to",
 			    f->src[f->only_src].name, "reason", reason,
 			    "bad_source", bad));
@@ -1060,12 +565,12 @@ file_finish(struct engine *e, struct xfile *f)
 	e->st->files_done++;
 	e->st->file_ok[f->idx] = true;
 	if (f->nsrc > 1)
-		emit(e, "source", json_pack("{s:s,s:o}", "path", pf->path,
-		    "sources", src_json(f)));
-	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:s,s:o,s:s?}", "path",
+		xfer_emit(e, "source", json_pack("{s:s,s:o}", "path", pf->path,
+		    "sources", xfer_src_json(f)));
+	xfer_emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:s,s:o,s:s?}", "path",
 	    pf->path, "size", (json_int_t)pf->size, "sha256",
 	    pf->sha256[0] ? pf->sha256 : (f->kind == HASH_SHA256 ? hex : ""),
-	    "verified", hash_name(f->kind), "sources", src_json(f),
+	    "verified", hash_name(f->kind), "sources", xfer_src_json(f),
 	    "bad_source", bad));
 }
 
@@ -1125,7 +630,7 @@ progress(struct engine *e, double now, bool force)
 	e->fetched_then = e->st->bytes_fetched;
 	e->last_progress = now;
 	e->st->bytes_done = bytes_done(e);
-	emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i,s:o?}", "bytes_done",
+	xfer_emit(e, "progress", json_pack("{s:I,s:I,s:I,s:i,s:o?}", "bytes_done",
 	    (json_int_t)e->st->bytes_done, "bytes_total",
 	    (json_int_t)e->p->bytes_total, "rate_bps", (json_int_t)e->rate,
 	    "files_done", (int)e->st->files_done, "sources",
@@ -1156,8 +661,8 @@ link_cached(struct engine *e, struct xfile *f)
 	if ((r = cache_commit(e->o->cache, f->pf, e->p->commit, NULL,
 	    &cmsg)) != CN_OK) {
 		e->st->files_failed++;
-		record_failure(e, r, cmsg);
-		emit(e, "error", json_pack("{s:s,s:s}", "path", f->pf->path,
+		xfer_record_failure(e, r, cmsg);
+		xfer_emit(e, "error", json_pack("{s:s,s:s}", "path", f->pf->path,
 		    "message", cmsg ? cmsg : cn_strerror(r)));
 		free(cmsg);
 		f->skip = true;
@@ -1166,7 +671,7 @@ link_cached(struct engine *e, struct xfile *f)
 	e->st->file_ok[f->idx] = true;
 	e->st->files_done++;
 	e->committed += f->pf->size;
-	emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:b}", "path",
+	xfer_emit(e, "file_done", json_pack("{s:s,s:I,s:s,s:b}", "path",
 	    f->pf->path, "size", (json_int_t)f->pf->size, "sha256",
 	    f->pf->sha256, "cached", 1));
 }
@@ -1200,8 +705,8 @@ open_more(struct engine *e)
 		if ((r = xfer_file_open(e, f, &msg)) != CN_OK) {
 			file_close(e, f, false);
 			e->st->files_failed++;
-			record_failure(e, r, msg ? msg : cn_strerror(r));
-			emit(e, "error", json_pack("{s:s,s:s}", "path",
+			xfer_record_failure(e, r, msg ? msg : cn_strerror(r));
+			xfer_emit(e, "error", json_pack("{s:s,s:s}", "path",
 			    f->pf->path, "message", msg ? msg :
 			    cn_strerror(r)));
 			free(msg);
@@ -1321,7 +826,7 @@ transfer_run(const struct plan *p, const bool *skip,
 			f = &e.files[i];
 			if (!f->active)
 				continue;
-			reap_drained(f);
+			xfer_reap_drained(f);
 			wake_due(&e, f, now);
 			if (f->active)
 				schedule(&e, f);
@@ -1334,7 +839,7 @@ transfer_run(const struct plan *p, const bool *skip,
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&c);
 			if (c != NULL)
-				conn_done(&e, c, m->data.result);
+				xfer_conn_done(&e, c, m->data.result);
 		}
 		now = mono();
 		e.catchup_pending = false;
@@ -1354,7 +859,7 @@ transfer_run(const struct plan *p, const bool *skip,
 				if (asprintf(&cmsg, "cannot read back '%s' to "
 				    "hash it: %s", f->part, strerror(errno)) < 0)
 					cmsg = NULL;
-				file_fail(&e, f, CN_ERR_IO, cmsg ? cmsg :
+				xfer_file_fail(&e, f, CN_ERR_IO, cmsg ? cmsg :
 				    "read error");
 				free(cmsg);
 				cmsg = NULL;

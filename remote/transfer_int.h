@@ -1,4 +1,5 @@
-/* Internals of the transfer engine shared by transfer.c and transfer_cb.c. */
+/* Internals of the transfer engine shared by transfer.c, transfer_conn.c,
+ * transfer_cb.c and transfer_file.c. */
 #ifndef CN_TRANSFER_INT_H
 #define CN_TRANSFER_INT_H
 
@@ -206,6 +207,30 @@ mono(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+/* Events, failures and files (transfer.c). */
+void	xfer_emit(struct engine *e, const char *event, json_t *fields);
+void	xfer_record_failure(struct engine *e, int code, const char *msg);
+/* Drop c from its file, releasing its segment. */
+void	xfer_conn_release(struct conn *c);
+/* {"hf": N, "modelscope": M}: what each source carried for f. */
+json_t	*xfer_src_json(const struct xfile *f);
+void	xfer_file_fail(struct engine *e, struct xfile *f, int code,
+	    const char *msg);
+
+/* Connections and their requests (transfer_conn.c). */
+int	xfer_conn_new(struct engine *e, struct xfile *f, size_t segi, int src);
+/* Start c's next request now, or when its origin allows; c may be gone
+ * afterwards. */
+int	xfer_conn_go(struct engine *e, struct conn *c);
+/* Schedule c again after a failure, or fail its file; false when the
+ * file failed (c is gone then). */
+bool	xfer_conn_retry(struct engine *e, struct conn *c, const char *reason,
+	    long retry_after_s, bool counts);
+/* Release f's connections to drained sources. */
+void	xfer_reap_drained(struct xfile *f);
+/* c's request ended with cc: account for it and go on, retry or fail. */
+void	xfer_conn_done(struct engine *e, struct conn *c, CURLcode cc);
 
 /* libcurl callbacks (transfer_cb.c); arg is the struct conn. */
 size_t	xfer_on_header(char *data, size_t size, size_t nmemb, void *arg);
