@@ -12,77 +12,8 @@
 
 #include "render.h"
 
-static void
-test_fmt_bytes(void **state)
-{
-	static const struct {
-		double in;
-		const char *want;
-	} cases[] = {
-		{ 0, "0 B" },
-		{ 1, "1 B" },
-		{ 512, "512 B" },
-		{ 1023, "1023 B" },
-		{ 1024, "1.0 KiB" },
-		{ 1536, "1.5 KiB" },
-		{ 5.0 * 1024 * 1024, "5.0 MiB" },
-		{ 512.0 * 1024 * 1024, "512 MiB" },
-		{ 1.2 * 1024 * 1024 * 1024, "1.2 GiB" },
-		{ 14.2 * 1024 * 1024 * 1024, "14.2 GiB" },
-		{ 1024.0 * 1024 * 1024 * 1024, "1.0 TiB" },
-		/* Just below a unit: not "1024.0 KiB". */
-		{ 1024.0 * 1024 - 1, "1.0 MiB" },
-		{ -5, "0 B" },
-	};
-	char buf[32];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		fmt_bytes(buf, sizeof(buf), cases[i].in);
-		assert_string_equal(buf, cases[i].want);
-	}
-}
-
-static void
-test_fmt_rate(void **state)
-{
-	char buf[32];
-
-	(void)state;
-	fmt_rate(buf, sizeof(buf), 35.1 * 1024 * 1024);
-	assert_string_equal(buf, "35.1 MiB/s");
-	fmt_rate(buf, sizeof(buf), 0);
-	assert_string_equal(buf, "0 B/s");
-}
-
-static void
-test_fmt_duration(void **state)
-{
-	static const struct {
-		double in;
-		const char *want;
-	} cases[] = {
-		{ 0, "0s" },
-		{ 0.4, "0s" },
-		{ 48, "48s" },
-		{ 59.6, "1m00s" },
-		{ 312, "5m12s" },
-		{ 3600, "1h00m" },
-		{ 7380, "2h03m" },
-		{ 86400 + 4 * 3600, "1d04h" },
-		{ -1, "?" },
-		{ 0.0 / 0.0, "?" },
-	};
-	char buf[32];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		fmt_duration(buf, sizeof(buf), cases[i].in);
-		assert_string_equal(buf, cases[i].want);
-	}
-}
+/* fmt_bytes, fmt_rate and fmt_duration live in common/fmt.c: their
+ * table is tests/unit/test_fmt.c. */
 
 static void
 test_eta(void **state)
@@ -782,9 +713,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fmt_bytes),
-		cmocka_unit_test(test_fmt_rate),
-		cmocka_unit_test(test_fmt_duration),
 		cmocka_unit_test(test_eta),
 		cmocka_unit_test(test_fmt_bar),
 		cmocka_unit_test(test_event_text),
