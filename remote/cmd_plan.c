@@ -155,17 +155,11 @@ plan_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		break;
 	case 'i':
 	case 'x':
-		if ((r = agent_check_glob(c, ch == 'i' ? "--include" :
-		    "--exclude", v)) != CN_OK)
-			return r;
-		if ((ch == 'i' ? o->ninclude : o->nexclude) == PLAN_MAX_GLOBS)
-			return agent_usage(c, "at most %d --include and %d "
-			    "--exclude", PLAN_MAX_GLOBS, PLAN_MAX_GLOBS);
-		if (ch == 'i')
-			a->include[o->ninclude++] = v;
-		else
-			a->exclude[o->nexclude++] = v;
-		break;
+		return ch == 'i' ?
+		    agent_add_glob(c, "--include", v, a->include,
+		    &o->ninclude, PLAN_MAX_GLOBS) :
+		    agent_add_glob(c, "--exclude", v, a->exclude,
+		    &o->nexclude, PLAN_MAX_GLOBS);
 	case 'c':
 		a->cacert = v;
 		break;

@@ -235,6 +235,21 @@ agent_check_glob(const struct agent_cmd *c, const char *opt, const char *v)
 }
 
 int
+agent_add_glob(const struct agent_cmd *c, const char *opt, const char *v,
+    const char **list, size_t *n, size_t max)
+{
+	int r;
+
+	if ((r = agent_check_glob(c, opt, v)) != CN_OK)
+		return r;
+	if (*n >= max)
+		return agent_usage(c, "at most %zu --include and %zu "
+		    "--exclude", max, max);
+	list[(*n)++] = v;
+	return CN_OK;
+}
+
+int
 agent_parse_repo_type(const struct agent_cmd *c, const char *v,
     enum repo_type *out)
 {

@@ -97,6 +97,12 @@ int	agent_check_repo(const struct agent_cmd *c, const char *repo,
 	    const char *revision);
 int	agent_check_glob(const struct agent_cmd *c, const char *opt,
 	    const char *v);
+/*
+ * One more --include/--exclude: v checked (agent_check_glob) and put at
+ * list[*n], at most max of them (a usage error past that).
+ */
+int	agent_add_glob(const struct agent_cmd *c, const char *opt,
+	    const char *v, const char **list, size_t *n, size_t max);
 /* "--repo-type model|dataset" (also for --dataset: v "dataset"). */
 int	agent_parse_repo_type(const struct agent_cmd *c, const char *v,
 	    enum repo_type *out);

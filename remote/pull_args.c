@@ -190,17 +190,11 @@ pull_opt(const struct agent_cmd *c, int ch, const char *v, void *arg)
 		break;
 	case 'I':
 	case 'X':
-		if ((r = agent_check_glob(c, ch == 'I' ? "--include" :
-		    "--exclude", v)) != CN_OK)
-			return r;
-		if ((ch == 'I' ? a->ninclude : a->nexclude) >= MAX_GLOBS)
-			return agent_usage(c, "at most %d --include and %d "
-			    "--exclude", MAX_GLOBS, MAX_GLOBS);
-		if (ch == 'I')
-			a->include[a->ninclude++] = v;
-		else
-			a->exclude[a->nexclude++] = v;
-		break;
+		return ch == 'I' ?
+		    agent_add_glob(c, "--include", v, a->include,
+		    &a->ninclude, MAX_GLOBS) :
+		    agent_add_glob(c, "--exclude", v, a->exclude,
+		    &a->nexclude, MAX_GLOBS);
 	case 'j':
 		return parse_int(c, "-j", v, 1, 64, &a->jobs);
 	case 'x':
