@@ -98,10 +98,7 @@ jobs_json(const struct host *h, const struct launch_env *le,
 		return NULL;
 	for (i = 0; i < h->npulls; i++) {
 		ps = &h->pulls[i];
-		lp = (struct launch_pull){ ps->repo, ps->revision, ps->source,
-		    ps->repo_type, (const char *const *)ps->include,
-		    ps->ninclude, (const char *const *)ps->exclude,
-		    ps->nexclude };
+		lp = launch_pull_of(ps);
 		id = job_id(&lp);
 		script = launch_script(le, &lp);
 		dir = NULL;

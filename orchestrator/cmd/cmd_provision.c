@@ -246,15 +246,6 @@ pull_label(const struct pull_spec *ps, char **out)
 		*out = NULL;
 }
 
-/* What launch_pull() is asked for a pull of the inventory. */
-static struct launch_pull
-pull_request(const struct pull_spec *ps)
-{
-	return (struct launch_pull){ ps->repo, ps->revision, ps->source,
-	    ps->repo_type, (const char *const *)ps->include, ps->ninclude,
-	    (const char *const *)ps->exclude, ps->nexclude };
-}
-
 static int
 do_follow(struct prov *p, const struct host *h, struct host_run *hr,
     struct session **sp)
@@ -408,7 +399,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 	hr->npulls = h->npulls;
 	for (i = 0; i < h->npulls; i++) {
 		pull_label(&h->pulls[i], &hr->pulls[i].label);
-		lp = pull_request(&h->pulls[i]);
+		lp = launch_pull_of(&h->pulls[i]);
 		hr->pulls[i].job = job_id(&lp);
 		hr->pulls[i].planned = -1;
 		if (hr->pulls[i].label == NULL || hr->pulls[i].job == NULL)
@@ -565,7 +556,7 @@ provision_host(struct cmd_run *run, const struct host *h, struct hostout *o)
 		bool lent = p->via_laptop_proxy != NULL ||
 		    h->pulls[i].via_laptop_proxy;
 
-		lp = pull_request(&h->pulls[i]);
+		lp = launch_pull_of(&h->pulls[i]);
 		free(msg);
 		msg = NULL;
 		if (lent && lend == NULL) {
